@@ -1,0 +1,322 @@
+// RequestStore on one DynamoDB table. Every write that must happen together is
+// one TransactWriteItems: the request item is written only if it is still in
+// the state and version the caller read, together with its audit event.
+
+import { randomUUID } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  DeleteCommand,
+  type QueryCommandInput,
+  paginateQuery,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { NotFoundError, ValidationError } from '../../core/errors';
+import { assertTransition, isFinal, TransitionConflictError } from '../../core/lifecycle';
+import type { AccessRequest, AuditEntry, AuditEvent, NewAccessRequest, RequestState } from '../../core/model';
+import { type Clock, type ListOptions, type RequestStore, systemClock, type TransitionInput } from '../../core/ports';
+import { INDEXES, indexAttributes, keys, TABLE } from './schema';
+
+export interface DynamoRequestStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: Clock;
+  /** How long a delivery claim is remembered; longer than the longest sender retry window (PagerDuty: 48 h). */
+  deliveryClaimSeconds?: number;
+}
+
+const DEFAULT_LIST_LIMIT = 25;
+/** A transaction that meets another one in flight on the same item is cancelled with TransactionConflict; that is transient. */
+const TRANSACTION_CONFLICT_ATTEMPTS = 5;
+
+export class DynamoRequestStore implements RequestStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+  private readonly deliveryClaimSeconds: number;
+
+  constructor(options: DynamoRequestStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.clock = options.clock ?? systemClock;
+    this.deliveryClaimSeconds = options.deliveryClaimSeconds ?? 3 * 86_400;
+  }
+
+  async create(input: NewAccessRequest, audit: AuditEntry): Promise<{ request: AccessRequest; created: boolean }> {
+    const now = this.clock.now().toISOString();
+    const request: AccessRequest = {
+      ...input,
+      id: randomUUID(),
+      state: 'RECEIVED',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      decisions: [],
+    };
+    const event: AuditEvent = { ...audit, requestId: request.id, version: 1, at: now, to: 'RECEIVED' };
+    const absent = 'attribute_not_exists(pk)';
+    try {
+      await this.transact([
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.jiraIssue(input.jiraIssueKey), requestId: request.id },
+            ConditionExpression: absent,
+          },
+        },
+        { Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: absent } },
+        { Put: { TableName: this.tableName, Item: auditItem(event), ConditionExpression: absent } },
+      ]);
+      return { request, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error, 0)) throw error;
+      const existing = await this.getByJiraIssueKey(input.jiraIssueKey);
+      if (!existing) throw new Error(`Jira issue ${input.jiraIssueKey} is claimed but its request is missing`);
+      return { request: existing, created: false };
+    }
+  }
+
+  async get(requestId: string): Promise<AccessRequest | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.request(requestId), ConsistentRead: true }),
+    );
+    return Item ? toRequest(Item) : undefined;
+  }
+
+  async getByJiraIssueKey(issueKey: string): Promise<AccessRequest | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.jiraIssue(issueKey), ConsistentRead: true }),
+    );
+    return typeof Item?.requestId === 'string' ? this.get(Item.requestId) : undefined;
+  }
+
+  /** Reads a global index, so a request is found a moment (typically well under a second) after the incident is set. */
+  async getByIncidentId(incidentId: string): Promise<AccessRequest | undefined> {
+    const [found] = await this.queryRequests(
+      {
+        IndexName: INDEXES.byIncident.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': INDEXES.byIncident.partitionKey },
+        ExpressionAttributeValues: { ':pk': keys.incident(incidentId) },
+      },
+      1,
+    );
+    return found;
+  }
+
+  async transition({ requestId, from, to, expectedVersion, audit, changes = {} }: TransitionInput) {
+    assertTransition(requestId, from, to);
+    if (changes.dueAt !== undefined && isFinal(to)) {
+      throw new ValidationError(`request ${requestId}: ${to} is final and cannot have a due time`);
+    }
+    const current = await this.get(requestId);
+    if (!current) throw new NotFoundError(`request ${requestId} does not exist`);
+    if (current.state !== from || current.version !== expectedVersion) {
+      throw new TransitionConflictError(requestId, { state: from, version: expectedVersion }, {
+        state: current.state,
+        version: current.version,
+      });
+    }
+
+    const now = this.clock.now().toISOString();
+    const { dueAt: _previousDue, ...rest } = current;
+    const next: AccessRequest = { ...rest, ...changes, state: to, version: expectedVersion + 1, updatedAt: now };
+    const event: AuditEvent = { ...audit, requestId, version: next.version, at: now, from, to };
+    try {
+      await this.transact([
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: requestItem(next),
+            ConditionExpression: '#state = :from AND #version = :version',
+            ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+            ExpressionAttributeValues: { ':from': from, ':version': expectedVersion },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Put: { TableName: this.tableName, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
+        },
+      ]);
+      return next;
+    } catch (error) {
+      if (isConditionFailure(error, 0) || isConditionFailure(error, 1) || isStillConflicting(error)) {
+        const old = conditionFailureItem(error, 0);
+        const found = old && { state: old.state as RequestState, version: Number(old.version) };
+        throw new TransitionConflictError(requestId, { state: from, version: expectedVersion }, found, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async listAuditEvents(requestId: string): Promise<AuditEvent[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+      ExpressionAttributeValues: { ':pk': keys.request(requestId).pk, ':audit': keys.auditPrefix },
+      ConsistentRead: true,
+    });
+    return items.map(toAuditEvent);
+  }
+
+  listByRequester(email: string, options?: ListOptions): Promise<AccessRequest[]> {
+    return this.newestFirst(INDEXES.byRequester, keys.requester(email), options);
+  }
+
+  listByEntitlement(entitlementId: string, options?: ListOptions): Promise<AccessRequest[]> {
+    return this.newestFirst(INDEXES.byEntitlement, keys.entitlement(entitlementId), options);
+  }
+
+  listDue(state: RequestState, before: Date, options?: ListOptions): Promise<AccessRequest[]> {
+    const index = INDEXES.byStateDue;
+    return this.queryRequests(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: { ':pk': keys.stateDue(state), ':before': before.toISOString() },
+      },
+      options?.limit ?? DEFAULT_LIST_LIMIT,
+    );
+  }
+
+  async claimDelivery(source: string, deliveryId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const nowEpoch = Math.floor(now.getTime() / 1000);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.delivery(source, deliveryId),
+            claimedAt: now.toISOString(),
+            [TABLE.ttlAttribute]: nowEpoch + this.deliveryClaimSeconds,
+          },
+          // DynamoDB deletes expired items only eventually: an expired claim counts as absent.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
+          ExpressionAttributeValues: { ':now': nowEpoch },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseDelivery(source: string, deliveryId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.delivery(source, deliveryId) }));
+  }
+
+  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!isStillConflicting(error) || attempt >= TRANSACTION_CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private newestFirst(
+    index: { name: string; partitionKey: string },
+    partition: string,
+    options?: ListOptions,
+  ): Promise<AccessRequest[]> {
+    return this.queryRequests(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
+        ExpressionAttributeValues: { ':pk': partition },
+        ScanIndexForward: false,
+      },
+      options?.limit ?? DEFAULT_LIST_LIMIT,
+    );
+  }
+
+  private async queryRequests(input: Omit<QueryCommandInput, 'TableName'>, limit: number) {
+    return (await this.queryAll(input, limit)).map(toRequest);
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit = Number.POSITIVE_INFINITY) {
+    const items: Record<string, unknown>[] = [];
+    const pageSize = Number.isFinite(limit) ? Math.min(limit, 100) : undefined;
+    for await (const page of paginateQuery(
+      { client: this.client, pageSize },
+      { ...input, TableName: this.tableName },
+    )) {
+      items.push(...(page.Items ?? []));
+      if (items.length >= limit) break;
+    }
+    return items.slice(0, limit);
+  }
+}
+
+function requestItem(request: AccessRequest): Record<string, unknown> {
+  return { ...keys.request(request.id), entity: 'request', ...request, ...indexAttributes(request) };
+}
+
+function auditItem(event: AuditEvent): Record<string, unknown> {
+  return { ...keys.audit(event.requestId, event.version), entity: 'audit', ...event };
+}
+
+const REQUEST_FIELDS = [
+  'id',
+  'jiraIssueKey',
+  'requester',
+  'entitlementId',
+  'durationSeconds',
+  'justification',
+  'breakGlass',
+  'state',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'dueAt',
+  'incidentId',
+  'decisions',
+  'grant',
+] as const satisfies readonly (keyof AccessRequest)[];
+
+const AUDIT_FIELDS = [
+  'requestId',
+  'version',
+  'at',
+  'from',
+  'to',
+  'actor',
+  'reason',
+  'evidence',
+] as const satisfies readonly (keyof AuditEvent)[];
+
+function pick<T>(item: Record<string, unknown>, fields: readonly string[]): T {
+  return Object.fromEntries(fields.filter((f) => item[f] !== undefined).map((f) => [f, item[f]])) as T;
+}
+
+const toRequest = (item: Record<string, unknown>) => pick<AccessRequest>(item, REQUEST_FIELDS);
+const toAuditEvent = (item: Record<string, unknown>) => pick<AuditEvent>(item, AUDIT_FIELDS);
+
+function cancellationCodes(error: unknown): (string | undefined)[] {
+  return error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
+}
+
+function isConditionFailure(error: unknown, itemIndex: number): boolean {
+  return cancellationCodes(error)[itemIndex] === 'ConditionalCheckFailed';
+}
+
+function isStillConflicting(error: unknown): boolean {
+  return cancellationCodes(error).includes('TransactionConflict');
+}
+
+function conditionFailureItem(error: unknown, itemIndex: number): Record<string, unknown> | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const item = error.CancellationReasons?.[itemIndex]?.Item;
+  return item ? unmarshall(item) : undefined;
+}

@@ -1,0 +1,210 @@
+// The access catalog: approval as code. Each entitlement says what it grants,
+// for how long at most, who owns it (who gets paged), who may approve and how
+// many approvals it needs. Parsed from plain data (the YAML lives in config/);
+// every problem is reported with its path so the author can find it.
+
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration';
+import { ValidationError } from './errors';
+
+const duration = z.string().transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not a duration: write a whole number and a unit (m, h or d), as in 30m, 4h or 7d`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const pagerDutyId = z.string().regex(/^[A-Z0-9]{7,20}$/, 'a PagerDuty id is 7 to 20 upper-case letters and digits');
+const oktaGroupId = z.string().regex(/^00g[A-Za-z0-9]{17}$/, 'an Okta group id is 20 characters starting 00g');
+const email = z.email('not an email address');
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const iamStatement = z.strictObject({
+  Sid: z.string().regex(/^[A-Za-z0-9]+$/, 'a Sid is letters and digits only').optional(),
+  Effect: z.enum(['Allow', 'Deny']),
+  Action: stringOrList,
+  Resource: stringOrList,
+  Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+});
+
+const oktaGroupAction = z.strictObject({ kind: z.literal('okta-group'), groupId: oktaGroupId });
+
+const awsIamPolicyAction = z
+  .strictObject({
+    kind: z.literal('aws-iam-policy'),
+    /** The requester's IAM user, or the IAM role they work through. */
+    principalType: z.enum(['user', 'role']),
+    policyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, 'not an IAM managed policy ARN')
+      .optional(),
+    statements: z.array(iamStatement).min(1).optional(),
+  })
+  .refine((a) => (a.policyArn === undefined) !== (a.statements === undefined), {
+    message: 'give exactly one of policyArn (a managed policy) or statements (an inline policy)',
+  });
+
+const ACTION_KINDS = ['okta-group', 'aws-iam-policy'] as const;
+const action = z.discriminatedUnion('kind', [oktaGroupAction, awsIamPolicyAction], {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? `unknown action kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind)}: use one of ${ACTION_KINDS.join(', ')}`
+      : undefined,
+});
+
+const approvers = z.strictObject({
+  /** Whoever is on call for the owners' escalation policy when the page goes out. */
+  onCall: z.boolean().default(false),
+  emails: z.array(email).default([]),
+  oktaGroup: oktaGroupId.optional(),
+});
+
+const breakGlass = z.discriminatedUnion('allowed', [
+  z.strictObject({ allowed: z.literal(false) }),
+  z.strictObject({
+    allowed: z.literal(true),
+    maxDuration: duration,
+    /** Who hears about a break-glass grant at once; the owners' policy is paged for review regardless. */
+    alert: z
+      .strictObject({ escalationPolicy: pagerDutyId.optional(), emails: z.array(email).default([]) })
+      .refine((a) => a.escalationPolicy !== undefined || a.emails.length > 0, {
+        message: 'name who is alerted: an escalationPolicy, emails, or both',
+      }),
+  }),
+]);
+
+export const MODES = ['approval', 'audit-only', 'on-call-auto'] as const;
+
+const entitlement = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is lower-case words joined by hyphens, as in okta-prod-readonly'),
+  description: z.string().min(1),
+  riskTier: z.enum(['low', 'medium', 'high', 'critical']),
+  action,
+  duration: z.strictObject({ default: duration, max: duration }),
+  owners: z.strictObject({ escalationPolicy: pagerDutyId, service: pagerDutyId }),
+  approvers: approvers.optional(),
+  approvalsRequired: z.int().min(1).max(5).default(1),
+  /**
+   * approval: page the owners and wait for approvals.
+   * audit-only: grant at once and record it; nobody is asked.
+   * on-call-auto: grant at once if the requester is on call for the owners' policy, else as approval.
+   */
+  mode: z.enum(MODES).default('approval'),
+  breakGlass: breakGlass.default({ allowed: false }),
+});
+
+const catalogSchema = z
+  .strictObject({ version: z.literal(1), entitlements: z.array(entitlement).min(1) })
+  .superRefine((catalog, ctx) => {
+    const firstIndexOf = new Map<string, number>();
+    catalog.entitlements.forEach((e, i) => {
+      const at = (...rest: (string | number)[]) => ['entitlements', i, ...rest];
+      const earlier = firstIndexOf.get(e.id);
+      if (earlier === undefined) firstIndexOf.set(e.id, i);
+      else ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate id "${e.id}": entitlements[${earlier}] has it too` });
+
+      if (e.duration.default > e.duration.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('duration', 'default'),
+          message: `default ${formatDuration(e.duration.default)} is longer than max ${formatDuration(e.duration.max)}`,
+        });
+      }
+      if (e.breakGlass.allowed && e.breakGlass.maxDuration > e.duration.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('breakGlass', 'maxDuration'),
+          message: `break-glass maxDuration ${formatDuration(e.breakGlass.maxDuration)} is longer than the entitlement's max ${formatDuration(e.duration.max)}`,
+        });
+      }
+
+      const a = e.approvers;
+      const hasApprovers = a !== undefined && (a.onCall || a.emails.length > 0 || a.oktaGroup !== undefined);
+      if (e.mode !== 'audit-only' && !hasApprovers) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('approvers'),
+          message: `no approvers: a ${e.mode} entitlement needs at least one of onCall: true, emails or oktaGroup`,
+        });
+      } else if (a && !a.onCall && a.oktaGroup === undefined && a.emails.length < e.approvalsRequired) {
+        // Only listed people can approve, and there are too few of them to ever reach the quorum.
+        ctx.addIssue({
+          code: 'custom',
+          path: at('approvalsRequired'),
+          message: `${e.approvalsRequired} approvals required but only ${a.emails.length} approver email(s) listed`,
+        });
+      }
+    });
+  });
+
+export type Catalog = z.output<typeof catalogSchema>;
+export type Entitlement = Catalog['entitlements'][number];
+export type EntitlementAction = Entitlement['action'];
+export type Approvers = z.output<typeof approvers>;
+
+export type CatalogPath = readonly (string | number)[];
+
+export interface CatalogProblem {
+  /** Where in the document, as in `entitlements[2].duration.max`. */
+  path: string;
+  message: string;
+  /** 1-based line and column in the source file, when the caller could tell. */
+  line?: number;
+  column?: number;
+}
+
+export class CatalogError extends ValidationError {
+  constructor(
+    readonly source: string,
+    readonly problems: CatalogProblem[],
+  ) {
+    super(
+      `${source}: the catalog is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n` +
+        problems
+          .map((p) => `  ${source}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(top level)'}: ${p.message}`)
+          .join('\n'),
+    );
+  }
+}
+
+export function formatPath(path: CatalogPath): string {
+  return path.reduce<string>(
+    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part),
+    '',
+  );
+}
+
+export interface ParseOptions {
+  /** Names the document in errors, usually its file path. */
+  source: string;
+  /** Finds the line and column of a path in the source, if known. */
+  locate?: (path: CatalogPath) => { line: number; column: number } | undefined;
+}
+
+/** Validates catalog data (already parsed from YAML or JSON). Throws CatalogError listing every problem. */
+export function parseCatalog(data: unknown, options: ParseOptions): Catalog {
+  const result = catalogSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue): CatalogProblem[] => {
+    const base = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    // One problem per unknown key, pointing at the key itself.
+    const entries: [CatalogPath, string][] =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => [[...base, key], `unknown key "${key}"`])
+        : [[base, issue.message]];
+    return entries.map(([path, message]) => ({ path: formatPath(path), message, ...options.locate?.(path) }));
+  });
+  throw new CatalogError(options.source, problems);
+}
+
+/** Looks up entitlements by id. */
+export function entitlementById(catalog: Catalog, id: string): Entitlement | undefined {
+  return catalog.entitlements.find((e) => e.id === id);
+}

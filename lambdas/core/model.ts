@@ -1,0 +1,101 @@
+// The domain of loopgate: an access request, the decisions on it, the grant it
+// produced and the audit trail of everything that happened to it.
+
+export const REQUEST_STATES = [
+  'RECEIVED',
+  'TRIAGING',
+  'PENDING',
+  'APPROVED',
+  'DENIED',
+  'CANCELLED',
+  'GRANTED',
+  'REVOKED',
+  'REJECTED',
+  'FAILED',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+/** The person asking. The email is what joins Jira, Okta, PagerDuty and IAM; it is absent only when it could not be resolved. */
+export interface Requester {
+  jiraAccountId: string;
+  email?: string;
+  displayName?: string;
+}
+
+/** Who caused something: a person (by email), a loopgate component, or a catalog rule. */
+export interface Actor {
+  kind: 'person' | 'system' | 'rule';
+  id: string;
+}
+
+export type DecisionOutcome = 'approve' | 'deny';
+
+/** One approver's answer, or a rule's. A request may need several approvals (quorum). */
+export interface Decision {
+  outcome: DecisionOutcome;
+  actor: Actor;
+  decidedAt: string;
+  /** Where the decision came from, e.g. the PagerDuty note id, so a replay is recognisable. */
+  sourceId?: string;
+  comment?: string;
+}
+
+export type ActionKind = 'okta-group' | 'aws-iam-policy';
+
+/** Access that is in place. Every grant has an end. */
+export interface Grant {
+  action: ActionKind;
+  /** Who holds it: an Okta user id or an IAM principal ARN. */
+  principal: string;
+  /** What was granted: an Okta group id, an IAM policy name or ARN. */
+  target: string;
+  grantedAt: string;
+  expiresAt: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  jiraIssueKey: string;
+  requester: Requester;
+  entitlementId: string;
+  durationSeconds: number;
+  justification: string;
+  breakGlass: boolean;
+  state: RequestState;
+  /** Incremented by every transition; the optimistic-concurrency token. Starts at 1. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** When the sweeper must next look at the request (decision timeout, grant expiry); absent in final states. */
+  dueAt?: string;
+  incidentId?: string;
+  decisions: Decision[];
+  grant?: Grant;
+}
+
+/** What a caller supplies to open a request; the store assigns id, state, version and times. */
+export type NewAccessRequest = Pick<
+  AccessRequest,
+  'jiraIssueKey' | 'requester' | 'entitlementId' | 'durationSeconds' | 'justification' | 'breakGlass'
+> & { dueAt?: string };
+
+/** Fields a transition may change besides state and version. */
+export type RequestChanges = Partial<Pick<AccessRequest, 'dueAt' | 'incidentId' | 'decisions' | 'grant'>>;
+
+/** What the caller says about a transition; the store stamps request, states, version and time. */
+export interface AuditEntry {
+  actor: Actor;
+  reason: string;
+  /** The evidence behind the step (context shown, model output, provisioning result), as plain JSON. */
+  evidence?: Record<string, unknown>;
+}
+
+/** One line of the audit trail. `version` is the request version the event produced, so it orders the trail. */
+export interface AuditEvent extends AuditEntry {
+  requestId: string;
+  version: number;
+  at: string;
+  /** Absent on the event that created the request. */
+  from?: RequestState;
+  to: RequestState;
+}

@@ -1,0 +1,67 @@
+// The ports the core depends on. Adapters in connectors/ implement them; tests
+// of the core use in-memory fakes. Later stages add their ports here.
+
+import type {
+  AccessRequest,
+  AuditEntry,
+  AuditEvent,
+  NewAccessRequest,
+  RequestChanges,
+  RequestState,
+} from './model';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface TransitionInput {
+  requestId: string;
+  from: RequestState;
+  to: RequestState;
+  /** The version the caller read; the write fails with a conflict if the request moved on since. */
+  expectedVersion: number;
+  audit: AuditEntry;
+  /**
+   * Other fields to change in the same write. `dueAt` belongs to the state it is
+   * set for: a transition that does not give one clears it.
+   */
+  changes?: RequestChanges;
+}
+
+export interface ListOptions {
+  /** At most this many results (default 25). */
+  limit?: number;
+}
+
+export interface RequestStore {
+  /**
+   * Opens a request for a Jira issue, once: a second call for the same issue key
+   * returns the request that exists (`created: false`) and writes nothing.
+   */
+  create(request: NewAccessRequest, audit: AuditEntry): Promise<{ request: AccessRequest; created: boolean }>;
+  get(requestId: string): Promise<AccessRequest | undefined>;
+  getByJiraIssueKey(issueKey: string): Promise<AccessRequest | undefined>;
+  getByIncidentId(incidentId: string): Promise<AccessRequest | undefined>;
+  /**
+   * Moves a request from one state to another and appends the audit event, atomically.
+   * Throws IllegalTransitionError, NotFoundError, or TransitionConflictError when another writer won.
+   */
+  transition(input: TransitionInput): Promise<AccessRequest>;
+  /** The audit trail, oldest first. */
+  listAuditEvents(requestId: string): Promise<AuditEvent[]>;
+  /** The requester's requests, newest first. */
+  listByRequester(email: string, options?: ListOptions): Promise<AccessRequest[]>;
+  /** Requests for an entitlement, newest first: the precedents an approver looks at. */
+  listByEntitlement(entitlementId: string, options?: ListOptions): Promise<AccessRequest[]>;
+  /** Requests in a state whose due time is before `before`, most overdue first: the sweeper's work list. */
+  listDue(state: RequestState, before: Date, options?: ListOptions): Promise<AccessRequest[]>;
+  /**
+   * Claims a webhook delivery id. True the first time; false while an earlier claim
+   * lives (retries and duplicates). Claims expire, so storage does not grow forever.
+   */
+  claimDelivery(source: string, deliveryId: string): Promise<boolean>;
+  /** Gives a claim back when the delivery could not be handled, so the sender's retry is processed. */
+  releaseDelivery(source: string, deliveryId: string): Promise<void>;
+}

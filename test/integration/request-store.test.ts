@@ -1,0 +1,356 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRequestStore } from '../../lambdas/connectors/dynamodb/request-store';
+import { keys, TABLE } from '../../lambdas/connectors/dynamodb/schema';
+import { NotFoundError, ValidationError } from '../../lambdas/core/errors';
+import { IllegalTransitionError, TransitionConflictError } from '../../lambdas/core/lifecycle';
+import type { AccessRequest } from '../../lambdas/core/model';
+import { TestClock } from '../support/clock';
+import { createTestTable, type TestTable } from '../support/dynamodb';
+import { auditBy, newRequest } from '../support/requests';
+
+let table: TestTable;
+let clock: TestClock;
+let store: DynamoRequestStore;
+
+beforeAll(async () => {
+  table = await createTestTable();
+  clock = new TestClock();
+  store = new DynamoRequestStore({ client: table.client, tableName: table.tableName, clock });
+});
+
+afterAll(() => table.drop());
+
+/** Walks a fresh request to the given state through legal transitions. */
+async function requestIn(state: 'TRIAGING' | 'PENDING', overrides = {}): Promise<AccessRequest> {
+  const { request } = await store.create(newRequest(overrides), auditBy('filed'));
+  const triaging = await store.transition({
+    requestId: request.id,
+    from: 'RECEIVED',
+    to: 'TRIAGING',
+    expectedVersion: 1,
+    audit: auditBy('triage'),
+  });
+  if (state === 'TRIAGING') return triaging;
+  return store.transition({
+    requestId: request.id,
+    from: 'TRIAGING',
+    to: 'PENDING',
+    expectedVersion: 2,
+    audit: auditBy('paged'),
+  });
+}
+
+describe('create', () => {
+  it('opens a RECEIVED request at version 1 with a creation audit event', async () => {
+    const input = newRequest();
+    const { request, created } = await store.create(input, auditBy('filed in Jira'));
+
+    expect(created).toBe(true);
+    expect(request).toMatchObject({ ...input, state: 'RECEIVED', version: 1, decisions: [] });
+    expect(await store.get(request.id)).toEqual(request);
+    expect(await store.listAuditEvents(request.id)).toEqual([
+      {
+        requestId: request.id,
+        version: 1,
+        at: clock.now().toISOString(),
+        to: 'RECEIVED',
+        actor: { kind: 'system', id: 'test' },
+        reason: 'filed in Jira',
+      },
+    ]);
+  });
+
+  it('returns the existing request for a Jira issue key seen before, and writes nothing', async () => {
+    const input = newRequest();
+    const first = await store.create(input, auditBy('first delivery'));
+    const second = await store.create({ ...input, justification: 'a retried delivery' }, auditBy('retry'));
+
+    expect(second).toEqual({ request: first.request, created: false });
+    expect(await store.listAuditEvents(first.request.id)).toHaveLength(1);
+  });
+
+  it('creates exactly one request when the same issue arrives ten times at once', async () => {
+    const input = newRequest();
+    const results = await Promise.all(Array.from({ length: 10 }, () => store.create(input, auditBy('burst'))));
+
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.request.id)).size).toBe(1);
+  });
+});
+
+describe('lookups', () => {
+  it('finds a request by id, by Jira issue key and by PagerDuty incident id', async () => {
+    const triaging = await requestIn('TRIAGING');
+    const pending = await store.transition({
+      requestId: triaging.id,
+      from: 'TRIAGING',
+      to: 'PENDING',
+      expectedVersion: 2,
+      audit: auditBy('paged'),
+      changes: { incidentId: 'Q1INCIDENT0001' },
+    });
+
+    expect(await store.get(triaging.id)).toEqual(pending);
+    expect(await store.getByJiraIssueKey(triaging.jiraIssueKey)).toEqual(pending);
+    expect(await store.getByIncidentId('Q1INCIDENT0001')).toEqual(pending);
+  });
+
+  it('answers undefined for ids it does not know', async () => {
+    expect(await store.get('no-such-request')).toBeUndefined();
+    expect(await store.getByJiraIssueKey('NOPE-1')).toBeUndefined();
+    expect(await store.getByIncidentId('QNOSUCHINCIDENT')).toBeUndefined();
+  });
+});
+
+describe('transition', () => {
+  it('moves the state, bumps the version, applies changes and appends the audit event', async () => {
+    const triaging = await requestIn('TRIAGING');
+    clock.advance(60);
+    const dueAt = clock.advance(0).toISOString();
+    const pending = await store.transition({
+      requestId: triaging.id,
+      from: 'TRIAGING',
+      to: 'PENDING',
+      expectedVersion: 2,
+      audit: { actor: { kind: 'system', id: 'triage' }, reason: 'owners paged', evidence: { riskScore: 42 } },
+      changes: { incidentId: 'Q1INCIDENT0002', dueAt },
+    });
+
+    expect(pending).toMatchObject({ state: 'PENDING', version: 3, incidentId: 'Q1INCIDENT0002', dueAt });
+    expect(pending.updatedAt).toBe(clock.now().toISOString());
+    const trail = await store.listAuditEvents(triaging.id);
+    expect(trail.map((e) => [e.version, e.from, e.to])).toEqual([
+      [1, undefined, 'RECEIVED'],
+      [2, 'RECEIVED', 'TRIAGING'],
+      [3, 'TRIAGING', 'PENDING'],
+    ]);
+    expect(trail[2]).toMatchObject({ reason: 'owners paged', evidence: { riskScore: 42 } });
+  });
+
+  it('clears the due time of the previous state when the next one sets none', async () => {
+    const pending = await requestIn('PENDING');
+    const withDue = await store.transition({
+      requestId: pending.id,
+      from: 'PENDING',
+      to: 'PENDING',
+      expectedVersion: pending.version,
+      audit: auditBy('one approval of two'),
+      changes: { dueAt: clock.now().toISOString() },
+    });
+    const approved = await store.transition({
+      requestId: pending.id,
+      from: 'PENDING',
+      to: 'APPROVED',
+      expectedVersion: withDue.version,
+      audit: auditBy('quorum'),
+    });
+
+    expect(withDue.dueAt).toBeDefined();
+    expect(approved.dueAt).toBeUndefined();
+    expect((await store.get(pending.id))?.dueAt).toBeUndefined();
+  });
+
+  it('refuses an illegal transition by name and writes nothing', async () => {
+    const pending = await requestIn('PENDING');
+    const attempt = store.transition({
+      requestId: pending.id,
+      from: 'PENDING',
+      to: 'GRANTED',
+      expectedVersion: pending.version,
+      audit: auditBy('skip approval'),
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(IllegalTransitionError);
+    await expect(attempt).rejects.toThrow(`request ${pending.id} is PENDING and cannot move to GRANTED`);
+    expect(await store.get(pending.id)).toEqual(pending);
+    expect(await store.listAuditEvents(pending.id)).toHaveLength(3);
+  });
+
+  it('reports a conflict naming what it found when the version is stale', async () => {
+    const pending = await requestIn('PENDING');
+    const attempt = store.transition({
+      requestId: pending.id,
+      from: 'TRIAGING',
+      to: 'PENDING',
+      expectedVersion: 2,
+      audit: auditBy('replayed message'),
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(TransitionConflictError);
+    await expect(attempt).rejects.toMatchObject({
+      expected: { state: 'TRIAGING', version: 2 },
+      found: { state: 'PENDING', version: 3 },
+    });
+  });
+
+  it('refuses a due time on a final state', async () => {
+    const pending = await requestIn('PENDING');
+    const attempt = store.transition({
+      requestId: pending.id,
+      from: 'PENDING',
+      to: 'DENIED',
+      expectedVersion: pending.version,
+      audit: auditBy('denied'),
+      changes: { dueAt: clock.now().toISOString() },
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(ValidationError);
+    expect((await store.get(pending.id))?.state).toBe('PENDING');
+  });
+
+  it('reports an unknown request as not found', async () => {
+    await expect(
+      store.transition({
+        requestId: 'no-such-request',
+        from: 'RECEIVED',
+        to: 'TRIAGING',
+        expectedVersion: 1,
+        audit: auditBy('triage'),
+      }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('lets exactly one of 20 concurrent identical transitions win, and records it once', async () => {
+    const pending = await requestIn('PENDING');
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        store.transition({
+          requestId: pending.id,
+          from: 'PENDING',
+          to: 'APPROVED',
+          expectedVersion: pending.version,
+          audit: { actor: { kind: 'person', id: `approver${i}@example.com` }, reason: 'approve' },
+        }),
+      ),
+    );
+
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o) => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(19);
+    for (const o of lost) expect(o.reason).toBeInstanceOf(TransitionConflictError);
+    expect(await store.get(pending.id)).toMatchObject({ state: 'APPROVED', version: pending.version + 1 });
+    const approvals = (await store.listAuditEvents(pending.id)).filter((e) => e.to === 'APPROVED');
+    expect(approvals).toHaveLength(1);
+  });
+
+  it('keeps the audit trail in order past version 9', async () => {
+    let request = await requestIn('PENDING');
+    for (let i = 0; i < 9; i++) {
+      request = await store.transition({
+        requestId: request.id,
+        from: 'PENDING',
+        to: 'PENDING',
+        expectedVersion: request.version,
+        audit: auditBy(`approval ${i + 1}`),
+      });
+    }
+
+    const versions = (await store.listAuditEvents(request.id)).map((e) => e.version);
+    expect(versions).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+});
+
+describe('lists', () => {
+  it('lists a requester’s requests newest first, whatever the case of the email', async () => {
+    const email = `Lee.${Date.now()}@Example.com`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60);
+      const { request } = await store.create(newRequest({ requester: { jiraAccountId: 'lee', email } }), auditBy('filed'));
+      ids.push(request.id);
+    }
+
+    const listed = await store.listByRequester(email.toLowerCase());
+    expect(listed.map((r) => r.id)).toEqual([...ids].reverse());
+    expect((await store.listByRequester(email, { limit: 2 })).map((r) => r.id)).toEqual([ids[2], ids[1]]);
+  });
+
+  it('lists precedents for an entitlement newest first, and nothing of other entitlements', async () => {
+    const entitlementId = `aws-billing-read-${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60);
+      ids.push((await store.create(newRequest({ entitlementId }), auditBy('filed'))).request.id);
+      await store.create(newRequest({ entitlementId: `${entitlementId}-other` }), auditBy('filed'));
+    }
+
+    expect((await store.listByEntitlement(entitlementId)).map((r) => r.id)).toEqual([...ids].reverse());
+  });
+
+  it('lists requests in a state that fell due before a time, most overdue first', async () => {
+    const base = clock.now().getTime();
+    const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+    const pendingDue = async (minutes: number) => {
+      const p = await requestIn('PENDING');
+      return store.transition({
+        requestId: p.id,
+        from: 'PENDING',
+        to: 'PENDING',
+        expectedVersion: p.version,
+        audit: auditBy('timeout set'),
+        changes: { dueAt: at(minutes) },
+      });
+    };
+    const late = await pendingDue(-30);
+    const later = await pendingDue(-90);
+    const notYet = await pendingDue(+30);
+    const finished = await pendingDue(-120);
+    await store.transition({
+      requestId: finished.id,
+      from: 'PENDING',
+      to: 'DENIED',
+      expectedVersion: finished.version,
+      audit: auditBy('denied'),
+    });
+
+    const due = (await store.listDue('PENDING', new Date(base))).map((r) => r.id);
+    expect(due).toContain(later.id);
+    expect(due).toContain(late.id);
+    expect(due.indexOf(later.id)).toBeLessThan(due.indexOf(late.id));
+    expect(due).not.toContain(notYet.id);
+    expect(due).not.toContain(finished.id);
+    expect(await store.listDue('GRANTED', new Date(base + 3_600_000))).toEqual([]);
+  });
+});
+
+describe('delivery claims', () => {
+  it('succeeds once per source and delivery id, and carries a TTL', async () => {
+    const id = `delivery-${Date.now()}`;
+
+    expect(await store.claimDelivery('jira', id)).toBe(true);
+    expect(await store.claimDelivery('jira', id)).toBe(false);
+    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
+
+    const { Item } = await table.client.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.delivery('jira', id) }),
+    );
+    const nowEpoch = Math.floor(clock.now().getTime() / 1000);
+    expect(Item?.[TABLE.ttlAttribute]).toBe(nowEpoch + 3 * 86_400);
+  });
+
+  it('can be claimed again once the claim expired, even before DynamoDB deleted it', async () => {
+    const id = `delivery-expiring-${Date.now()}`;
+    const shortLived = new DynamoRequestStore({
+      client: table.client,
+      tableName: table.tableName,
+      clock,
+      deliveryClaimSeconds: 60,
+    });
+
+    expect(await shortLived.claimDelivery('jira', id)).toBe(true);
+    clock.advance(30);
+    expect(await shortLived.claimDelivery('jira', id)).toBe(false);
+    clock.advance(31);
+    expect(await shortLived.claimDelivery('jira', id)).toBe(true);
+  });
+
+  it('can be claimed again after a release', async () => {
+    const id = `delivery-released-${Date.now()}`;
+
+    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
+    await store.releaseDelivery('pagerduty', id);
+    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
+  });
+});
