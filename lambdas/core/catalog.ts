@@ -19,13 +19,20 @@ const duration = z.string().transform((text, ctx) => {
   return seconds;
 });
 
-const pagerDutyId = z.string().regex(/^[A-Z0-9]{7,20}$/, 'a PagerDuty id is 7 to 20 upper-case letters and digits');
-const oktaGroupId = z.string().regex(/^00g[A-Za-z0-9]{17}$/, 'an Okta group id is 20 characters starting 00g');
+const pagerDutyId = z
+  .string()
+  .regex(/^[A-Z0-9]{7,20}$/, 'a PagerDuty id is 7 to 20 upper-case letters and digits');
+const oktaGroupId = z
+  .string()
+  .regex(/^00g[A-Za-z0-9]{17}$/, 'an Okta group id is 20 characters starting 00g');
 const email = z.email('not an email address');
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 const iamStatement = z.strictObject({
-  Sid: z.string().regex(/^[A-Za-z0-9]+$/, 'a Sid is letters and digits only').optional(),
+  Sid: z
+    .string()
+    .regex(/^[A-Za-z0-9]+$/, 'a Sid is letters and digits only')
+    .optional(),
   Effect: z.enum(['Allow', 'Deny']),
   Action: stringOrList,
   Resource: stringOrList,
@@ -83,7 +90,10 @@ export const MODES = ['approval', 'audit-only', 'on-call-auto'] as const;
 const entitlement = z.strictObject({
   id: z
     .string()
-    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is lower-case words joined by hyphens, as in okta-prod-readonly'),
+    .regex(
+      /^[a-z0-9]+(-[a-z0-9]+)*$/,
+      'an id is lower-case words joined by hyphens, as in okta-prod-readonly',
+    ),
   description: z.string().min(1),
   riskTier: z.enum(['low', 'medium', 'high', 'critical']),
   action,
@@ -108,7 +118,12 @@ const catalogSchema = z
       const at = (...rest: (string | number)[]) => ['entitlements', i, ...rest];
       const earlier = firstIndexOf.get(e.id);
       if (earlier === undefined) firstIndexOf.set(e.id, i);
-      else ctx.addIssue({ code: 'custom', path: at('id'), message: `duplicate id "${e.id}": entitlements[${earlier}] has it too` });
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: at('id'),
+          message: `duplicate id "${e.id}": entitlements[${earlier}] has it too`,
+        });
 
       if (e.duration.default > e.duration.max) {
         ctx.addIssue({
@@ -168,7 +183,10 @@ export class CatalogError extends ValidationError {
     super(
       `${source}: the catalog is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})\n` +
         problems
-          .map((p) => `  ${source}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(top level)'}: ${p.message}`)
+          .map(
+            (p) =>
+              `  ${source}${p.line ? `:${p.line}:${p.column ?? 1}` : ''} ${p.path || '(top level)'}: ${p.message}`,
+          )
           .join('\n'),
     );
   }

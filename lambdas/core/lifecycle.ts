@@ -18,7 +18,11 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'TRIAGING', to: 'PENDING', when: 'owners paged' },
   { from: 'TRIAGING', to: 'APPROVED', when: 'a deterministic catalog rule approved (audit-only, on-call)' },
   { from: 'TRIAGING', to: 'GRANTED', when: 'break-glass: granted at once, reviewed after' },
-  { from: 'TRIAGING', to: 'REJECTED', when: 'found invalid during triage (requester unknown to the directory)' },
+  {
+    from: 'TRIAGING',
+    to: 'REJECTED',
+    when: 'found invalid during triage (requester unknown to the directory)',
+  },
   { from: 'TRIAGING', to: 'CANCELLED', when: 'ticket closed or withdrawn, or triage timed out' },
   { from: 'PENDING', to: 'PENDING', when: 'an approval recorded, quorum not yet met' },
   { from: 'PENDING', to: 'APPROVED', when: 'quorum of approvals reached' },
@@ -33,7 +37,12 @@ export const TRANSITIONS: readonly Transition[] = [
 ];
 
 /** States no transition leaves: the request is finished. */
-export const FINAL_STATES: ReadonlySet<RequestState> = new Set(['DENIED', 'CANCELLED', 'REJECTED', 'REVOKED']);
+export const FINAL_STATES: ReadonlySet<RequestState> = new Set([
+  'DENIED',
+  'CANCELLED',
+  'REJECTED',
+  'REVOKED',
+]);
 
 export function isFinal(state: RequestState): boolean {
   return FINAL_STATES.has(state);

@@ -31,7 +31,9 @@ export class Env {
   positiveInt(name: string): number {
     const value = this.string(name);
     if (!/^\d+$/.test(value) || Number(value) < 1) {
-      throw new ConfigurationError(`environment variable ${name} must be a positive whole number, got "${value}"`);
+      throw new ConfigurationError(
+        `environment variable ${name} must be a positive whole number, got "${value}"`,
+      );
     }
     return Number(value);
   }
@@ -39,7 +41,9 @@ export class Env {
   oneOf<const T extends string>(name: string, allowed: readonly T[]): T {
     const value = this.string(name);
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new ConfigurationError(`environment variable ${name} must be one of ${allowed.join(', ')}, got "${value}"`);
+      throw new ConfigurationError(
+        `environment variable ${name} must be one of ${allowed.join(', ')}, got "${value}"`,
+      );
     }
     return value as T;
   }

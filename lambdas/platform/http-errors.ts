@@ -2,7 +2,6 @@
 // code and message; anything else is a 500 with a generic message, logged in
 // full (redacted) but never echoed: no stacks or internals leave the function.
 
-import { IllegalTransitionError } from '../core/lifecycle';
 import {
   ConfigurationError,
   ConflictError,
@@ -13,6 +12,7 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from '../core/errors';
+import { IllegalTransitionError } from '../core/lifecycle';
 import type { Logger } from './logger';
 
 /** The shape a Lambda Function URL (payload format 2.0) expects back. */

@@ -3,8 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRequestStore } from '../../lambdas/connectors/dynamodb/request-store';
 import { keys, TABLE } from '../../lambdas/connectors/dynamodb/schema';
 import { NotFoundError, ValidationError } from '../../lambdas/core/errors';
-import { IllegalTransitionError, TransitionConflictError } from '../../lambdas/core/lifecycle';
-import type { AccessRequest } from '../../lambdas/core/model';
+import {
+  IllegalTransitionError,
+  nextStates,
+  TRANSITIONS,
+  TransitionConflictError,
+} from '../../lambdas/core/lifecycle';
+import type { AccessRequest, RequestState } from '../../lambdas/core/model';
 import { TestClock } from '../support/clock';
 import { createTestTable, type TestTable } from '../support/dynamodb';
 import { auditBy, newRequest } from '../support/requests';
@@ -72,7 +77,9 @@ describe('create', () => {
 
   it('creates exactly one request when the same issue arrives ten times at once', async () => {
     const input = newRequest();
-    const results = await Promise.all(Array.from({ length: 10 }, () => store.create(input, auditBy('burst'))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => store.create(input, auditBy('burst'))),
+    );
 
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.request.id)).size).toBe(1);
@@ -252,13 +259,46 @@ describe('transition', () => {
   });
 });
 
+/** The shortest path of states from RECEIVED to the target, by breadth-first search over the table. */
+function pathTo(target: RequestState): RequestState[] {
+  const queue: RequestState[][] = [['RECEIVED']];
+  for (let path = queue.shift(); path; path = queue.shift()) {
+    const last = path[path.length - 1] as RequestState;
+    if (last === target) return path;
+    for (const next of nextStates(last)) if (!path.includes(next)) queue.push([...path, next]);
+  }
+  throw new Error(`${target} is unreachable`);
+}
+
+describe('every legal transition, through the store', () => {
+  it.each(TRANSITIONS.map((t) => [t.from, t.to, t.when]))('%s → %s (%s)', async (from, to) => {
+    let request = (await store.create(newRequest(), auditBy('filed'))).request;
+    const states = [...pathTo(from), to];
+    for (let i = 1; i < states.length; i++) {
+      request = await store.transition({
+        requestId: request.id,
+        from: states[i - 1] as RequestState,
+        to: states[i] as RequestState,
+        expectedVersion: request.version,
+        audit: auditBy(`step ${i}`),
+      });
+    }
+
+    expect(request).toMatchObject({ state: to, version: states.length });
+    expect((await store.listAuditEvents(request.id)).map((e) => e.to)).toEqual(states);
+  });
+});
+
 describe('lists', () => {
   it('lists a requester’s requests newest first, whatever the case of the email', async () => {
     const email = `Lee.${Date.now()}@Example.com`;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       clock.advance(60);
-      const { request } = await store.create(newRequest({ requester: { jiraAccountId: 'lee', email } }), auditBy('filed'));
+      const { request } = await store.create(
+        newRequest({ requester: { jiraAccountId: 'lee', email } }),
+        auditBy('filed'),
+      );
       ids.push(request.id);
     }
 

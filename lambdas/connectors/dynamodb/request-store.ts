@@ -3,22 +3,27 @@
 // the state and version the caller read, together with its audit event.
 
 import { randomUUID } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  DeleteCommand,
-  type QueryCommandInput,
   paginateQuery,
+  type QueryCommandInput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { NotFoundError, ValidationError } from '../../core/errors';
 import { assertTransition, isFinal, TransitionConflictError } from '../../core/lifecycle';
 import type { AccessRequest, AuditEntry, AuditEvent, NewAccessRequest, RequestState } from '../../core/model';
-import { type Clock, type ListOptions, type RequestStore, systemClock, type TransitionInput } from '../../core/ports';
+import {
+  type Clock,
+  type ListOptions,
+  type RequestStore,
+  systemClock,
+  type TransitionInput,
+} from '../../core/ports';
 import { INDEXES, indexAttributes, keys, TABLE } from './schema';
 
 export interface DynamoRequestStoreOptions {
@@ -46,7 +51,10 @@ export class DynamoRequestStore implements RequestStore {
     this.deliveryClaimSeconds = options.deliveryClaimSeconds ?? 3 * 86_400;
   }
 
-  async create(input: NewAccessRequest, audit: AuditEntry): Promise<{ request: AccessRequest; created: boolean }> {
+  async create(
+    input: NewAccessRequest,
+    audit: AuditEntry,
+  ): Promise<{ request: AccessRequest; created: boolean }> {
     const now = this.clock.now().toISOString();
     const request: AccessRequest = {
       ...input,
@@ -75,7 +83,8 @@ export class DynamoRequestStore implements RequestStore {
     } catch (error) {
       if (!isConditionFailure(error, 0)) throw error;
       const existing = await this.getByJiraIssueKey(input.jiraIssueKey);
-      if (!existing) throw new Error(`Jira issue ${input.jiraIssueKey} is claimed but its request is missing`);
+      if (!existing)
+        throw new Error(`Jira issue ${input.jiraIssueKey} is claimed but its request is missing`);
       return { request: existing, created: false };
     }
   }
@@ -116,15 +125,25 @@ export class DynamoRequestStore implements RequestStore {
     const current = await this.get(requestId);
     if (!current) throw new NotFoundError(`request ${requestId} does not exist`);
     if (current.state !== from || current.version !== expectedVersion) {
-      throw new TransitionConflictError(requestId, { state: from, version: expectedVersion }, {
-        state: current.state,
-        version: current.version,
-      });
+      throw new TransitionConflictError(
+        requestId,
+        { state: from, version: expectedVersion },
+        {
+          state: current.state,
+          version: current.version,
+        },
+      );
     }
 
     const now = this.clock.now().toISOString();
     const { dueAt: _previousDue, ...rest } = current;
-    const next: AccessRequest = { ...rest, ...changes, state: to, version: expectedVersion + 1, updatedAt: now };
+    const next: AccessRequest = {
+      ...rest,
+      ...changes,
+      state: to,
+      version: expectedVersion + 1,
+      updatedAt: now,
+    };
     const event: AuditEvent = { ...audit, requestId, version: next.version, at: now, from, to };
     try {
       await this.transact([
@@ -139,7 +158,11 @@ export class DynamoRequestStore implements RequestStore {
           },
         },
         {
-          Put: { TableName: this.tableName, Item: auditItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
+          Put: {
+            TableName: this.tableName,
+            Item: auditItem(event),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
         },
       ]);
       return next;
@@ -147,7 +170,9 @@ export class DynamoRequestStore implements RequestStore {
       if (isConditionFailure(error, 0) || isConditionFailure(error, 1) || isStillConflicting(error)) {
         const old = conditionFailureItem(error, 0);
         const found = old && { state: old.state as RequestState, version: Number(old.version) };
-        throw new TransitionConflictError(requestId, { state: from, version: expectedVersion }, found, { cause: error });
+        throw new TransitionConflictError(requestId, { state: from, version: expectedVersion }, found, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -209,10 +234,14 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async releaseDelivery(source: string, deliveryId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.delivery(source, deliveryId) }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keys.delivery(source, deliveryId) }),
+    );
   }
 
-  private async transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>) {
+  private async transact(
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+  ) {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new TransactWriteCommand({ TransactItems: items }));
@@ -304,7 +333,9 @@ const toRequest = (item: Record<string, unknown>) => pick<AccessRequest>(item, R
 const toAuditEvent = (item: Record<string, unknown>) => pick<AuditEvent>(item, AUDIT_FIELDS);
 
 function cancellationCodes(error: unknown): (string | undefined)[] {
-  return error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((r) => r.Code) : [];
+  return error instanceof TransactionCanceledException
+    ? (error.CancellationReasons ?? []).map((r) => r.Code)
+    : [];
 }
 
 function isConditionFailure(error: unknown, itemIndex: number): boolean {

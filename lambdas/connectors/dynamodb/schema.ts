@@ -2,8 +2,8 @@
 // The CDK stack and the test/sandbox table creation read the same constants,
 // so the deployed table and the code can never disagree.
 
-import type { AccessRequest } from '../../core/model';
 import { isFinal } from '../../core/lifecycle';
+import type { AccessRequest } from '../../core/model';
 
 export const TABLE = {
   partitionKey: 'pk',
@@ -28,11 +28,17 @@ const pad = (version: number) => String(version).padStart(10, '0');
 
 export const keys = {
   request: (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'REQUEST' }),
-  audit: (requestId: string, version: number) => ({ pk: `REQUEST#${requestId}`, sk: `AUDIT#${pad(version)}` }),
+  audit: (requestId: string, version: number) => ({
+    pk: `REQUEST#${requestId}`,
+    sk: `AUDIT#${pad(version)}`,
+  }),
   auditPrefix: 'AUDIT#',
   /** Points a Jira issue key at its request; its conditional put is what makes create idempotent. */
   jiraIssue: (issueKey: string) => ({ pk: `JIRA#${issueKey}`, sk: 'JIRA' }),
-  delivery: (source: string, deliveryId: string) => ({ pk: `DELIVERY#${source}#${deliveryId}`, sk: 'DELIVERY' }),
+  delivery: (source: string, deliveryId: string) => ({
+    pk: `DELIVERY#${source}#${deliveryId}`,
+    sk: 'DELIVERY',
+  }),
   requester: (email: string) => `REQUESTER#${email.toLowerCase()}`,
   entitlement: (entitlementId: string) => `ENTITLEMENT#${entitlementId}`,
   incident: (incidentId: string) => `INCIDENT#${incidentId}`,

@@ -1,0 +1,160 @@
+// The loopgate command line: check and list the catalog, run the local sandbox.
+// Output for people is plain text; `--json` gives output for scripts.
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
+import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/catalog';
+import { formatDuration } from '../lambdas/core/duration';
+import { loadCatalogFile } from '../lambdas/platform/catalog-file';
+import { DEFAULT_CATALOG_FILE } from '../lib/loopgate-app';
+import { localClientConfig, startDynamoDbLocal } from '../sandbox/dynamodb-local';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Resolves when the user asks a long-running command to stop. */
+  interrupted(): Promise<void>;
+}
+
+const USAGE = `usage: loopgate <command> [options]
+
+commands:
+  catalog check [file]   validate the catalog (default ${DEFAULT_CATALOG_FILE}); exit 1 if invalid
+  catalog list [file]    list the entitlements: mode, action, durations, approvers
+  sandbox                run the local sandbox until Ctrl-C
+
+options:
+  --json                 machine-readable output (catalog commands)
+  -h, --help             show this help
+`;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.err(`loopgate: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, sub, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    io.out(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'catalog' && (sub === 'check' || sub === 'list') && rest.length <= 1) {
+    return catalogCommand(sub, rest[0] ?? DEFAULT_CATALOG_FILE, values.json ?? false, io);
+  }
+  if (command === 'sandbox' && sub === undefined) return sandbox(io);
+  io.err(`loopgate: unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
+  return 2;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+}
+
+function catalogCommand(sub: 'check' | 'list', file: string, json: boolean, io: Io): number {
+  let catalog: Catalog;
+  try {
+    catalog = loadCatalogFile(file);
+  } catch (error) {
+    if (!(error instanceof CatalogError)) throw error;
+    if (json) io.out(`${JSON.stringify({ ok: false, file, problems: error.problems }, null, 2)}\n`);
+    else io.err(`${error.message}\n`);
+    return 1;
+  }
+  if (sub === 'check') {
+    const count = catalog.entitlements.length;
+    io.out(json ? `${JSON.stringify({ ok: true, file, entitlements: count })}\n` : `${file}: valid, ${count} entitlements\n`);
+  } else {
+    io.out(json ? `${JSON.stringify(catalog.entitlements, null, 2)}\n` : entitlementTable(catalog.entitlements));
+  }
+  return 0;
+}
+
+function entitlementTable(entitlements: Entitlement[]): string {
+  const rows = entitlements.map((e) => [
+    e.id,
+    e.riskTier,
+    e.mode,
+    e.action.kind,
+    `${formatDuration(e.duration.default)} / ${formatDuration(e.duration.max)}`,
+    approversText(e),
+    e.breakGlass.allowed ? `yes, ${formatDuration(e.breakGlass.maxDuration)}` : 'no',
+  ]);
+  const header = ['ENTITLEMENT', 'RISK', 'MODE', 'ACTION', 'DEFAULT / MAX', 'APPROVERS', 'BREAK-GLASS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return `${[header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+}
+
+function approversText(e: Entitlement): string {
+  if (e.mode === 'audit-only') return '(none: audit-only)';
+  const who = [
+    e.approvers?.onCall ? `on-call ${e.owners.escalationPolicy}` : undefined,
+    ...(e.approvers?.emails ?? []),
+    e.approvers?.oktaGroup ? `group ${e.approvers.oktaGroup}` : undefined,
+  ].filter(Boolean);
+  return `${e.approvalsRequired} of ${who.join(', ')}`;
+}
+
+/** Today the sandbox is DynamoDB Local with the loopgate table; the vendor stand-ins join it next. */
+async function sandbox(io: Io): Promise<number> {
+  const catalog = loadCatalogFile(DEFAULT_CATALOG_FILE);
+  io.out(`catalog ${DEFAULT_CATALOG_FILE}: ${catalog.entitlements.length} entitlements\n`);
+  io.out('starting DynamoDB Local (Java) …\n');
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
+    await client.send(new CreateTableCommand(createTableInput('loopgate')));
+    client.destroy();
+    io.out(
+      [
+        `DynamoDB Local is up at ${dynamo.endpoint} with the table "loopgate" (in memory).`,
+        'Point loopgate or the AWS CLI at it:',
+        `  LOOPGATE_TABLE_NAME=loopgate LOOPGATE_DYNAMODB_ENDPOINT=${dynamo.endpoint}`,
+        `  aws dynamodb scan --table-name loopgate --endpoint-url ${dynamo.endpoint} --region local`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    await io.interrupted();
+    io.out('stopping …\n');
+    return 0;
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+
+if (invokedDirectly) {
+  // The lock file pins AWS SDK versions that run on Node 20; their notice about 2027 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const io: Io = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    interrupted: () =>
+      new Promise((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      }),
+  };
+  run(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`loopgate: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

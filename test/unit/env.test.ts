@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../lambdas/core/errors';
+import { Env, readCommonSettings } from '../../lambdas/platform/env';
+
+describe('Env', () => {
+  it('reads a present value, trimmed', () => {
+    expect(new Env({ NAME: '  loopgate ' }).string('NAME')).toBe('loopgate');
+  });
+
+  it.each([{}, { NAME: '' }, { NAME: '   ' }])('names a missing variable (%j)', (source) => {
+    expect(() => new Env(source).string('NAME')).toThrow(
+      new ConfigurationError('environment variable NAME is required'),
+    );
+  });
+
+  it('checks URLs, whole numbers and allowed values, quoting what it got', () => {
+    const env = new Env({ URL: 'not a url', COUNT: '1.5', ZERO: '0', LEVEL: 'loud' });
+    expect(() => env.url('URL')).toThrow('environment variable URL must be a URL, got "not a url"');
+    expect(() => env.positiveInt('COUNT')).toThrow(
+      'environment variable COUNT must be a positive whole number, got "1.5"',
+    );
+    expect(() => env.positiveInt('ZERO')).toThrow('must be a positive whole number, got "0"');
+    expect(() => env.oneOf('LEVEL', ['debug', 'info'])).toThrow('must be one of debug, info, got "loud"');
+  });
+
+  it('reads optional values as undefined when absent', () => {
+    const env = new Env({});
+    expect(env.optionalString('X')).toBeUndefined();
+    expect(env.optionalUrl('X')).toBeUndefined();
+  });
+});
+
+describe('common settings', () => {
+  it('reads the table, the log level and the local endpoint', () => {
+    expect(
+      readCommonSettings(
+        new Env({
+          LOOPGATE_TABLE_NAME: 'loopgate',
+          LOG_LEVEL: 'debug',
+          LOOPGATE_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+        }),
+      ),
+    ).toEqual({ tableName: 'loopgate', logLevel: 'debug', dynamoDbEndpoint: 'http://127.0.0.1:8000/' });
+  });
+
+  it('defaults the log level to info and has no endpoint unless one is set', () => {
+    expect(readCommonSettings(new Env({ LOOPGATE_TABLE_NAME: 't' }))).toEqual({
+      tableName: 't',
+      logLevel: 'info',
+      dynamoDbEndpoint: undefined,
+    });
+  });
+
+  it('fails without a table name rather than guessing one', () => {
+    expect(() => readCommonSettings(new Env({}))).toThrow(
+      'environment variable LOOPGATE_TABLE_NAME is required',
+    );
+  });
+});
