@@ -73,9 +73,15 @@ function catalogCommand(sub: 'check' | 'list', file: string, json: boolean, io: 
   }
   if (sub === 'check') {
     const count = catalog.entitlements.length;
-    io.out(json ? `${JSON.stringify({ ok: true, file, entitlements: count })}\n` : `${file}: valid, ${count} entitlements\n`);
+    io.out(
+      json
+        ? `${JSON.stringify({ ok: true, file, entitlements: count })}\n`
+        : `${file}: valid, ${count} entitlements\n`,
+    );
   } else {
-    io.out(json ? `${JSON.stringify(catalog.entitlements, null, 2)}\n` : entitlementTable(catalog.entitlements));
+    io.out(
+      json ? `${JSON.stringify(catalog.entitlements, null, 2)}\n` : entitlementTable(catalog.entitlements),
+    );
   }
   return 0;
 }
@@ -92,7 +98,14 @@ function entitlementTable(entitlements: Entitlement[]): string {
   ]);
   const header = ['ENTITLEMENT', 'RISK', 'MODE', 'ACTION', 'DEFAULT / MAX', 'APPROVERS', 'BREAK-GLASS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return `${[header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${[header, ...rows]
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 function approversText(e: Entitlement): string {
@@ -134,7 +147,8 @@ async function sandbox(io: Io): Promise<number> {
 }
 
 const invokedDirectly =
-  process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  process.argv[1] !== undefined &&
+  realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 
 if (invokedDirectly) {
   // The lock file pins AWS SDK versions that run on Node 20; their notice about 2027 is noise here.

@@ -27,13 +27,17 @@ describe('loopgate catalog', () => {
   it('check: lists the problems of a bad catalog and exits 1', async () => {
     const { io, handle } = captureIo();
     expect(await run(['catalog', 'check', 'test/fixtures/catalogs/duplicate-ids.yaml'], handle)).toBe(1);
-    expect(io.stderr).toContain('duplicate-ids.yaml:10:5 entitlements[1].id: duplicate id "okta-prod-readonly"');
+    expect(io.stderr).toContain(
+      'duplicate-ids.yaml:10:5 entitlements[1].id: duplicate id "okta-prod-readonly"',
+    );
     expect(io.stdout).toBe('');
   });
 
   it('check --json: gives scripts the problems as JSON', async () => {
     const { io, handle } = captureIo();
-    expect(await run(['catalog', 'check', '--json', 'test/fixtures/catalogs/duplicate-ids.yaml'], handle)).toBe(1);
+    expect(
+      await run(['catalog', 'check', '--json', 'test/fixtures/catalogs/duplicate-ids.yaml'], handle),
+    ).toBe(1);
     expect(JSON.parse(io.stdout)).toEqual({
       ok: false,
       file: 'test/fixtures/catalogs/duplicate-ids.yaml',
@@ -47,7 +51,9 @@ describe('loopgate catalog', () => {
     const lines = io.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ENTITLEMENT\s+RISK\s+MODE\s+ACTION/);
     expect(lines).toHaveLength(7);
-    expect(io.stdout).toMatch(/okta-prod-admin\s+high\s+approval\s+okta-group\s+1h \/ 4h\s+2 of on-call PIAMPOL/);
+    expect(io.stdout).toMatch(
+      /okta-prod-admin\s+high\s+approval\s+okta-group\s+1h \/ 4h\s+2 of on-call PIAMPOL/,
+    );
     expect(io.stdout).toMatch(/aws-prod-db-connect .*yes, 1h/);
   });
 
@@ -67,7 +73,8 @@ describe('loopgate sandbox', () => {
       const endpoint = /DynamoDB Local is up at (\S+) /.exec(out)?.[1];
       if (!endpoint) throw new Error(`no endpoint in: ${out}`);
       const client = new DynamoDBClient(localClientConfig(endpoint));
-      tableStatus = (await client.send(new DescribeTableCommand({ TableName: 'loopgate' }))).Table?.TableStatus;
+      tableStatus = (await client.send(new DescribeTableCommand({ TableName: 'loopgate' }))).Table
+        ?.TableStatus;
       client.destroy();
     });
 

@@ -83,8 +83,11 @@ export class DynamoRequestStore implements RequestStore {
     } catch (error) {
       if (!isConditionFailure(error, 0)) throw error;
       const existing = await this.getByJiraIssueKey(input.jiraIssueKey);
-      if (!existing)
-        throw new Error(`Jira issue ${input.jiraIssueKey} is claimed but its request is missing`);
+      if (!existing) {
+        throw new Error(`Jira issue ${input.jiraIssueKey} is claimed but its request is missing`, {
+          cause: error,
+        });
+      }
       return { request: existing, created: false };
     }
   }
