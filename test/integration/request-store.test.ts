@@ -9,7 +9,7 @@ import {
   TRANSITIONS,
   TransitionConflictError,
 } from '../../lambdas/core/lifecycle';
-import type { AccessRequest, RequestState } from '../../lambdas/core/model';
+import type { AccessRequest, RequestChanges, RequestState } from '../../lambdas/core/model';
 import { TestClock } from '../support/clock';
 import { createTestTable, type TestTable } from '../support/dynamodb';
 import { auditBy, newRequest } from '../support/requests';
@@ -26,24 +26,23 @@ beforeAll(async () => {
 
 afterAll(() => table.drop());
 
-/** Walks a fresh request to the given state through legal transitions. */
-async function requestIn(state: 'TRIAGING' | 'PENDING', overrides = {}): Promise<AccessRequest> {
-  const { request } = await store.create(newRequest(overrides), auditBy('filed'));
-  const triaging = await store.transition({
-    requestId: request.id,
-    from: 'RECEIVED',
-    to: 'TRIAGING',
-    expectedVersion: 1,
-    audit: auditBy('triage'),
-  });
-  if (state === 'TRIAGING') return triaging;
+/** Moves a request on from the state and version it is in now. */
+function move(request: AccessRequest, to: RequestState, changes?: RequestChanges, reason = `to ${to}`) {
   return store.transition({
     requestId: request.id,
-    from: 'TRIAGING',
-    to: 'PENDING',
-    expectedVersion: 2,
-    audit: auditBy('paged'),
+    from: request.state,
+    to,
+    expectedVersion: request.version,
+    audit: auditBy(reason),
+    changes,
   });
+}
+
+/** A fresh request walked to TRIAGING or PENDING through legal transitions. */
+async function requestIn(state: 'TRIAGING' | 'PENDING'): Promise<AccessRequest> {
+  const { request } = await store.create(newRequest(), auditBy('filed'));
+  const triaging = await move(request, 'TRIAGING');
+  return state === 'TRIAGING' ? triaging : move(triaging, 'PENDING');
 }
 
 describe('create', () => {
@@ -89,14 +88,7 @@ describe('create', () => {
 describe('lookups', () => {
   it('finds a request by id, by Jira issue key and by PagerDuty incident id', async () => {
     const triaging = await requestIn('TRIAGING');
-    const pending = await store.transition({
-      requestId: triaging.id,
-      from: 'TRIAGING',
-      to: 'PENDING',
-      expectedVersion: 2,
-      audit: auditBy('paged'),
-      changes: { incidentId: 'Q1INCIDENT0001' },
-    });
+    const pending = await move(triaging, 'PENDING', { incidentId: 'Q1INCIDENT0001' });
 
     expect(await store.get(triaging.id)).toEqual(pending);
     expect(await store.getByJiraIssueKey(triaging.jiraIssueKey)).toEqual(pending);
@@ -137,21 +129,13 @@ describe('transition', () => {
 
   it('clears the due time of the previous state when the next one sets none', async () => {
     const pending = await requestIn('PENDING');
-    const withDue = await store.transition({
-      requestId: pending.id,
-      from: 'PENDING',
-      to: 'PENDING',
-      expectedVersion: pending.version,
-      audit: auditBy('one approval of two'),
-      changes: { dueAt: clock.now().toISOString() },
-    });
-    const approved = await store.transition({
-      requestId: pending.id,
-      from: 'PENDING',
-      to: 'APPROVED',
-      expectedVersion: withDue.version,
-      audit: auditBy('quorum'),
-    });
+    const withDue = await move(
+      pending,
+      'PENDING',
+      { dueAt: clock.now().toISOString() },
+      'one approval of two',
+    );
+    const approved = await move(withDue, 'APPROVED');
 
     expect(withDue.dueAt).toBeDefined();
     expect(approved.dueAt).toBeUndefined();
@@ -160,13 +144,7 @@ describe('transition', () => {
 
   it('refuses an illegal transition by name and writes nothing', async () => {
     const pending = await requestIn('PENDING');
-    const attempt = store.transition({
-      requestId: pending.id,
-      from: 'PENDING',
-      to: 'GRANTED',
-      expectedVersion: pending.version,
-      audit: auditBy('skip approval'),
-    });
+    const attempt = move(pending, 'GRANTED');
 
     await expect(attempt).rejects.toBeInstanceOf(IllegalTransitionError);
     await expect(attempt).rejects.toThrow(`request ${pending.id} is PENDING and cannot move to GRANTED`);
@@ -193,14 +171,7 @@ describe('transition', () => {
 
   it('refuses a due time on a final state', async () => {
     const pending = await requestIn('PENDING');
-    const attempt = store.transition({
-      requestId: pending.id,
-      from: 'PENDING',
-      to: 'DENIED',
-      expectedVersion: pending.version,
-      audit: auditBy('denied'),
-      changes: { dueAt: clock.now().toISOString() },
-    });
+    const attempt = move(pending, 'DENIED', { dueAt: clock.now().toISOString() });
 
     await expect(attempt).rejects.toBeInstanceOf(ValidationError);
     expect((await store.get(pending.id))?.state).toBe('PENDING');
@@ -244,15 +215,7 @@ describe('transition', () => {
 
   it('keeps the audit trail in order past version 9', async () => {
     let request = await requestIn('PENDING');
-    for (let i = 0; i < 9; i++) {
-      request = await store.transition({
-        requestId: request.id,
-        from: 'PENDING',
-        to: 'PENDING',
-        expectedVersion: request.version,
-        audit: auditBy(`approval ${i + 1}`),
-      });
-    }
+    for (let i = 0; i < 9; i++) request = await move(request, 'PENDING', {}, `approval ${i + 1}`);
 
     const versions = (await store.listAuditEvents(request.id)).map((e) => e.version);
     expect(versions).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
@@ -274,15 +237,7 @@ describe('every legal transition, through the store', () => {
   it.each(TRANSITIONS.map((t) => [t.from, t.to, t.when]))('%s → %s (%s)', async (from, to) => {
     let request = (await store.create(newRequest(), auditBy('filed'))).request;
     const states = [...pathTo(from), to];
-    for (let i = 1; i < states.length; i++) {
-      request = await store.transition({
-        requestId: request.id,
-        from: states[i - 1] as RequestState,
-        to: states[i] as RequestState,
-        expectedVersion: request.version,
-        audit: auditBy(`step ${i}`),
-      });
-    }
+    for (const next of states.slice(1)) request = await move(request, next);
 
     expect(request).toMatchObject({ state: to, version: states.length });
     expect((await store.listAuditEvents(request.id)).map((e) => e.to)).toEqual(states);
@@ -322,28 +277,13 @@ describe('lists', () => {
   it('lists requests in a state that fell due before a time, most overdue first', async () => {
     const base = clock.now().getTime();
     const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
-    const pendingDue = async (minutes: number) => {
-      const p = await requestIn('PENDING');
-      return store.transition({
-        requestId: p.id,
-        from: 'PENDING',
-        to: 'PENDING',
-        expectedVersion: p.version,
-        audit: auditBy('timeout set'),
-        changes: { dueAt: at(minutes) },
-      });
-    };
+    const pendingDue = async (minutes: number) =>
+      move(await requestIn('PENDING'), 'PENDING', { dueAt: at(minutes) });
     const late = await pendingDue(-30);
     const later = await pendingDue(-90);
     const notYet = await pendingDue(+30);
     const finished = await pendingDue(-120);
-    await store.transition({
-      requestId: finished.id,
-      from: 'PENDING',
-      to: 'DENIED',
-      expectedVersion: finished.version,
-      audit: auditBy('denied'),
-    });
+    await move(finished, 'DENIED');
 
     const due = (await store.listDue('PENDING', new Date(base))).map((r) => r.id);
     expect(due).toContain(later.id);
