@@ -1,0 +1,355 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Version2Client, Version3Client } from 'jira.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../sandbox/clock';
+import { JiraStandIn } from '../../sandbox/jira/jira-stand-in';
+import { loadScenarioFile } from '../../sandbox/scenario/load';
+
+const credentials = { email: 'loopgate-bot@example.com', apiToken: 'jira-token-1' };
+const secret = 'jira-webhook-secret';
+const clock = new SandboxClock({ start: new Date('2026-11-21T09:00:00Z'), frozen: true });
+const scenario = loadScenarioFile('sandbox/scenarios/default.yaml', clock.now());
+const dana = scenario.people.find((p) => p.id === 'dana');
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+}
+
+/** A webhook receiver answering each delivery with the next status of `statuses` (then 200). */
+class Receiver {
+  readonly received: Received[] = [];
+  statuses: number[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  async start() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(this.statuses.shift() ?? 200).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/jira`;
+  }
+
+  stop() {
+    return new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+let jira: JiraStandIn;
+let receiver: Receiver;
+let v3: Version3Client;
+let v2: Version2Client;
+
+beforeAll(async () => {
+  receiver = new Receiver();
+  await receiver.start();
+  jira = new JiraStandIn({
+    scenario,
+    clock,
+    credentials: [credentials],
+    webhook: { url: receiver.url, secret },
+  });
+  const host = await jira.start();
+  v3 = new Version3Client({ host, authentication: { basic: credentials } });
+  v2 = new Version2Client({ host, authentication: { basic: credentials } });
+});
+
+afterAll(async () => {
+  await jira.stop();
+  await receiver.stop();
+});
+
+afterEach(() => {
+  receiver.received.length = 0;
+  receiver.statuses = [];
+  jira.faults.clear();
+});
+
+/** The status and body of a failed jira.js call (its HttpException keeps Jira's body in response.data). */
+async function rejection(promise: Promise<unknown>): Promise<{ status?: number; body?: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    const { status, response } = error as { status?: number; response?: { data?: unknown } };
+    return { status, body: response?.data };
+  }
+  throw new Error('expected the call to fail');
+}
+
+const basicAuth = () =>
+  `Basic ${Buffer.from(`${credentials.email}:${credentials.apiToken}`).toString('base64')}`;
+
+describe('issues through jira.js', () => {
+  it('creates an issue over v3 with ADF and reads it back over v3 and v2', async () => {
+    const created = await v3.issues.createIssue({
+      fields: {
+        project: { key: 'ACCESS' },
+        issuetype: { name: 'Access Request' },
+        summary: 'Access to prod-readonly',
+        description: {
+          type: 'doc',
+          version: 1,
+          content: [
+            { type: 'paragraph', content: [{ type: 'text', text: 'Entitlement: okta-prod-readonly' }] },
+          ],
+        },
+        reporter: { accountId: dana?.jira.accountId ?? '' },
+        customfield_10051: '4h',
+      },
+    });
+    expect(created.key).toMatch(/^ACCESS-\d+$/);
+
+    const issue = await v3.issues.getIssue({ issueIdOrKey: created.key });
+    expect(issue.fields.summary).toBe('Access to prod-readonly');
+    expect(issue.fields.reporter?.accountId).toBe(dana?.jira.accountId);
+    expect(issue.fields.status?.name).toBe('Open');
+    expect(issue.fields.description).toMatchObject({ type: 'doc', version: 1 });
+    expect((issue.fields as Record<string, unknown>).customfield_10051).toBe('4h');
+
+    const asV2 = await v2.issues.getIssue({ issueIdOrKey: created.key });
+    expect(asV2.fields.description).toBe('Entitlement: okta-prod-readonly');
+  });
+
+  it('refuses a v3 create with a string description, naming the field, as Jira does', async () => {
+    // jira.js wraps strings in ADF itself, so this is what a hand-written client would send.
+    const response = await fetch(`${jira.url}/rest/api/3/issue`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+      body: JSON.stringify({
+        fields: {
+          project: { key: 'ACCESS' },
+          issuetype: { name: 'Access Request' },
+          summary: 'x',
+          description: 'text',
+        },
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      errors: { description: expect.stringContaining('Atlassian Document') },
+    });
+  });
+
+  it('answers malformed JSON with a 400', async () => {
+    const response = await fetch(`${jira.url}/rest/api/3/issue`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+      body: '{"fields": ',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errorMessages: [expect.any(String)] });
+  });
+
+  it('reports every invalid field of a create at once', async () => {
+    const error = await rejection(
+      v2.issues.createIssue({
+        fields: {
+          project: { key: 'NOPE' },
+          issuetype: { name: 'Task' },
+          summary: '',
+          customfield_99999: 'x',
+        },
+      }),
+    );
+    expect(error.status).toBe(400);
+    expect(error.body).toMatchObject({
+      errorMessages: [],
+      errors: {
+        project: 'Specify a valid project ID or key',
+        summary: 'You must specify a summary of the issue.',
+        customfield_99999: expect.stringContaining("Field 'customfield_99999' cannot be set"),
+      },
+    });
+  });
+
+  it('answers 404 with Jira’s error collection for an unknown issue', async () => {
+    const error = await rejection(v3.issues.getIssue({ issueIdOrKey: 'ACCESS-9999' }));
+    expect(error.status).toBe(404);
+    expect(error.body).toEqual({
+      errorMessages: ['Issue does not exist or you do not have permission to see it.'],
+      errors: {},
+    });
+  });
+
+  it('comments (a string becomes ADF) and lists comments with startAt/maxResults paging', async () => {
+    const { key } = jira.fileTicket({
+      reporter: 'dana',
+      entitlement: 'okta-prod-readonly',
+      duration: '4h',
+      justification: 'INC-4411',
+    });
+    const comment = await v3.issueComments.addComment({
+      issueIdOrKey: key,
+      comment: 'loopgate received this request',
+    });
+    await v3.issueComments.addComment({ issueIdOrKey: key, comment: 'second' });
+    await v3.issueComments.addComment({ issueIdOrKey: key, comment: 'third' });
+    expect(comment.author?.displayName).toBe('loopgate');
+    expect(comment.body).toMatchObject({ type: 'doc' });
+
+    const first = await v3.issueComments.getComments({ issueIdOrKey: key, startAt: 0, maxResults: 2 });
+    const second = await v3.issueComments.getComments({ issueIdOrKey: key, startAt: 2, maxResults: 2 });
+    expect(first.total).toBe(3);
+    expect(first.comments).toHaveLength(2);
+    expect(second.comments).toHaveLength(1);
+    const asText = await v2.issueComments.getComments({ issueIdOrKey: key });
+    expect(asText.comments?.map((c) => c.body)).toEqual([
+      'loopgate received this request',
+      'second',
+      'third',
+    ]);
+  });
+
+  it('lists transitions and moves the issue; an invalid transition id is a 400', async () => {
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    const { transitions = [] } = await v3.issues.getTransitions({ issueIdOrKey: key });
+    const granted = transitions.find((t) => t.name === 'Granted');
+    expect(granted?.id).toBeDefined();
+    expect(transitions.some((t) => t.name === 'Open')).toBe(false);
+
+    await v3.issues.doTransition({ issueIdOrKey: key, transition: { id: granted?.id } });
+    expect((await v3.issues.getIssue({ issueIdOrKey: key })).fields.status?.name).toBe('Granted');
+
+    const error = await rejection(v3.issues.doTransition({ issueIdOrKey: key, transition: { id: '999' } }));
+    expect(error.status).toBe(400);
+    expect(error.body).toMatchObject({
+      errorMessages: ["Transition id '999' is not valid for this issue."],
+    });
+  });
+
+  it('looks up a user with their email; unknown accounts are 404', async () => {
+    const user = await v3.users.getUser({ accountId: dana?.jira.accountId ?? '' });
+    expect(user).toMatchObject({
+      displayName: 'Dana Reyes',
+      emailAddress: 'dana.reyes@example.com',
+      active: true,
+    });
+    const error = await rejection(v3.users.getUser({ accountId: 'nobody' }));
+    expect(error.status).toBe(404);
+  });
+
+  it('refuses wrong credentials with a 401', async () => {
+    const intruder = new Version3Client({
+      host: jira.url,
+      authentication: { basic: { email: credentials.email, apiToken: 'wrong' } },
+    });
+    const error = await rejection(intruder.myself.getCurrentUser());
+    expect(error.status).toBe(401);
+  });
+
+  it('answers an injected rate limit with Jira’s 429 and Retry-After', async () => {
+    jira.faults.set('GET /rest/api/:version/myself', { failNext: 1, status: 429 });
+    const response = await fetch(`${jira.url}/rest/api/3/myself`, {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${credentials.email}:${credentials.apiToken}`).toString('base64')}`,
+      },
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect((await v3.myself.getCurrentUser()).emailAddress).toBe(credentials.email);
+  });
+});
+
+describe('webhooks', () => {
+  it('delivers jira:issue_created signed over the raw body, without the reporter’s email', async () => {
+    const { key } = jira.fileTicket({
+      reporter: 'dana',
+      entitlement: 'okta-prod-readonly',
+      duration: '4h',
+      justification: 'INC-4411 checkout latency',
+      format: 'wiki',
+    });
+    await jira.settled();
+
+    expect(receiver.received).toHaveLength(1);
+    const [delivery] = receiver.received;
+    const expected = createHmac('sha256', secret)
+      .update(delivery?.raw ?? '')
+      .digest('hex');
+    expect(delivery?.headers['x-hub-signature']).toBe(`sha256=${expected}`);
+    expect(delivery?.headers['x-atlassian-webhook-identifier']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(delivery?.headers['x-atlassian-webhook-retry']).toBeUndefined();
+    const payload = JSON.parse(delivery?.raw ?? '{}');
+    expect(payload).toMatchObject({
+      webhookEvent: 'jira:issue_created',
+      issue: {
+        key,
+        fields: {
+          description: 'Entitlement: okta-prod-readonly\nDuration: 4h\nReason: INC-4411 checkout latency',
+          reporter: { accountId: dana?.jira.accountId, displayName: 'Dana Reyes' },
+        },
+      },
+    });
+    expect(payload.issue.fields.reporter).not.toHaveProperty('emailAddress');
+  });
+
+  it('carries an ADF description when the ticket was written in ADF, and custom fields when filed by fields', async () => {
+    jira.fileTicket({
+      reporter: 'ivan',
+      entitlement: 'aws-logs-read',
+      justification: 'DATA-812',
+      format: 'adf',
+    });
+    jira.fileTicket({
+      reporter: 'ivan',
+      entitlement: 'aws-logs-read',
+      justification: 'DATA-812',
+      format: 'fields',
+    });
+    await jira.settled();
+
+    const [adf, fields] = receiver.received.map((r) => JSON.parse(r.raw).issue.fields);
+    expect(adf.description).toMatchObject({ type: 'doc', version: 1 });
+    expect(fields).toMatchObject({ customfield_10050: 'aws-logs-read', customfield_10052: 'DATA-812' });
+  });
+
+  it('retries a 5xx with the same identifier and a retry count once the retry falls due', async () => {
+    receiver.statuses = [503];
+    jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    await jira.settled();
+    expect(receiver.received).toHaveLength(1);
+
+    clock.advance(30_000);
+    await jira.settled();
+    expect(receiver.received).toHaveLength(1);
+
+    clock.advance(31_000);
+    await jira.settled();
+    expect(receiver.received).toHaveLength(2);
+    const [first, retry] = receiver.received;
+    expect(retry?.headers['x-atlassian-webhook-identifier']).toBe(
+      first?.headers['x-atlassian-webhook-identifier'],
+    );
+    expect(retry?.headers['x-atlassian-webhook-retry']).toBe('1');
+    expect(retry?.raw).toBe(first?.raw);
+  });
+
+  it('does not retry a delivery the receiver refused with 401', async () => {
+    receiver.statuses = [401];
+    jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    await jira.settled();
+    clock.advance(60 * 60_000);
+    await jira.settled();
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('sends jira:issue_updated with the status change when an issue is transitioned', async () => {
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    jira.transitionIssue(key, 'Cancelled', 'dana');
+    await jira.settled();
+    const updated = receiver.received
+      .map((r) => JSON.parse(r.raw))
+      .find((p) => p.webhookEvent === 'jira:issue_updated');
+    expect(updated?.changelog.items).toEqual([
+      expect.objectContaining({ field: 'status', fromString: 'Open', toString: 'Cancelled' }),
+    ]);
+  });
+});
