@@ -201,7 +201,7 @@ describe('issues through jira.js', () => {
     expect(first.comments).toHaveLength(2);
     expect(second.comments).toHaveLength(1);
     const asText = await v2.issueComments.getComments({ issueIdOrKey: key });
-    expect(asText.comments?.map((c) => c.body)).toEqual([
+    expect(asText.comments?.map((c) => (c as { body?: unknown }).body)).toEqual([
       'loopgate received this request',
       'second',
       'third',
