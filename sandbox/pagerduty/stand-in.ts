@@ -1,0 +1,710 @@
+// The PagerDuty stand-in: the REST API v2 endpoints loopgate uses (incidents,
+// notes, users, on-calls, services, escalation policies, schedules) with
+// PagerDuty's auth, `From` rule, errors, pagination and rate limits, seeded
+// from the scenario and timed by the sandbox clock; plus the control methods a
+// human's actions come through (add a note, acknowledge, resolve), each of
+// which sends the signed v3 webhook PagerDuty would.
+
+import { randomUUID } from 'node:crypto';
+import type { SandboxClock } from '../clock';
+import {
+  HttpStandIn,
+  json,
+  JsonBodyError,
+  jsonBody,
+  type RouteHandler,
+  type StandInRequest,
+  type StandInResponse,
+} from '../http/stand-in';
+import type { Scenario, ScenarioPerson } from '../scenario/load';
+import { Directory, pdTime, stableId } from './directory';
+import {
+  authenticationFailed,
+  fromHeaderRequired,
+  internalError,
+  invalidInput,
+  notFound,
+  pdError,
+  rateLimitExceeded,
+  rateLimitHeaders,
+  requesterNotFound,
+  requestTimeout,
+} from './errors';
+import {
+  INCIDENT_STATUSES,
+  incidentId,
+  type IncidentRecord,
+  type IncidentStatus,
+  isOpen,
+  MAX_NOTE_LENGTH,
+  MAX_NOTES_PER_INCIDENT,
+  type NoteRecord,
+  noteId,
+  renderIncident,
+  renderNote,
+  type Urgency,
+  webhookIncident,
+  webhookNote,
+} from './incidents';
+import { firstResponders, type OnCallEntry, onCalls } from './oncall';
+import { PAGERDUTY_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limit';
+import {
+  type DeliveryRecord,
+  type SubscriptionState,
+  type WebhookEvent,
+  WebhookSubscription,
+  type WebhookSubscriptionOptions,
+} from './webhooks';
+
+export interface PagerDutyStandInOptions {
+  scenario: Scenario;
+  clock: SandboxClock;
+  /** Accepted as `Token token=<key>` (API keys) or `Bearer <token>` (OAuth). */
+  apiTokens: string[];
+  webhook?: WebhookSubscriptionOptions;
+  /** Enforce PagerDuty's rate limits (true: 960/min, POST /incidents 300/min); off unless set. */
+  rateLimit?: boolean | Partial<RateLimits>;
+  /**
+   * Note content longer than this is cut in incident.annotated webhooks, with `trimmed: true`.
+   * PagerDuty documents the flag but not the length; 1000 is this stand-in's choice.
+   */
+  noteTrimLength?: number;
+}
+
+export const DEFAULT_NOTE_TRIM_LENGTH = 1000;
+
+const DEFAULT_PAGE = 25;
+const MAX_PAGE = 100;
+const MAX_PAGINATION_WINDOW = 10_000;
+const MAX_ONCALL_RANGE_MS = 90 * 86_400_000;
+const DEFAULT_INCIDENT_LOOKBACK_MS = 30 * 86_400_000;
+const MAX_INCIDENT_RANGE_MS = 180 * 86_400_000;
+
+/** A rule PagerDuty enforces, raised by the control methods and turned into its 4xx over HTTP. */
+export class PagerDutyRuleError extends Error {
+  constructor(readonly response: StandInResponse) {
+    const body = response.body as { error?: { message?: string; errors?: string[] } };
+    super([body.error?.message, ...(body.error?.errors ?? [])].filter(Boolean).join(': '));
+  }
+}
+
+export class PagerDutyStandIn extends HttpStandIn {
+  readonly directory: Directory;
+  private readonly clock: SandboxClock;
+  private readonly tokens: Set<string>;
+  private readonly limiter: RateLimiter;
+  private readonly enforceLimits: boolean;
+  private readonly trimLength: number;
+  private readonly subscriptionChannel: WebhookSubscription | undefined;
+  private readonly incidents: IncidentRecord[] = [];
+  private noteSequence = 0;
+  private readonly seed = randomUUID();
+
+  constructor(options: PagerDutyStandInOptions) {
+    super('pagerduty');
+    this.clock = options.clock;
+    this.tokens = new Set(options.apiTokens);
+    this.directory = new Directory(options.scenario, () => this.url);
+    const limits = typeof options.rateLimit === 'object' ? options.rateLimit : {};
+    this.limiter = new RateLimiter(options.clock, { ...PAGERDUTY_RATE_LIMITS, ...limits });
+    this.enforceLimits = options.rateLimit !== undefined && options.rateLimit !== false;
+    this.trimLength = options.noteTrimLength ?? DEFAULT_NOTE_TRIM_LENGTH;
+    this.subscriptionChannel = options.webhook
+      ? new WebhookSubscription(
+          options.webhook,
+          options.clock,
+          stableId(`subscription:${options.webhook.url}`),
+        )
+      : undefined;
+
+    this.api('POST', '/incidents', (r) => this.createIncident(r));
+    this.api('GET', '/incidents', (r) => this.listIncidents(r));
+    this.api('GET', '/incidents/:id', (r) => this.getIncident(r));
+    this.api('PUT', '/incidents/:id', (r) => this.updateIncident(r));
+    this.api('POST', '/incidents/:id/notes', (r) => this.createNote(r));
+    this.api('GET', '/incidents/:id/notes', (r) => this.listNotes(r));
+    this.api('GET', '/users', (r) => this.listUsers(r));
+    this.api('GET', '/users/:id', (r) => this.getUser(r));
+    this.api('GET', '/oncalls', (r) => this.listOnCalls(r));
+    this.api('GET', '/services/:id', (r) => this.getOne(r, 'service'));
+    this.api('GET', '/escalation_policies/:id', (r) => this.getOne(r, 'escalation_policy'));
+    this.api('GET', '/schedules/:id', (r) => this.getOne(r, 'schedule'));
+  }
+
+  // --- control: what people do in PagerDuty's app ---------------------------
+
+  /** A person adds a note to an incident; sends incident.annotated. */
+  addNote(incidentIdOrNumber: string, personIdOrEmail: string, content: string): Record<string, unknown> {
+    const incident = this.requireIncident(incidentIdOrNumber);
+    const note = this.annotate(incident, this.requirePerson(personIdOrEmail), content);
+    return renderNote(this.directory, note);
+  }
+
+  /** A person acknowledges an incident; sends incident.acknowledged. */
+  acknowledge(incidentIdOrNumber: string, personIdOrEmail: string): Record<string, unknown> {
+    const incident = this.requireIncident(incidentIdOrNumber);
+    this.changeStatus(incident, 'acknowledged', this.requirePerson(personIdOrEmail));
+    return renderIncident(this.directory, incident);
+  }
+
+  /** A person resolves an incident; sends incident.resolved. */
+  resolve(incidentIdOrNumber: string, personIdOrEmail: string): Record<string, unknown> {
+    const incident = this.requireIncident(incidentIdOrNumber);
+    this.changeStatus(incident, 'resolved', this.requirePerson(personIdOrEmail));
+    return renderIncident(this.directory, incident);
+  }
+
+  /** The webhook subscription: enabled or not, consecutive drops, disabled until when, what is queued. */
+  subscription(): SubscriptionState | undefined {
+    return this.subscriptionChannel?.state();
+  }
+
+  /** Re-enables a subscription disabled after three drops. */
+  enableSubscription(): void {
+    this.subscriptionChannel?.enable();
+  }
+
+  /** Every delivery attempt, in order, with its status or error and what became of the event. */
+  deliveries(): DeliveryRecord[] {
+    return this.subscriptionChannel?.deliveries() ?? [];
+  }
+
+  /** Resolves once no webhook is in flight and none is due; retries wait for the clock to move. */
+  async settled(): Promise<void> {
+    await this.subscriptionChannel?.settled();
+  }
+
+  state(): unknown {
+    return {
+      incidents: this.incidents.map((i) => ({
+        ...renderIncident(this.directory, i),
+        notes: i.notes.map((n) => renderNote(this.directory, n)),
+      })),
+      subscription: this.subscription() ?? null,
+      deliveries: this.deliveries(),
+      faults: this.faults.list(),
+    };
+  }
+
+  override async stop(): Promise<void> {
+    this.subscriptionChannel?.close();
+    await super.stop();
+  }
+
+  // --- the HTTP surface ------------------------------------------------------
+
+  protected authenticate(request: StandInRequest): StandInResponse | undefined {
+    return this.token(request) === undefined ? authenticationFailed() : undefined;
+  }
+
+  protected faultResponse(status: number, _request: StandInRequest): StandInResponse {
+    if (status === 429) return rateLimitExceeded(this.limiter.exhausted());
+    if (status === 401) return authenticationFailed();
+    if (status === 404) return notFound();
+    if (status === 408) return requestTimeout();
+    if (status >= 500) return internalError(status);
+    return pdError(status, 'Invalid Input Provided', 2001);
+  }
+
+  protected routeNotFound(_request: StandInRequest): StandInResponse {
+    return notFound();
+  }
+
+  protected malformedBody(_message: string, _request: StandInRequest): StandInResponse {
+    // What PagerDuty answers when the body does not parse into a JSON object.
+    return invalidInput('params must be a Hash');
+  }
+
+  private token(request: StandInRequest): string | undefined {
+    const header = request.headers.authorization ?? '';
+    const match = /^(?:Token token=|Bearer )(\S+)$/.exec(header.trim());
+    const token = match?.[1];
+    return token !== undefined && this.tokens.has(token) ? token : undefined;
+  }
+
+  /** Registers a route whose calls count against the rate limits and carry the `ratelimit-*` headers. */
+  private api(method: string, pattern: string, handler: RouteHandler): void {
+    const createsIncident = method === 'POST' && pattern === '/incidents';
+    this.route(method, pattern, async (request) => {
+      if (!this.enforceLimits) return this.run(handler, request);
+      const decision = this.limiter.take(this.token(request) ?? '', createsIncident);
+      if (!decision.allowed) return rateLimitExceeded(decision);
+      const response = await this.run(handler, request);
+      return { ...response, headers: { ...response.headers, ...rateLimitHeaders(decision) } };
+    });
+  }
+
+  private async run(handler: RouteHandler, request: StandInRequest): Promise<StandInResponse> {
+    try {
+      return await handler(request);
+    } catch (error) {
+      if (error instanceof JsonBodyError) return this.malformedBody(error.message, request);
+      if (error instanceof PagerDutyRuleError) return error.response;
+      throw error;
+    }
+  }
+
+  /** The acting user named by the `From` header, which PagerDuty requires on writes. */
+  private requester(request: StandInRequest): ScenarioPerson | StandInResponse {
+    const from = request.headers.from;
+    if (typeof from !== 'string' || from.trim() === '') return fromHeaderRequired();
+    return this.directory.userByEmail(from) ?? requesterNotFound();
+  }
+
+  private createIncident(request: StandInRequest): StandInResponse {
+    const requester = this.requester(request);
+    if (!isPerson(requester)) return requester;
+    const body = objectBody(request);
+    const input = body.incident;
+    if (!isObject(input)) return invalidInput('incident must be a Hash');
+    const errors: string[] = [];
+    if (input.type !== undefined && input.type !== 'incident') errors.push("Type must be 'incident'");
+    const title = typeof input.title === 'string' ? input.title.trim() : '';
+    if (!title) errors.push('Title cannot be empty.');
+    const urgency = input.urgency ?? 'high';
+    if (urgency !== 'high' && urgency !== 'low') errors.push('Urgency must be one of: high, low');
+    let details: string | undefined;
+    if (input.body !== undefined) {
+      if (!isObject(input.body)) errors.push('Body must be a Hash');
+      else if (input.body.details !== undefined && typeof input.body.details !== 'string') {
+        errors.push('Body details must be a string');
+      } else details = input.body.details as string | undefined;
+    }
+    const key = input.incident_key;
+    if (key !== undefined && (typeof key !== 'string' || key === '')) {
+      errors.push('Incident key must be a non-empty string');
+    }
+    const serviceId = isObject(input.service) ? input.service.id : undefined;
+    const service = typeof serviceId === 'string' ? this.directory.service(serviceId) : undefined;
+    if (serviceId === undefined) errors.push('Service cannot be empty.');
+    else if (!service) errors.push('Service Not Found');
+    let policy = service ? this.directory.policy(service.escalationPolicy) : undefined;
+    if (input.escalation_policy !== undefined) {
+      const policyId = isObject(input.escalation_policy) ? input.escalation_policy.id : undefined;
+      policy = typeof policyId === 'string' ? this.directory.policy(policyId) : undefined;
+      if (!policy) errors.push('Escalation Policy Not Found');
+    }
+    let assignees: ScenarioPerson[] | undefined;
+    if (input.assignments !== undefined) {
+      if (input.escalation_policy !== undefined) {
+        errors.push('Assignments cannot be specified together with an escalation policy');
+      }
+      assignees = this.assignees(input.assignments, errors);
+    }
+    if (errors.length || !service || !policy) return invalidInput(...errors);
+    const incidentKey = typeof key === 'string' ? key : randomUUID().replace(/-/g, '');
+    const clash = this.incidents.find(
+      (i) => i.service.id === service.id && i.incidentKey === incidentKey && isOpen(i),
+    );
+    if (clash) {
+      return invalidInput(`Open incident with key '${incidentKey}' already exists for this service`);
+    }
+
+    const now = this.clock.now();
+    const number = this.incidents.length + 1;
+    const incident: IncidentRecord = {
+      id: incidentId(this.seed, number),
+      number,
+      title,
+      status: 'triggered',
+      urgency: urgency as Urgency,
+      incidentKey,
+      service,
+      policy,
+      assignments: (assignees ?? firstResponders(this.directory, policy, now)).map((person) => ({
+        at: now,
+        person,
+      })),
+      acknowledgements: [],
+      details,
+      createdAt: now,
+      updatedAt: now,
+      lastStatusChangeAt: now,
+      lastStatusChangeBy: this.directory.serviceRef(service),
+      resolvedAt: undefined,
+      notes: [],
+    };
+    this.incidents.push(incident);
+    this.emit('incident.triggered', incident, requester, webhookIncident(this.directory, incident));
+    return json(201, { incident: renderIncident(this.directory, incident) });
+  }
+
+  private assignees(value: unknown, errors: string[]): ScenarioPerson[] {
+    if (!Array.isArray(value) || value.length === 0) {
+      errors.push('Assignments must be a non-empty array');
+      return [];
+    }
+    const people: ScenarioPerson[] = [];
+    for (const a of value) {
+      const id = isObject(a) && isObject(a.assignee) ? a.assignee.id : undefined;
+      const person = typeof id === 'string' ? this.directory.userById(id) : undefined;
+      if (person) people.push(person);
+      else errors.push('Assigned To User Not Found');
+    }
+    return people;
+  }
+
+  private listIncidents(request: StandInRequest): StandInResponse {
+    const { query } = request;
+    const page = pagination(query);
+    if ('status' in page) return page;
+    const statuses = list(query, 'statuses');
+    const unknown = statuses.filter((s) => !INCIDENT_STATUSES.includes(s as IncidentStatus));
+    if (unknown.length) return invalidInput(`Statuses must be one of: ${INCIDENT_STATUSES.join(', ')}`);
+    const serviceIds = list(query, 'service_ids');
+    const userIds = list(query, 'user_ids');
+    const urgencies = list(query, 'urgencies');
+    const key = query.get('incident_key');
+    const now = this.clock.now();
+    let since: Date | undefined;
+    let until: Date | undefined;
+    if (query.get('date_range') !== 'all') {
+      const range = timeRange(query, new Date(now.getTime() - DEFAULT_INCIDENT_LOOKBACK_MS), now);
+      if ('status' in range) return range;
+      if (range.until.getTime() - range.since.getTime() > MAX_INCIDENT_RANGE_MS) {
+        return pdError(400, 'Invalid Query Date Range', 2005, ['The date range cannot exceed 6 months']);
+      }
+      ({ since, until } = range);
+    }
+    const matches = this.incidents.filter(
+      (i) =>
+        (!statuses.length || statuses.includes(i.status)) &&
+        (!serviceIds.length || serviceIds.includes(i.service.id)) &&
+        (!userIds.length || i.assignments.some((a) => userIds.includes(a.person.pagerduty.userId))) &&
+        (!urgencies.length || urgencies.includes(i.urgency)) &&
+        (key === null || i.incidentKey === key) &&
+        (!since || i.createdAt >= since) &&
+        (!until || i.createdAt <= until),
+    );
+    const sorted = sortIncidents(matches, query.get('sort_by'));
+    if ('status' in sorted) return sorted;
+    return paginated(
+      'incidents',
+      sorted.map((i) => renderIncident(this.directory, i)),
+      page,
+    );
+  }
+
+  private getIncident(request: StandInRequest): StandInResponse {
+    const incident = this.findIncident(request.params.id ?? '');
+    return incident ? json(200, { incident: renderIncident(this.directory, incident) }) : notFound();
+  }
+
+  private updateIncident(request: StandInRequest): StandInResponse {
+    const requester = this.requester(request);
+    if (!isPerson(requester)) return requester;
+    const incident = this.findIncident(request.params.id ?? '');
+    if (!incident) return notFound();
+    const input = objectBody(request).incident;
+    if (!isObject(input)) return invalidInput('incident must be a Hash');
+    if (input.type !== undefined && input.type !== 'incident_reference' && input.type !== 'incident') {
+      return invalidInput("Type must be 'incident_reference'");
+    }
+    const errors: string[] = [];
+    if (input.status !== undefined && input.status !== 'acknowledged' && input.status !== 'resolved') {
+      errors.push('Status must be one of: acknowledged, resolved');
+    }
+    if (input.title !== undefined && (typeof input.title !== 'string' || !input.title.trim())) {
+      errors.push('Title cannot be empty.');
+    }
+    if (input.urgency !== undefined && input.urgency !== 'high' && input.urgency !== 'low') {
+      errors.push('Urgency must be one of: high, low');
+    }
+    if (errors.length) return invalidInput(...errors);
+    if (incident.status === 'resolved' && input.status !== undefined) {
+      return pdError(400, 'Incident Already Resolved', 1001);
+    }
+    if (typeof input.title === 'string') incident.title = input.title.trim();
+    if (input.urgency === 'high' || input.urgency === 'low') incident.urgency = input.urgency;
+    incident.updatedAt = this.clock.now();
+    if (input.status === 'acknowledged' || input.status === 'resolved') {
+      this.changeStatus(incident, input.status, requester);
+    }
+    return json(200, { incident: renderIncident(this.directory, incident) });
+  }
+
+  private createNote(request: StandInRequest): StandInResponse {
+    const requester = this.requester(request);
+    if (!isPerson(requester)) return requester;
+    const incident = this.findIncident(request.params.id ?? '');
+    if (!incident) return notFound();
+    const input = objectBody(request).note;
+    if (!isObject(input)) return invalidInput('note must be a Hash');
+    if (typeof input.content !== 'string') return invalidInput('Content cannot be empty.');
+    const note = this.annotate(incident, requester, input.content);
+    return json(201, { note: renderNote(this.directory, note) });
+  }
+
+  private listNotes(request: StandInRequest): StandInResponse {
+    const incident = this.findIncident(request.params.id ?? '');
+    if (!incident) return notFound();
+    // PagerDuty lists every note of an incident in one response, unpaginated.
+    return json(200, { notes: incident.notes.map((n) => renderNote(this.directory, n)) });
+  }
+
+  private listUsers(request: StandInRequest): StandInResponse {
+    const page = pagination(request.query);
+    if ('status' in page) return page;
+    const q = (request.query.get('query') ?? '').trim().toLowerCase();
+    const users = this.directory.people.filter(
+      (p) => !q || p.name.toLowerCase().includes(q) || p.email.toLowerCase().includes(q),
+    );
+    return paginated(
+      'users',
+      users.map((p) => this.directory.user(p)),
+      page,
+    );
+  }
+
+  private getUser(request: StandInRequest): StandInResponse {
+    const person = this.directory.userById(request.params.id ?? '');
+    return person ? json(200, { user: this.directory.user(person) }) : notFound();
+  }
+
+  private getOne(
+    request: StandInRequest,
+    kind: 'service' | 'escalation_policy' | 'schedule',
+  ): StandInResponse {
+    const id = request.params.id ?? '';
+    const d = this.directory;
+    const service = kind === 'service' ? d.service(id) : undefined;
+    const policy = kind === 'escalation_policy' ? d.policy(id) : undefined;
+    const schedule = kind === 'schedule' ? d.schedule(id) : undefined;
+    if (service) return json(200, { service: d.serviceObject(service) });
+    if (policy) return json(200, { escalation_policy: d.policyObject(policy) });
+    if (schedule) return json(200, { schedule: d.scheduleObject(schedule) });
+    return notFound();
+  }
+
+  private listOnCalls(request: StandInRequest): StandInResponse {
+    const { query } = request;
+    const page = pagination(query);
+    if ('status' in page) return page;
+    const now = this.clock.now();
+    const range = timeRange(query, now, now);
+    if ('status' in range) return range;
+    if (range.until.getTime() - range.since.getTime() > MAX_ONCALL_RANGE_MS) {
+      return pdError(400, 'Invalid Query Date Range', 2005, ['The date range cannot exceed 90 days']);
+    }
+    const policyIds = list(query, 'escalation_policy_ids');
+    const scheduleIds = list(query, 'schedule_ids');
+    const userIds = list(query, 'user_ids');
+    let entries = onCalls(this.directory, range.since, range.until).filter(
+      (e) =>
+        (!policyIds.length || policyIds.includes(e.policy.id)) &&
+        (!scheduleIds.length || (e.schedule !== undefined && scheduleIds.includes(e.schedule.id))) &&
+        (!userIds.length || userIds.includes(e.person.pagerduty.userId)),
+    );
+    if (query.get('earliest') === 'true') entries = earliest(entries);
+    return paginated(
+      'oncalls',
+      entries.map((e) => this.renderOnCall(e)),
+      page,
+    );
+  }
+
+  private renderOnCall(entry: OnCallEntry): Record<string, unknown> {
+    const d = this.directory;
+    return {
+      escalation_policy: d.policyRef(entry.policy),
+      escalation_level: entry.level,
+      schedule: entry.schedule ? d.scheduleRef(entry.schedule) : null,
+      user: d.userRef(entry.person),
+      start: entry.start ? pdTime(entry.start) : null,
+      end: entry.end ? pdTime(entry.end) : null,
+    };
+  }
+
+  // --- shared by HTTP and control --------------------------------------------
+
+  private annotate(incident: IncidentRecord, person: ScenarioPerson, content: string): NoteRecord {
+    if (!content.trim()) throw new PagerDutyRuleError(invalidInput('Content cannot be empty.'));
+    if (content.length > MAX_NOTE_LENGTH) {
+      throw new PagerDutyRuleError(
+        invalidInput(`Content is too long (maximum is ${MAX_NOTE_LENGTH} characters)`),
+      );
+    }
+    if (incident.notes.length >= MAX_NOTES_PER_INCIDENT) {
+      throw new PagerDutyRuleError(
+        invalidInput(`An incident cannot have more than ${MAX_NOTES_PER_INCIDENT} notes`),
+      );
+    }
+    this.noteSequence += 1;
+    const note: NoteRecord = {
+      id: noteId(this.seed, this.noteSequence),
+      person,
+      content,
+      createdAt: this.clock.now(),
+    };
+    incident.notes.push(note);
+    this.emit(
+      'incident.annotated',
+      incident,
+      person,
+      webhookNote(this.directory, incident, note, this.trimLength),
+    );
+    return note;
+  }
+
+  private changeStatus(
+    incident: IncidentRecord,
+    status: 'acknowledged' | 'resolved',
+    person: ScenarioPerson,
+  ): void {
+    if (incident.status === 'resolved') {
+      throw new PagerDutyRuleError(pdError(400, 'Incident Already Resolved', 1001));
+    }
+    const now = this.clock.now();
+    if (status === 'acknowledged') {
+      incident.acknowledgements.push({ at: now, person });
+    } else {
+      incident.resolvedAt = now;
+      incident.assignments = [];
+      incident.acknowledgements = [];
+    }
+    incident.status = status;
+    incident.updatedAt = now;
+    incident.lastStatusChangeAt = now;
+    incident.lastStatusChangeBy = this.directory.userRef(person);
+    this.emit(`incident.${status}`, incident, person, webhookIncident(this.directory, incident));
+  }
+
+  private emit(
+    eventType: string,
+    incident: IncidentRecord,
+    agent: ScenarioPerson,
+    data: Record<string, unknown>,
+  ): void {
+    if (!this.subscriptionChannel) return;
+    const event: WebhookEvent = {
+      id: randomUUID(),
+      event_type: eventType,
+      resource_type: 'incident',
+      occurred_at: this.clock.now().toISOString(),
+      agent: this.directory.userRef(agent),
+      client: null,
+      data,
+    };
+    this.subscriptionChannel.publish(event, incident.id);
+  }
+
+  /** By id or by incident number, as GET /incidents/{id} accepts either. */
+  private findIncident(idOrNumber: string): IncidentRecord | undefined {
+    return this.incidents.find((i) => i.id === idOrNumber || String(i.number) === idOrNumber);
+  }
+
+  private requireIncident(idOrNumber: string): IncidentRecord {
+    const incident = this.findIncident(idOrNumber);
+    if (!incident) throw new PagerDutyRuleError(notFound());
+    return incident;
+  }
+
+  private requirePerson(idOrEmail: string): ScenarioPerson {
+    const person = this.directory.person(idOrEmail);
+    if (!person) throw new PagerDutyRuleError(pdError(404, 'User not found', 2013));
+    return person;
+  }
+}
+
+// --- request helpers ---------------------------------------------------------
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPerson(value: ScenarioPerson | StandInResponse): value is ScenarioPerson {
+  return 'pagerduty' in value;
+}
+
+/** The JSON body, which must be an object (PagerDuty: "params must be a Hash"). */
+function objectBody(request: StandInRequest): Record<string, unknown> {
+  const body = jsonBody(request);
+  if (!isObject(body)) throw new JsonBodyError('the body is not a JSON object');
+  return body;
+}
+
+/** An array query parameter, sent as `name[]=a&name[]=b` (or `name=a`). */
+function list(query: URLSearchParams, name: string): string[] {
+  return [...query.getAll(`${name}[]`), ...query.getAll(name)].filter((v) => v !== '');
+}
+
+interface Page {
+  limit: number;
+  offset: number;
+  total: boolean;
+}
+
+function pagination(query: URLSearchParams): Page | StandInResponse {
+  const rawLimit = query.get('limit');
+  const rawOffset = query.get('offset');
+  const limit = rawLimit === null ? DEFAULT_PAGE : Number(rawLimit);
+  const offset = rawOffset === null ? 0 : Number(rawOffset);
+  if (!Number.isInteger(limit) || limit < 1) return invalidInput('Limit must be a positive integer');
+  if (!Number.isInteger(offset) || offset < 0) return invalidInput('Offset must be a non-negative integer');
+  const capped = Math.min(limit, MAX_PAGE);
+  if (offset + capped > MAX_PAGINATION_WINDOW) {
+    return invalidInput(`Offset plus limit cannot exceed ${MAX_PAGINATION_WINDOW}`);
+  }
+  return { limit: capped, offset, total: query.get('total') === 'true' };
+}
+
+/** Classic pagination: `total` is null unless the caller asked with `total=true`. */
+function paginated(key: string, items: unknown[], page: Page): StandInResponse {
+  return json(200, {
+    [key]: items.slice(page.offset, page.offset + page.limit),
+    limit: page.limit,
+    offset: page.offset,
+    more: page.offset + page.limit < items.length,
+    total: page.total ? items.length : null,
+  });
+}
+
+function timeRange(
+  query: URLSearchParams,
+  defaultSince: Date,
+  defaultUntil: Date,
+): { since: Date; until: Date } | StandInResponse {
+  const parse = (name: string, fallback: Date) => {
+    const raw = query.get(name);
+    return raw === null ? fallback : new Date(raw);
+  };
+  const since = parse('since', defaultSince);
+  const until = parse('until', defaultUntil);
+  if (Number.isNaN(since.getTime()) || Number.isNaN(until.getTime())) {
+    return pdError(400, "Invalid time values in 'since' and/or 'until' parameters", 2004);
+  }
+  if (until < since)
+    return pdError(400, 'Invalid Query Date Range', 2005, ['until must not be before since']);
+  return { since, until };
+}
+
+function sortIncidents(
+  incidents: IncidentRecord[],
+  sortBy: string | null,
+): IncidentRecord[] | StandInResponse {
+  const [field = 'created_at', direction = 'asc'] = (sortBy ?? 'created_at:asc').split(':');
+  const keys: Record<string, (i: IncidentRecord) => number> = {
+    created_at: (i) => i.createdAt.getTime(),
+    incident_number: (i) => i.number,
+    resolved_at: (i) => i.resolvedAt?.getTime() ?? Number.MAX_SAFE_INTEGER,
+    urgency: (i) => (i.urgency === 'high' ? 1 : 0),
+  };
+  const key = keys[field];
+  if (!key || (direction !== 'asc' && direction !== 'desc')) {
+    return invalidInput(`sort_by must be one of: ${Object.keys(keys).join(', ')} with :asc or :desc`);
+  }
+  const sign = direction === 'asc' ? 1 : -1;
+  return [...incidents].sort((a, b) => sign * (key(a) - key(b)) || a.number - b.number);
+}
+
+/** `earliest=true`: only the first on-call of each policy, level and user. */
+function earliest(entries: OnCallEntry[]): OnCallEntry[] {
+  const seen = new Set<string>();
+  return [...entries]
+    .sort((a, b) => (a.start?.getTime() ?? -Infinity) - (b.start?.getTime() ?? -Infinity))
+    .filter((e) => {
+      const key = `${e.policy.id}|${e.level}|${e.person.id}`;
+      return !seen.has(key) && seen.add(key);
+    })
+    .sort((a, b) => entries.indexOf(a) - entries.indexOf(b));
+}

@@ -1,0 +1,663 @@
+// Contract tests of the PagerDuty stand-in, through the real @pagerduty/pdjs SDK
+// over HTTP and a real webhook receiver: what a loopgate connector relies on
+// (shapes, errors, auth, pagination, rate limits, on-call, signed webhooks).
+
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { api } from '@pagerduty/pdjs';
+import type { APIResponse } from '@pagerduty/pdjs/build/src/api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SandboxClock } from '../../sandbox/clock';
+import { FROM_HEADER_REQUIRED } from '../../sandbox/pagerduty/errors';
+import { PagerDutyStandIn, type PagerDutyStandInOptions } from '../../sandbox/pagerduty/stand-in';
+import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from '../../sandbox/scenario/load';
+
+const START = new Date('2026-11-21T09:00:00.000Z');
+const TOKEN = 'u+sandbox-token';
+const SECRETS = ['old-secret-being-rotated-out', 'new-secret'];
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let scenario: Scenario;
+let clock: SandboxClock;
+let standIn: PagerDutyStandIn;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  scenario = loadScenarioFile(DEFAULT_SCENARIO_FILE, START);
+  clock = new SandboxClock({ start: START, frozen: true });
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start(options: Partial<PagerDutyStandInOptions> = {}): Promise<PagerDutyStandIn> {
+  standIn = new PagerDutyStandIn({ scenario, clock, apiTokens: [TOKEN], ...options });
+  await standIn.start();
+  const started = standIn;
+  cleanups.push(() => started.stop());
+  return standIn;
+}
+
+function person(id: string) {
+  const found = scenario.people.find((p) => p.id === id);
+  if (!found) throw new Error(`no person ${id} in the scenario`);
+  return found;
+}
+
+interface Call {
+  data?: object;
+  from?: string;
+  token?: string;
+  tokenType?: string;
+  /** pdjs waits this long (real time) before retrying a 429; 20 s unless set. */
+  retryTimeout?: number;
+}
+
+/** One REST call through pdjs, at the stand-in's base URL (pdjs's `server` option would force https). */
+function pd(method: string, path: string, call: Call = {}): Promise<APIResponse> {
+  return api({
+    url: `${standIn.url}${path}`,
+    method,
+    token: call.token ?? TOKEN,
+    ...(call.tokenType ? { tokenType: call.tokenType } : {}),
+    ...(call.data ? { data: call.data } : {}),
+    headers: call.from ? { From: call.from } : {},
+    ...(call.retryTimeout !== undefined ? { retryTimeout: call.retryTimeout, requestTimeout: 0 } : {}),
+  });
+}
+
+function incidentBody(overrides: Record<string, unknown> = {}) {
+  return {
+    incident: {
+      type: 'incident',
+      title: 'Access request ACCESS-42: prod-readonly for dana for 4h',
+      service: { id: 'PIAMSVC', type: 'service_reference' },
+      urgency: 'high',
+      incident_key: 'loopgate:ACCESS-42',
+      body: { type: 'incident_body', details: 'Requester: dana.reyes@example.com\nRecommendation: approve' },
+      ...overrides,
+    },
+  };
+}
+
+async function createIncident(overrides: Record<string, unknown> = {}) {
+  const response = await pd('POST', '/incidents', {
+    data: incidentBody(overrides),
+    from: person('dana').email,
+  });
+  expect(response.status).toBe(201);
+  return response.data.incident as { id: string; incident_number: number; [k: string]: unknown };
+}
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+}
+
+/** A webhook receiver that answers the given statuses in turn, then 200. */
+async function receiver(statuses: number[] = []) {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(statuses.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/pagerduty`, received };
+}
+
+function signatureMatches(secret: string, raw: string, header: string | string[] | undefined): boolean {
+  const expected = Buffer.from(`v1=${createHmac('sha256', secret).update(raw, 'utf8').digest('hex')}`);
+  return String(header ?? '')
+    .split(',')
+    .some((candidate) => {
+      const given = Buffer.from(candidate.trim());
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+}
+
+function event(received: Received) {
+  return (JSON.parse(received.raw) as { event: Record<string, unknown> & { data: Record<string, unknown> } })
+    .event;
+}
+
+describe('incidents', () => {
+  beforeEach(() => start());
+
+  it('creates an incident paging the on-call of the first escalation rule', async () => {
+    const incident = await createIncident();
+    const lena = person('lena'); // Security primary: sam, lena, omar weekly from -7d, so lena this week.
+
+    expect(incident).toMatchObject({
+      type: 'incident',
+      incident_number: 1,
+      title: 'Access request ACCESS-42: prod-readonly for dana for 4h',
+      status: 'triggered',
+      urgency: 'high',
+      incident_key: 'loopgate:ACCESS-42',
+      created_at: '2026-11-21T09:00:00Z',
+      service: {
+        id: 'PIAMSVC',
+        type: 'service_reference',
+        summary: 'Identity and access',
+        self: `${standIn.url}/services/PIAMSVC`,
+        html_url: 'https://example.pagerduty.com/services/PIAMSVC',
+      },
+      escalation_policy: { id: 'PIAMPOL', type: 'escalation_policy_reference', summary: 'Identity' },
+      assignments: [
+        {
+          at: '2026-11-21T09:00:00Z',
+          assignee: { id: lena.pagerduty.userId, type: 'user_reference', summary: lena.name },
+        },
+      ],
+      body: { type: 'incident_body', details: 'Requester: dana.reyes@example.com\nRecommendation: approve' },
+      self: `${standIn.url}/incidents/${incident.id}`,
+      html_url: `https://example.pagerduty.com/incidents/${incident.id}`,
+    });
+    expect(incident.id).toMatch(/^Q[A-Z0-9]{13}$/);
+
+    const fetched = await pd('GET', `/incidents/${incident.id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.data.incident).toEqual(incident);
+  });
+
+  it('refuses a second open incident with the same incident_key on the service, until it is resolved', async () => {
+    const first = await createIncident();
+    const again = await pd('POST', '/incidents', { data: incidentBody(), from: person('dana').email });
+    expect(again.status).toBe(400);
+    expect(again.data).toEqual({
+      error: {
+        message: 'Invalid Input Provided',
+        code: 2001,
+        errors: ["Open incident with key 'loopgate:ACCESS-42' already exists for this service"],
+      },
+    });
+
+    const resolved = await pd('PUT', `/incidents/${first.id}`, {
+      data: { incident: { type: 'incident_reference', status: 'resolved' } },
+      from: person('lena').email,
+    });
+    expect(resolved.status).toBe(200);
+    expect(resolved.data.incident).toMatchObject({ status: 'resolved', assignments: [] });
+
+    const reopened = await pd('POST', '/incidents', { data: incidentBody(), from: person('dana').email });
+    expect(reopened.status).toBe(201);
+  });
+
+  it('requires the From header of a known user on writes', async () => {
+    const missing = await pd('POST', '/incidents', { data: incidentBody() });
+    expect(missing.status).toBe(400);
+    expect(missing.data).toEqual({ error: { message: FROM_HEADER_REQUIRED, code: 2016 } });
+
+    const stranger = await pd('POST', '/incidents', { data: incidentBody(), from: 'nobody@example.com' });
+    expect(stranger.status).toBe(400);
+    expect(stranger.data).toEqual({ error: { message: 'Requester User Not Found', code: 1008 } });
+
+    const incident = await createIncident();
+    const note = await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve' } },
+    });
+    expect(note.status).toBe(400);
+    const update = await pd('PUT', `/incidents/${incident.id}`, {
+      data: { incident: { type: 'incident_reference', status: 'acknowledged' } },
+    });
+    expect(update.status).toBe(400);
+  });
+
+  it('validates the incident: known service, string details, a title', async () => {
+    const from = person('dana').email;
+    const unknownService = await pd('POST', '/incidents', {
+      data: incidentBody({ service: { id: 'PNOPE00', type: 'service_reference' } }),
+      from,
+    });
+    expect(unknownService.status).toBe(400);
+    expect(unknownService.data.error).toMatchObject({ code: 2001, errors: ['Service Not Found'] });
+
+    const objectDetails = await pd('POST', '/incidents', {
+      data: incidentBody({ body: { type: 'incident_body', details: { requester: 'dana' } } }),
+      from,
+    });
+    expect(objectDetails.status).toBe(400);
+    expect(objectDetails.data.error.errors).toEqual(['Body details must be a string']);
+
+    const untitled = await pd('POST', '/incidents', { data: incidentBody({ title: '' }), from });
+    expect(untitled.data.error.errors).toEqual(['Title cannot be empty.']);
+
+    const malformed = await fetch(`${standIn.url}/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Token token=${TOKEN}`, from, 'content-type': 'application/json' },
+      body: '{"incident": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({
+      error: { message: 'Invalid Input Provided', code: 2001, errors: ['params must be a Hash'] },
+    });
+  });
+
+  it('adds and lists notes', async () => {
+    const incident = await createIncident();
+    const created = await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve, checked with the requester' } },
+      from: person('lena').email,
+    });
+    expect(created.status).toBe(201);
+    expect(created.data.note).toMatchObject({
+      content: 'approve, checked with the requester',
+      user: { id: person('lena').pagerduty.userId, type: 'user_reference' },
+      created_at: '2026-11-21T09:00:00Z',
+    });
+
+    const listed = await pd('GET', `/incidents/${incident.id}/notes`);
+    expect(listed.data.notes).toEqual([created.data.note]);
+  });
+
+  it('pages GET /incidents with offset, limit and more; total only when asked', async () => {
+    const created: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      created.push((await createIncident({ incident_key: `loopgate:ACCESS-${i}` })).id);
+      clock.advance(60_000);
+    }
+
+    const seen: string[] = [];
+    let page: APIResponse | undefined = await pd('GET', '/incidents', { data: { limit: 2 } });
+    const shapes: unknown[] = [];
+    while (page) {
+      expect(page.status).toBe(200);
+      shapes.push({
+        offset: page.data.offset,
+        limit: page.data.limit,
+        more: page.data.more,
+        total: page.data.total,
+      });
+      seen.push(...(page.data.incidents as { id: string }[]).map((i) => i.id));
+      page = page.next ? await page.next() : undefined;
+    }
+    expect(seen).toEqual(created);
+    expect(shapes).toEqual([
+      { offset: 0, limit: 2, more: true, total: null },
+      { offset: 2, limit: 2, more: true, total: null },
+      { offset: 4, limit: 2, more: false, total: null },
+    ]);
+
+    const counted = await pd('GET', '/incidents', { data: { limit: 2, total: 'true' } });
+    expect(counted.data.total).toBe(5);
+
+    const byKey = await pd('GET', '/incidents', {
+      data: { incident_key: 'loopgate:ACCESS-3', 'statuses[]': ['triggered', 'acknowledged'] },
+    });
+    expect((byKey.data.incidents as { id: string }[]).map((i) => i.id)).toEqual([created[2]]);
+  });
+});
+
+describe('authentication and errors', () => {
+  beforeEach(() => start());
+
+  it('answers a wrong token with 401 and PagerDuty’s body; accepts OAuth bearer tokens', async () => {
+    const wrong = await pd('GET', '/users', { token: 'not-a-token' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.data).toEqual({ error: { message: 'Authentication failed', code: 2006 } });
+
+    const bearer = await pd('GET', '/users', { tokenType: 'bearer' });
+    expect(bearer.status).toBe(200);
+  });
+
+  it('answers unknown ids and paths with 404 and PagerDuty’s body', async () => {
+    for (const path of [
+      '/incidents/Q0000000000000',
+      '/users/PNOBODY',
+      '/schedules/PNONE00',
+      '/nothing-here',
+    ]) {
+      const response = await pd('GET', path);
+      expect(response.status, path).toBe(404);
+      expect(response.data, path).toEqual({ error: { message: 'Not Found', code: 2100 } });
+    }
+  });
+
+  it('shows users, services, escalation policies and schedules by id', async () => {
+    const dana = person('dana');
+    const user = await pd('GET', `/users/${dana.pagerduty.userId}`);
+    expect(user.data.user).toMatchObject({
+      id: dana.pagerduty.userId,
+      type: 'user',
+      name: 'Dana Reyes',
+      email: 'dana.reyes@example.com',
+      html_url: `https://example.pagerduty.com/users/${dana.pagerduty.userId}`,
+    });
+
+    const found = await pd('GET', '/users', { data: { query: 'reyes' } });
+    expect((found.data.users as { id: string }[]).map((u) => u.id)).toEqual([dana.pagerduty.userId]);
+
+    const policy = await pd('GET', '/escalation_policies/PSREPOL');
+    expect(policy.data.escalation_policy).toMatchObject({
+      name: 'SRE',
+      escalation_rules: [
+        { escalation_delay_in_minutes: 15, targets: [{ id: 'PSRESCH', type: 'schedule_reference' }] },
+        { escalation_delay_in_minutes: 30, targets: [{ id: person('maria').pagerduty.userId }] },
+      ],
+    });
+    expect((await pd('GET', '/services/PSRESVC')).data.service).toMatchObject({
+      name: 'Production platform',
+    });
+    expect((await pd('GET', '/schedules/PDBASCH')).data.schedule).toMatchObject({
+      name: 'Databases primary',
+    });
+  });
+});
+
+describe('on-call', () => {
+  beforeEach(() => start());
+
+  async function onCalls(query: Record<string, string | string[]>) {
+    const response = await pd('GET', '/oncalls', { data: query });
+    expect(response.status).toBe(200);
+    return response.data.oncalls as Record<string, { id: string } | number | string | null>[];
+  }
+
+  it('follows the rotation as the clock moves; a direct user target is on call permanently', async () => {
+    const now = await onCalls({ 'escalation_policy_ids[]': ['PSREPOL'] });
+    // SRE primary rotates weekly from -14d through dana, tomas, priya, maria: priya this week.
+    expect(now).toEqual([
+      {
+        escalation_policy: expect.objectContaining({ id: 'PSREPOL', type: 'escalation_policy_reference' }),
+        escalation_level: 1,
+        schedule: expect.objectContaining({ id: 'PSRESCH', summary: 'SRE primary' }),
+        user: expect.objectContaining({ id: person('priya').pagerduty.userId, summary: 'Priya Nair' }),
+        start: '2026-11-21T09:00:00Z',
+        end: '2026-11-28T09:00:00Z',
+      },
+      {
+        escalation_policy: expect.objectContaining({ id: 'PSREPOL' }),
+        escalation_level: 2,
+        schedule: null,
+        user: expect.objectContaining({ id: person('maria').pagerduty.userId }),
+        start: null,
+        end: null,
+      },
+    ]);
+
+    clock.advance(7 * DAY + HOUR);
+    const nextWeek = await onCalls({ 'escalation_policy_ids[]': ['PSREPOL'] });
+    expect(nextWeek.map((o) => [o.escalation_level, (o.user as { id: string }).id])).toEqual([
+      [1, person('maria').pagerduty.userId],
+      [2, person('maria').pagerduty.userId],
+    ]);
+  });
+
+  it('lists every shift in a since/until window, filtered by schedule and user', async () => {
+    const window = await onCalls({
+      'schedule_ids[]': ['PDBASCH'],
+      'escalation_policy_ids[]': ['PDBAPOL'],
+      since: '2026-11-21T10:00:00Z',
+      until: '2026-11-23T10:00:00Z',
+    });
+    // Databases primary rotates daily from -3d through felix, grace, ivan: felix today, then grace, ivan.
+    expect(window.map((o) => [(o.user as { id: string }).id, o.start])).toEqual([
+      [person('felix').pagerduty.userId, '2026-11-21T09:00:00Z'],
+      [person('grace').pagerduty.userId, '2026-11-22T09:00:00Z'],
+      [person('ivan').pagerduty.userId, '2026-11-23T09:00:00Z'],
+    ]);
+
+    const grace = await onCalls({ 'user_ids[]': [person('grace').pagerduty.userId], earliest: 'true' });
+    expect(grace.map((o) => [o.escalation_level, (o.schedule as { id: string } | null)?.id ?? null])).toEqual(
+      [[2, null]],
+    );
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers an injected 429 with the rate-limit headers and body (pdjs retries a 429 three times)', async () => {
+    await start();
+    standIn.faults.set('POST /incidents', { failNext: 4, status: 429 });
+    const response = await pd('POST', '/incidents', {
+      data: incidentBody(),
+      from: person('dana').email,
+      retryTimeout: 1,
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('ratelimit-limit')).toBe('960');
+    expect(response.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(response.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+    expect(response.data).toEqual({ error: { message: 'Rate Limit Exceeded', code: 2020 } });
+    expect(standIn.calls.filter((c) => c.routeKey === 'POST /incidents')).toHaveLength(4);
+  });
+
+  it('limits POST /incidents per minute of the sandbox clock when the limiter is on', async () => {
+    await start({ rateLimit: { createIncidentPerMinute: 2 } });
+    const from = person('dana').email;
+    const first = await pd('POST', '/incidents', { data: incidentBody({ incident_key: 'k1' }), from });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('ratelimit-limit')).toBe('2');
+    expect(first.headers.get('ratelimit-remaining')).toBe('1');
+    expect(
+      (await pd('POST', '/incidents', { data: incidentBody({ incident_key: 'k2' }), from })).status,
+    ).toBe(201);
+
+    const limited = await pd('POST', '/incidents', {
+      data: incidentBody({ incident_key: 'k3' }),
+      from,
+      retryTimeout: 1,
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+    expect(limited.headers.get('ratelimit-reset')).toBe('60');
+    expect(limited.data.error.code).toBe(2020);
+
+    const reads = await pd('GET', '/incidents');
+    expect(reads.status).toBe(200);
+    expect(reads.headers.get('ratelimit-limit')).toBe('960');
+
+    clock.advance(60_000);
+    expect(
+      (await pd('POST', '/incidents', { data: incidentBody({ incident_key: 'k3' }), from })).status,
+    ).toBe(201);
+  });
+});
+
+describe('webhooks', () => {
+  it('delivers incident.annotated for a note, signed with both secrets during a rotation', async () => {
+    const hook = await receiver();
+    await start({ webhook: { url: hook.url, secrets: SECRETS, id: 'PSUBSC1' } });
+    const incident = await createIncident();
+
+    const note = standIn.addNote(incident.id, 'ana', 'approve');
+    await standIn.settled();
+
+    expect(hook.received).toHaveLength(1);
+    const [delivery] = hook.received;
+    if (!delivery) throw new Error('no delivery');
+    for (const secret of SECRETS)
+      expect(signatureMatches(secret, delivery.raw, delivery.headers['x-pagerduty-signature'])).toBe(true);
+    expect(
+      signatureMatches('some-other-secret', delivery.raw, delivery.headers['x-pagerduty-signature']),
+    ).toBe(false);
+    expect(delivery.headers).toMatchObject({
+      'content-type': 'application/json',
+      'user-agent': 'PagerDuty-Webhook/V3.0',
+      'x-webhook-subscription': 'PSUBSC1',
+    });
+    expect(delivery.headers['x-webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+
+    const ana = person('ana');
+    const received = event(delivery);
+    expect(received).toMatchObject({
+      event_type: 'incident.annotated',
+      resource_type: 'incident',
+      occurred_at: '2026-11-21T09:00:00.000Z',
+      agent: {
+        id: ana.pagerduty.userId,
+        type: 'user_reference',
+        summary: 'Ana Lima',
+        self: `${standIn.url}/users/${ana.pagerduty.userId}`,
+        html_url: `https://example.pagerduty.com/users/${ana.pagerduty.userId}`,
+      },
+      client: null,
+      data: {
+        incident: {
+          id: incident.id,
+          type: 'incident_reference',
+          self: `${standIn.url}/incidents/${incident.id}`,
+        },
+        id: note.id,
+        content: 'approve',
+        trimmed: false,
+        type: 'incident_note',
+      },
+    });
+    // What the webhook handler does next: the agent's email from the REST API.
+    const agent = await pd('GET', `/users/${(received.agent as { id: string }).id}`);
+    expect(agent.data.user.email).toBe('ana.lima@example.com');
+    expect(standIn.deliveries()).toEqual([
+      expect.objectContaining({
+        eventType: 'incident.annotated',
+        attempt: 1,
+        status: 200,
+        outcome: 'delivered',
+      }),
+    ]);
+  });
+
+  it('trims a long note in the webhook; the REST API has it whole', async () => {
+    const hook = await receiver();
+    await start({ webhook: { url: hook.url, secrets: SECRETS }, noteTrimLength: 100 });
+    const incident = await createIncident();
+    const content = `approve ${'because the change window is open '.repeat(10)}`;
+
+    standIn.addNote(incident.id, 'ana', content);
+    await standIn.settled();
+
+    const [delivery] = hook.received;
+    if (!delivery) throw new Error('no delivery');
+    expect(event(delivery).data).toMatchObject({ content: content.slice(0, 100), trimmed: true });
+    const notes = await pd('GET', `/incidents/${incident.id}/notes`);
+    expect(notes.data.notes[0].content).toBe(content);
+  });
+
+  it('sends incident.acknowledged and incident.resolved with the incident as data', async () => {
+    const hook = await receiver();
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+
+    standIn.acknowledge(incident.id, 'lena');
+    const put = await pd('PUT', `/incidents/${incident.id}`, {
+      data: { incident: { type: 'incident_reference', status: 'resolved' } },
+      from: person('ana').email,
+    });
+    expect(put.status).toBe(200);
+    await standIn.settled();
+
+    expect(hook.received.map((r) => [event(r).event_type, event(r).data.status])).toEqual([
+      ['incident.acknowledged', 'acknowledged'],
+      ['incident.resolved', 'resolved'],
+    ]);
+    expect(event(hook.received[1] as Received)).toMatchObject({
+      agent: { id: person('ana').pagerduty.userId },
+      data: { id: incident.id, type: 'incident', number: 1, incident_key: 'loopgate:ACCESS-42' },
+    });
+    expect(() => standIn.resolve(incident.id, 'ana')).toThrow(/Incident Already Resolved/);
+  });
+
+  it('retries a 5xx when the clock moves, with the same X-Webhook-Id, and keeps later events behind it', async () => {
+    const hook = await receiver([500]);
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+
+    standIn.addNote(incident.id, 'ana', 'approve');
+    await standIn.settled();
+    standIn.addNote(incident.id, 'sam', 'approve as well');
+    await standIn.settled();
+    expect(hook.received).toHaveLength(1);
+    expect(standIn.subscription()).toMatchObject({
+      enabled: true,
+      queued: 2,
+      nextAttemptAt: '2026-11-21T09:01:20.000Z',
+    });
+
+    clock.advance(79_000);
+    await standIn.settled();
+    expect(hook.received).toHaveLength(1);
+
+    clock.advance(1_000);
+    await standIn.settled();
+    const ids = hook.received.map((r) => r.headers['x-webhook-id']);
+    expect(hook.received.map((r) => event(r).data.content)).toEqual([
+      'approve',
+      'approve',
+      'approve as well',
+    ]);
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(standIn.deliveries().map((d) => [d.attempt, d.status, d.outcome])).toEqual([
+      [1, 500, 'retrying'],
+      [2, 200, 'delivered'],
+      [1, 200, 'delivered'],
+    ]);
+  });
+
+  it('gives up after five attempts over about 20 minutes, which counts as a drop', async () => {
+    const hook = await receiver([503, 503, 503, 503, 503]);
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+
+    standIn.addNote(incident.id, 'ana', 'approve');
+    await standIn.settled();
+    for (const seconds of [80, 160, 320, 640]) {
+      clock.advance(seconds * 1000);
+      await standIn.settled();
+    }
+
+    expect(hook.received).toHaveLength(5);
+    expect(new Set(hook.received.map((r) => r.headers['x-webhook-id'])).size).toBe(1);
+    expect(standIn.deliveries().map((d) => d.outcome)).toEqual([
+      'retrying',
+      'retrying',
+      'retrying',
+      'retrying',
+      'exhausted',
+    ]);
+    expect(standIn.subscription()).toMatchObject({ enabled: true, consecutiveDrops: 1, queued: 0 });
+  });
+
+  it('drops a 4xx without retry; three drops in a row disable the subscription for 24 hours', async () => {
+    const hook = await receiver([400, 400, 400]);
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+
+    for (const content of ['one', 'two', 'three']) {
+      standIn.addNote(incident.id, 'ana', content);
+      await standIn.settled();
+    }
+    expect(hook.received).toHaveLength(3);
+    expect(standIn.subscription()).toMatchObject({
+      enabled: false,
+      consecutiveDrops: 3,
+      disabledUntil: '2026-11-22T09:00:00.000Z',
+    });
+
+    standIn.addNote(incident.id, 'ana', 'four: not sent while disabled');
+    clock.advance(HOUR);
+    await standIn.settled();
+    expect(hook.received).toHaveLength(3);
+    expect(standIn.deliveries().map((d) => d.outcome)).toEqual(['dropped', 'dropped', 'dropped', 'skipped']);
+
+    clock.advance(23 * HOUR);
+    standIn.addNote(incident.id, 'ana', 'five');
+    await standIn.settled();
+    expect(standIn.subscription()).toMatchObject({ enabled: true, consecutiveDrops: 0 });
+    expect(hook.received.map((r) => event(r).data.content)).toEqual(['one', 'two', 'three', 'five']);
+  });
+});
