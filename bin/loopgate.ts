@@ -4,13 +4,12 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
 import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/catalog';
 import { formatDuration } from '../lambdas/core/duration';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { DEFAULT_CATALOG_FILE } from '../lib/loopgate-app';
-import { localClientConfig, startDynamoDbLocal } from '../sandbox/dynamodb-local';
+import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
+import { Sandbox } from '../sandbox/world';
 
 export interface Io {
   out(text: string): void;
@@ -24,10 +23,13 @@ const USAGE = `usage: loopgate <command> [options]
 commands:
   catalog check [file]   validate the catalog (default ${DEFAULT_CATALOG_FILE}); exit 1 if invalid
   catalog list [file]    list the entitlements: mode, action, durations, approvers
-  sandbox                run the local sandbox until Ctrl-C
+  sandbox                run the local world (stand-ins, DynamoDB Local, Lambda host) until Ctrl-C;
+                         the first stdout line is JSON with every URL, secret and credential
 
 options:
   --json                 machine-readable output (catalog commands)
+  --scenario FILE        the sandbox's scenario (default ${DEFAULT_SCENARIO_FILE})
+  --port-base N          fixed sandbox ports N, N+1, … instead of free ones
   -h, --help             show this help
 `;
 
@@ -48,7 +50,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (command === 'catalog' && (sub === 'check' || sub === 'list') && rest.length <= 1) {
     return catalogCommand(sub, rest[0] ?? DEFAULT_CATALOG_FILE, values.json ?? false, io);
   }
-  if (command === 'sandbox' && sub === undefined) return sandbox(io);
+  if (command === 'sandbox' && sub === undefined) {
+    const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
+    if (portBase !== undefined && !(Number.isInteger(portBase) && portBase >= 1024 && portBase <= 65_000)) {
+      io.err(
+        `loopgate: --port-base must be a whole number from 1024 to 65000, got "${values['port-base']}"\n`,
+      );
+      return 2;
+    }
+    return sandbox(io, { scenarioFile: values.scenario, portBase });
+  }
   io.err(`loopgate: unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
   return 2;
 }
@@ -57,7 +68,12 @@ function parse(argv: string[]) {
   return parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      scenario: { type: 'string' },
+      'port-base': { type: 'string' },
+    },
   });
 }
 
@@ -118,31 +134,37 @@ function approversText(e: Entitlement): string {
   return `${e.approvalsRequired} of ${who.join(', ')}`;
 }
 
-/** Today the sandbox is DynamoDB Local with the loopgate table; the vendor stand-ins join it next. */
-async function sandbox(io: Io): Promise<number> {
-  const catalog = loadCatalogFile(DEFAULT_CATALOG_FILE);
-  io.out(`catalog ${DEFAULT_CATALOG_FILE}: ${catalog.entitlements.length} entitlements\n`);
-  io.out('starting DynamoDB Local (Java) …\n');
-  const dynamo = await startDynamoDbLocal();
+/**
+ * Runs the sandbox until interrupted. Stdout's first line is the JSON summary for scripts;
+ * progress goes to stderr; a short human guide follows the JSON on stdout.
+ */
+async function sandbox(io: Io, options: { scenarioFile?: string; portBase?: number }): Promise<number> {
+  const progress = (line: string) => io.err(`sandbox: ${line}\n`);
+  const world = await Sandbox.start({ ...options, progress });
   try {
-    const client = new DynamoDBClient(localClientConfig(dynamo.endpoint));
-    await client.send(new CreateTableCommand(createTableInput('loopgate')));
-    client.destroy();
+    const summary = world.summary();
+    io.out(`${JSON.stringify(summary)}\n`);
+    const width = Math.max(...Object.keys(summary.services).map((k) => k.length));
     io.out(
       [
-        `DynamoDB Local is up at ${dynamo.endpoint} with the table "loopgate" (in memory).`,
-        'Point loopgate or the AWS CLI at it:',
-        `  LOOPGATE_TABLE_NAME=loopgate LOOPGATE_DYNAMODB_ENDPOINT=${dynamo.endpoint}`,
-        `  aws dynamodb scan --table-name loopgate --endpoint-url ${dynamo.endpoint} --region local`,
+        '',
+        `loopgate sandbox: ${world.scenario.company.name}, ${world.scenario.people.length} people, clock at ${world.clock.now().toISOString()}`,
+        ...Object.entries(summary.services).map(([name, url]) => `  ${name.padEnd(width)}  ${url}`),
+        `  control   ${summary.control}   (GET / lists what it can do)`,
+        '',
+        'File a ticket as Dana and look at the world:',
+        `  curl -s -X POST ${summary.control}/jira/tickets -d '{"reporter":"dana","entitlement":"okta-prod-readonly","duration":"4h","justification":"INC-4411"}'`,
+        `  curl -s ${summary.control}/state/jira`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
     await io.interrupted();
-    io.out('stopping …\n');
+    progress('stopping …');
     return 0;
   } finally {
-    await dynamo.stop();
+    await world.stop();
+    progress('stopped');
   }
 }
 

@@ -20,8 +20,9 @@ export function emulatorDirectory(): string {
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }
 
-export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
-  const port = await freePort();
+/** Starts on `port`, or on a free one when it is 0 or absent. */
+export async function startDynamoDbLocal(port = 0): Promise<DynamoDbLocal> {
+  port ||= await freePort();
   const dir = emulatorDirectory();
   const output: string[] = [];
   const java = spawn(

@@ -1,0 +1,261 @@
+// The whole local world of `npm run sandbox`: DynamoDB Local with the loopgate
+// table, the six vendor stand-ins seeded from one scenario, the local Lambda
+// host, and the control API, all on one clock. Stopping it stops everything it
+// started, the Java process included.
+
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
+import { SandboxClock } from './clock';
+import { ControlApi } from './control';
+import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
+import { IamStandIn } from './iam/stand-in';
+import { JiraStandIn } from './jira/jira-stand-in';
+import { type LambdaFunction, LambdaHost } from './lambda-host';
+import { OktaStandIn } from './okta/stand-in';
+import { OpenAiStandIn } from './openai/stand-in';
+import { PagerDutyStandIn } from './pagerduty/stand-in';
+import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenario/load';
+import { SlackStandIn } from './slack/stand-in';
+
+export const TABLE_NAME = 'loopgate';
+
+/** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
+export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
+
+export interface SandboxOptions {
+  scenarioFile?: string;
+  /** Fixed ports from this base (control at base, then jira, pagerduty, okta, slack, iam, openai, dynamodb, …); free ports if absent. */
+  portBase?: number;
+  /** loopgate's handlers to serve; none until the handlers exist. */
+  functions?: LambdaFunction[];
+  /** Human-readable progress. */
+  progress?: (line: string) => void;
+}
+
+/** Everything a script needs to reach the sandbox: its first stdout line. */
+export interface SandboxSummary {
+  webhooks: {
+    jira: { url: string; secret: string };
+    pagerduty: { url: string; secrets: string[] };
+  };
+  services: Record<'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'openai' | 'dynamodb', string>;
+  control: string;
+  lambda: { functionUrls: string; sqs: string; scheduler: string };
+  table: string;
+  credentials: SandboxCredentials;
+}
+
+export interface SandboxCredentials {
+  jira: { email: string; apiToken: string };
+  pagerduty: { token: string; from: string };
+  okta: { token: string };
+  slack: { botToken: string; userToken: string };
+  iam: { accessKeyId: string; secretAccessKey: string };
+  openai: { apiKey: string };
+}
+
+const PORT_OFFSETS = {
+  control: 0,
+  jira: 1,
+  pagerduty: 2,
+  okta: 3,
+  slack: 4,
+  iam: 5,
+  openai: 6,
+  dynamodb: 7,
+  functionUrls: 8,
+  sqs: 9,
+  scheduler: 10,
+} as const;
+
+export interface SandboxServices {
+  jira: JiraStandIn;
+  pagerduty: PagerDutyStandIn;
+  okta: OktaStandIn;
+  slack: SlackStandIn;
+  iam: IamStandIn;
+  openai: OpenAiStandIn;
+}
+
+interface Startable {
+  start(port: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export class Sandbox {
+  readonly control: ControlApi;
+  readonly jira: JiraStandIn;
+  readonly pagerduty: PagerDutyStandIn;
+  readonly okta: OktaStandIn;
+  readonly slack: SlackStandIn;
+  readonly iam: IamStandIn;
+  readonly openai: OpenAiStandIn;
+
+  private constructor(
+    readonly clock: SandboxClock,
+    readonly scenario: Scenario,
+    readonly credentials: SandboxCredentials,
+    readonly secrets: { jira: string; pagerduty: string[] },
+    readonly services: SandboxServices,
+    readonly host: LambdaHost,
+    readonly dynamoDbEndpoint: string,
+    private readonly stoppers: (() => Promise<void>)[],
+  ) {
+    ({
+      jira: this.jira,
+      pagerduty: this.pagerduty,
+      okta: this.okta,
+      slack: this.slack,
+      iam: this.iam,
+      openai: this.openai,
+    } = services);
+    this.control = new ControlApi(this);
+  }
+
+  static async start(options: SandboxOptions = {}): Promise<Sandbox> {
+    const progress = options.progress ?? (() => {});
+    const scenarioFile = options.scenarioFile ?? DEFAULT_SCENARIO_FILE;
+    const scenario = loadScenarioFile(scenarioFile);
+    const clock = new SandboxClock({ start: scenario.start });
+    const port = (name: keyof typeof PORT_OFFSETS) =>
+      options.portBase === undefined ? 0 : options.portBase + PORT_OFFSETS[name];
+    progress(`scenario ${scenarioFile}: ${scenario.company.name}, ${scenario.people.length} people`);
+    const credentials = newCredentials(scenario);
+    const secrets = { jira: secret(), pagerduty: [secret()] };
+    const stoppers: (() => Promise<void>)[] = [];
+    const started = async (service: Startable, at: number) => {
+      await service.start(at);
+      stoppers.push(() => service.stop());
+    };
+
+    try {
+      // DynamoDB Local takes seconds to boot: start it first and everything else meanwhile.
+      progress('starting DynamoDB Local (Java), the Lambda host and the stand-ins …');
+      const dynamoStarting = startDynamoDbLocal(port('dynamodb'));
+      dynamoStarting.then(
+        (d) => stoppers.push(() => d.stop()),
+        () => {},
+      );
+
+      // The host comes first: the Jira and PagerDuty webhooks point at its Function URLs.
+      const host = new LambdaHost({
+        clock,
+        functions: options.functions ?? [],
+        ports: { functionUrls: port('functionUrls'), sqs: port('sqs'), scheduler: port('scheduler') },
+      });
+      await host.start();
+      stoppers.push(() => host.stop());
+      const webhookUrl = (vendor: keyof typeof WEBHOOK_FUNCTIONS) =>
+        `${host.urls.functionUrls}/${WEBHOOK_FUNCTIONS[vendor]}`;
+
+      const services: SandboxServices = {
+        jira: new JiraStandIn({
+          scenario,
+          clock,
+          credentials: [credentials.jira],
+          webhook: { url: webhookUrl('jira'), secret: secrets.jira },
+        }),
+        pagerduty: new PagerDutyStandIn({
+          scenario,
+          clock,
+          apiTokens: [credentials.pagerduty.token],
+          webhook: { url: webhookUrl('pagerduty'), secrets: secrets.pagerduty },
+        }),
+        okta: new OktaStandIn({ scenario, clock, apiTokens: [credentials.okta.token] }),
+        slack: new SlackStandIn({
+          scenario,
+          clock,
+          botTokens: [credentials.slack.botToken],
+          userTokens: [credentials.slack.userToken],
+        }),
+        iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
+        openai: new OpenAiStandIn({ clock, apiKeys: [credentials.openai.apiKey] }),
+      };
+      await Promise.all(
+        Object.entries(services).map(([name, s]) => started(s, port(name as keyof SandboxServices))),
+      );
+
+      const dynamo = await dynamoStarting;
+      await createTable(dynamo.endpoint);
+      progress(`DynamoDB Local at ${dynamo.endpoint} with the table "${TABLE_NAME}"`);
+
+      const sandbox = new Sandbox(
+        clock,
+        scenario,
+        credentials,
+        secrets,
+        services,
+        host,
+        dynamo.endpoint,
+        stoppers,
+      );
+      await started(sandbox.control, port('control'));
+      return sandbox;
+    } catch (error) {
+      await stopAll(stoppers);
+      throw error;
+    }
+  }
+
+  webhookUrl(vendor: keyof typeof WEBHOOK_FUNCTIONS): string {
+    return `${this.host.urls.functionUrls}/${WEBHOOK_FUNCTIONS[vendor]}`;
+  }
+
+  summary(): SandboxSummary {
+    return {
+      webhooks: {
+        jira: { url: this.webhookUrl('jira'), secret: this.secrets.jira },
+        pagerduty: { url: this.webhookUrl('pagerduty'), secrets: this.secrets.pagerduty },
+      },
+      services: {
+        jira: this.jira.url,
+        pagerduty: this.pagerduty.url,
+        okta: this.okta.url,
+        slack: this.slack.url,
+        iam: this.iam.url,
+        openai: `${this.openai.url}/v1`,
+        dynamodb: this.dynamoDbEndpoint,
+      },
+      control: this.control.url,
+      lambda: this.host.urls,
+      table: TABLE_NAME,
+      credentials: this.credentials,
+    };
+  }
+
+  /** Stops everything that was started, newest first; safe to call twice. */
+  stop(): Promise<void> {
+    return stopAll(this.stoppers);
+  }
+}
+
+async function stopAll(stoppers: (() => Promise<void>)[]): Promise<void> {
+  for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
+}
+
+async function createTable(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient(localClientConfig(endpoint));
+  try {
+    await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
+  } finally {
+    client.destroy();
+  }
+}
+
+const secret = () => randomBytes(24).toString('hex');
+
+/** Fresh credentials for every run, shaped like each vendor's, so nothing from a run works in another. */
+function newCredentials(scenario: Scenario): SandboxCredentials {
+  const upper = (n: number) =>
+    Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('');
+  const operator = scenario.people[0]?.email ?? `loopgate@${scenario.company.domain}`;
+  return {
+    jira: { email: `loopgate-bot@${scenario.company.domain}`, apiToken: `ATATT${secret()}` },
+    pagerduty: { token: `u+${secret().slice(0, 20)}`, from: operator },
+    okta: { token: `00${secret().slice(0, 40)}` },
+    slack: { botToken: `xoxb-sandbox-${secret()}`, userToken: `xoxp-sandbox-${secret()}` },
+    iam: { accessKeyId: `AKIA${upper(16)}`, secretAccessKey: secret() },
+    openai: { apiKey: `sk-sandbox-${secret()}` },
+  };
+}
