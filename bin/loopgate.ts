@@ -175,14 +175,15 @@ const invokedDirectly =
 if (invokedDirectly) {
   // The lock file pins AWS SDK versions that run on Node 20; their notice about 2027 is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Listen from the first moment, so a signal during startup still stops what was started.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const io: Io = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
-    interrupted: () =>
-      new Promise((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      }),
+    interrupted: () => stopRequested,
   };
   run(process.argv.slice(2), io).then(
     (code) => {

@@ -2,7 +2,7 @@
 // router, the vendor's authentication check, injected faults answered in the
 // vendor's shape, and a log of calls for inspection.
 
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Faults } from './faults';
 
@@ -24,7 +24,8 @@ export interface StandInRequest {
 
 export interface StandInResponse {
   status: number;
-  headers?: Record<string, string>;
+  /** A list sends the header once per value (Okta sends `Link` that way). */
+  headers?: Record<string, string | string[]>;
   /** An object or array is sent as JSON; a string or Buffer as is. */
   body?: unknown;
 }
@@ -69,7 +70,11 @@ export abstract class HttpStandIn {
   private server: Server | undefined;
   private base: string | undefined;
 
-  constructor(readonly name: string) {}
+  /** `clock` stamps the call log; stand-ins pass the sandbox clock so logs line up with moved time. */
+  constructor(
+    readonly name: string,
+    private readonly logClock: { now(): Date } = { now: () => new Date() },
+  ) {}
 
   /** The vendor's check of credentials; return its 401/403 response to refuse, undefined to accept. */
   protected abstract authenticate(request: StandInRequest): StandInResponse | undefined;
@@ -154,7 +159,7 @@ export abstract class HttpStandIn {
     };
     const response = await this.handle(request, found?.route);
     this.calls.push({
-      at: new Date().toISOString(),
+      at: this.logClock.now().toISOString(),
       method,
       path: url.pathname,
       routeKey: found ? request.routeKey : undefined,
@@ -193,7 +198,7 @@ export abstract class HttpStandIn {
   }
 }
 
-function send(res: import('node:http').ServerResponse, response: StandInResponse): void {
+function send(res: ServerResponse, response: StandInResponse): void {
   const headers = { ...response.headers };
   let body: string | Buffer | undefined;
   if (response.body === undefined) body = undefined;

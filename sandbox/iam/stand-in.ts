@@ -58,7 +58,7 @@ export class IamStandIn extends HttpStandIn {
   private readonly actions: Record<string, ActionHandler>;
 
   constructor(options: IamStandInOptions) {
-    super('iam');
+    super('iam', options.clock);
     this.clock = options.clock;
     this.account = new IamAccount(options.scenario, options.clock);
     this.secrets = new Map(options.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));

@@ -123,7 +123,7 @@ export class JiraStandIn extends HttpStandIn {
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: JiraStandInOptions) {
-    super('jira');
+    super('jira', options.clock);
     this.clock = options.clock;
     this.credentials = options.credentials;
     this.webhook = options.webhook;

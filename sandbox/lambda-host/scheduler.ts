@@ -112,7 +112,7 @@ export class SchedulerStandIn extends HttpStandIn {
     private readonly sqs?: SqsStandIn,
     options: { groups?: string[] } = {},
   ) {
-    super('scheduler');
+    super('scheduler', clock);
     for (const group of options.groups ?? []) this.groups.add(group);
     this.route('POST', '/schedules/:name', (r) => this.createSchedule(r));
     this.route('GET', '/schedules/:name', (r) => this.getSchedule(r));

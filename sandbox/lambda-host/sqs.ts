@@ -156,7 +156,7 @@ export class SqsStandIn extends HttpStandIn {
     private readonly clock: SandboxClock,
     private readonly invoker: LambdaInvoker,
   ) {
-    super('sqs');
+    super('sqs', clock);
     this.route('POST', '/', (request) => this.api(request));
   }
 

@@ -98,7 +98,7 @@ export class OktaStandIn extends HttpStandIn {
   private readonly scopeTable = new Map<string, { bucket: RateLimitBucket; scopes: string[] }>();
 
   constructor(options: OktaStandInOptions) {
-    super('okta');
+    super('okta', options.clock);
     this.clock = options.clock;
     this.apiTokens = new Set(options.apiTokens);
     this.accessTokens = new Map(Object.entries(options.accessTokens ?? {}).map(([t, s]) => [t, new Set(s)]));

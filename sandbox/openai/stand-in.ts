@@ -74,7 +74,7 @@ export class OpenAiStandIn extends HttpStandIn {
   private readonly createdAt: number;
 
   constructor(options: OpenAiStandInOptions) {
-    super('openai');
+    super('openai', options.clock);
     this.clock = options.clock;
     this.apiKeys = new Set(options.apiKeys);
     this.rateLimitRetryAfterMs = options.rateLimitRetryAfterMs ?? 1000;

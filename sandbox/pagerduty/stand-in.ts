@@ -101,7 +101,7 @@ export class PagerDutyStandIn extends HttpStandIn {
   private readonly seed = randomUUID();
 
   constructor(options: PagerDutyStandInOptions) {
-    super('pagerduty');
+    super('pagerduty', options.clock);
     this.clock = options.clock;
     this.tokens = new Set(options.apiTokens);
     this.directory = new Directory(options.scenario, () => this.url);

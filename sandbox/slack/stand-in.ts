@@ -84,7 +84,7 @@ export class SlackStandIn extends HttpStandIn {
   readonly messages: SlackMessage[];
 
   constructor(options: SlackStandInOptions) {
-    super('slack');
+    super('slack', options.clock);
     this.scenario = options.scenario;
     this.clock = options.clock;
     for (const token of options.botTokens) {

@@ -2,6 +2,7 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type Io, run } from '../../bin/loopgate';
 import { localClientConfig } from '../../sandbox/dynamodb-local';
+import type { SandboxSummary } from '../../sandbox/world';
 
 function captureIo(onInterruptWait: (out: string) => Promise<void> = async () => {}) {
   const io = { stdout: '', stderr: '' };
@@ -67,19 +68,59 @@ describe('loopgate catalog', () => {
 });
 
 describe('loopgate sandbox', () => {
-  it('runs DynamoDB Local with the loopgate table until interrupted', async () => {
+  it('prints the JSON summary first, serves the whole world, and stops it all when interrupted', async () => {
+    let summary: SandboxSummary | undefined;
     let tableStatus: string | undefined;
+    let jiraUser: unknown;
+    let filed: { key?: string } = {};
+    let issuesInJira: string[] = [];
     const { io, handle } = captureIo(async (out) => {
-      const endpoint = /DynamoDB Local is up at (\S+) /.exec(out)?.[1];
-      if (!endpoint) throw new Error(`no endpoint in: ${out}`);
-      const client = new DynamoDBClient(localClientConfig(endpoint));
-      tableStatus = (await client.send(new DescribeTableCommand({ TableName: 'loopgate' }))).Table
+      summary = JSON.parse(out.split('\n')[0] ?? '') as SandboxSummary;
+      const dynamo = new DynamoDBClient(localClientConfig(summary.services.dynamodb));
+      tableStatus = (await dynamo.send(new DescribeTableCommand({ TableName: summary.table }))).Table
         ?.TableStatus;
-      client.destroy();
+      dynamo.destroy();
+      const { email, apiToken } = summary.credentials.jira;
+      const auth = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
+      jiraUser = await (
+        await fetch(`${summary.services.jira}/rest/api/3/myself`, { headers: { authorization: auth } })
+      ).json();
+      filed = (await (
+        await fetch(`${summary.control}/jira/tickets`, {
+          method: 'POST',
+          body: JSON.stringify({
+            reporter: 'dana',
+            entitlement: 'okta-prod-readonly',
+            duration: '4h',
+            justification: 'INC-4411',
+          }),
+        })
+      ).json()) as { key?: string };
+      const jira = (await (await fetch(`${summary.control}/state/jira`)).json()) as {
+        issues: { key: string }[];
+      };
+      issuesInJira = jira.issues.map((i) => i.key);
     });
 
     expect(await run(['sandbox'], handle)).toBe(0);
+    expect(summary?.webhooks.jira.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/jira-webhook$/);
+    expect(summary?.webhooks.pagerduty.secrets).toHaveLength(1);
+    expect(Object.keys(summary?.services ?? {}).sort()).toEqual(
+      ['dynamodb', 'iam', 'jira', 'okta', 'openai', 'pagerduty', 'slack'].sort(),
+    );
     expect(tableStatus).toBe('ACTIVE');
-    expect(io.stdout).toContain('stopping');
+    expect(jiraUser).toMatchObject({ emailAddress: summary?.credentials.jira.email });
+    expect(filed.key).toMatch(/^ACCESS-\d+$/);
+    expect(issuesInJira).toContain(filed.key);
+    expect(io.stderr).toContain('sandbox: stopped');
+    for (const url of [summary?.services.jira, summary?.control, summary?.services.dynamodb]) {
+      await expect(fetch(url ?? '')).rejects.toThrow();
+    }
+  });
+
+  it('refuses a port base out of range', async () => {
+    const { io, handle } = captureIo();
+    expect(await run(['sandbox', '--port-base', '80'], handle)).toBe(2);
+    expect(io.stderr).toContain('--port-base must be a whole number from 1024 to 65000, got "80"');
   });
 });
