@@ -175,6 +175,10 @@ const invokedDirectly =
 if (invokedDirectly) {
   // The lock file pins AWS SDK versions that run on Node 20; their notice about 2027 is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // A reader that goes away (`… | head -1`) must not crash the sandbox mid-run.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   // Listen from the first moment, so a signal during startup still stops what was started.
   const stopRequested = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

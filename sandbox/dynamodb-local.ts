@@ -38,6 +38,10 @@ export async function startDynamoDbLocal(port = 0): Promise<DynamoDbLocal> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // If this process ends without stop() (a crash, an uncaught error), Java must not outlive it.
+  const killJava = () => java.kill('SIGKILL');
+  process.once('exit', killJava);
+  java.once('exit', () => process.removeListener('exit', killJava));
   java.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   java.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 
