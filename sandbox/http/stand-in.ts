@@ -3,8 +3,8 @@
 // vendor's shape, and a log of calls for inspection.
 
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Faults } from './faults';
+import { closeServer, listenOnLoopback } from './loopback';
 
 export interface StandInRequest {
   method: string;
@@ -122,12 +122,8 @@ export abstract class HttpStandIn {
         );
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
+    this.base = await listenOnLoopback(server, port);
     this.server = server;
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.base;
   }
 
@@ -135,8 +131,7 @@ export abstract class HttpStandIn {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   private async dispatch(

@@ -6,9 +6,9 @@
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { LambdaInvoker } from './invoker';
+import { closeServer, listenOnLoopback } from '../http/loopback';
 
 /** Lambda's limit on a synchronous invocation's request and response payloads. */
 export const INVOKE_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -61,12 +61,8 @@ export class FunctionUrlHost {
   async start(port = 0): Promise<string> {
     if (this.server) return this.url;
     const server = createServer((req, res) => this.receive(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
+    this.base = await listenOnLoopback(server, port);
     this.server = server;
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.base;
   }
 
@@ -74,8 +70,7 @@ export class FunctionUrlHost {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   state() {
