@@ -43,3 +43,23 @@ export class ConflictError extends LoopgateError {
 export class ConfigurationError extends LoopgateError {
   readonly code = 'configuration_error';
 }
+
+export type UpstreamFailure =
+  'timeout' | 'unauthorized' | 'forbidden' | 'rate-limited' | 'unavailable' | 'bad-response';
+
+/**
+ * An outside service (Okta, IAM, Slack, PagerDuty, Jira, the model) did not answer usefully.
+ * Triage turns it into an `unavailable: <reason>` fact; it never stalls a request.
+ */
+export class UpstreamError extends LoopgateError {
+  readonly code = 'upstream_error';
+
+  constructor(
+    readonly service: string,
+    readonly failure: UpstreamFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${service}: ${message}`, options);
+  }
+}

@@ -2,6 +2,14 @@
 // of the core use in-memory fakes. Later stages add their ports here.
 
 import type {
+  ChatMessage,
+  DirectoryProfile,
+  DirectoryUser,
+  OnCallShift,
+  PrincipalAccess,
+  TrackerUser,
+} from './context';
+import type {
   AccessRequest,
   AuditEntry,
   AuditEvent,
@@ -64,4 +72,42 @@ export interface RequestStore {
   claimDelivery(source: string, deliveryId: string): Promise<boolean>;
   /** Gives a claim back when the delivery could not be handled, so the sender's retry is processed. */
   releaseDelivery(source: string, deliveryId: string): Promise<void>;
+}
+
+/** Okta: who the requester is, what they hold, how they sign in. */
+export interface Directory {
+  findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+  /** Profile, manager, groups, factors, and sign-ins since `signInsSince`. */
+  profile(userId: string, signInsSince: Date): Promise<DirectoryProfile>;
+  /** People with the same manager or the same department (the user excluded). */
+  peersOf(user: DirectoryUser): Promise<DirectoryUser[]>;
+  groupMemberIds(groupId: string): Promise<Set<string>>;
+}
+
+/** AWS IAM: what a principal can already do. */
+export interface CloudAccess {
+  principalAccess(principal: { kind: 'user' | 'role'; name: string }): Promise<PrincipalAccess>;
+}
+
+/** Slack: recent messages about the request or by the requester. */
+export interface ChatSearch {
+  recentMessages(query: { terms: string[]; authorEmail?: string; since: Date }): Promise<ChatMessage[]>;
+}
+
+/** PagerDuty on-call: where a person is on call at a moment. */
+export interface OnCall {
+  shiftsOf(email: string, at: Date): Promise<OnCallShift[]>;
+}
+
+/** Jira: the ticket's side of the conversation. */
+export interface Tracker {
+  getUser(accountId: string): Promise<TrackerUser | undefined>;
+  comment(issueKey: string, text: string): Promise<void>;
+}
+
+export type QueueName = 'triage';
+
+/** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
+export interface WorkQueue {
+  send(queue: QueueName, message: { requestId: string }): Promise<void>;
 }

@@ -12,7 +12,7 @@ import { REQUEST_STATES, type RequestState } from '../../lambdas/core/model';
 // The lifecycle of DESIGN.md, written out independently of the code's table.
 const EXPECTED: Record<RequestState, RequestState[]> = {
   RECEIVED: ['TRIAGING', 'REJECTED', 'CANCELLED'],
-  TRIAGING: ['PENDING', 'APPROVED', 'GRANTED', 'REJECTED', 'CANCELLED'],
+  TRIAGING: ['TRIAGING', 'PENDING', 'APPROVED', 'GRANTED', 'REJECTED', 'CANCELLED'],
   PENDING: ['PENDING', 'APPROVED', 'DENIED', 'CANCELLED'],
   APPROVED: ['GRANTED', 'FAILED'],
   GRANTED: ['GRANTED', 'REVOKED', 'FAILED'],
