@@ -1,0 +1,133 @@
+// Intake: a verified Jira delivery becomes a stored access request, once.
+// Valid requests are queued for triage; invalid ones are stored as REJECTED and
+// the requester is told, in a Jira comment, exactly what to fix. Nothing slow
+// happens here: the webhook must answer quickly.
+
+import type { Catalog } from '../catalog';
+import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
+import type { Directory, RequestStore, Tracker, WorkQueue } from '../ports';
+import { type IntakeProblem, rejectionComment, validateRequest } from './validate';
+import { type RequestFieldIds, requestParts, type Ticket, type TicketEvent } from './ticket';
+
+export interface IntakeDeps {
+  store: RequestStore;
+  tracker: Tracker;
+  directory: Directory;
+  queue: WorkQueue;
+  catalog: Catalog;
+}
+
+export interface IntakeSettings {
+  /** Jira projects whose tickets are access requests. */
+  projects: readonly string[];
+  /** Issue types that are access requests (others in those projects are ignored). */
+  issueTypes: readonly string[];
+  fields: RequestFieldIds;
+}
+
+export type IntakeOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'duplicate-delivery' }
+  | { kind: 'accepted'; request: AccessRequest; created: boolean }
+  | { kind: 'rejected'; request: AccessRequest; problems: IntakeProblem[] };
+
+const INTAKE_ACTOR = { kind: 'system', id: 'jira-webhook' } as const;
+
+/**
+ * Handles one delivery. The delivery id is claimed first so a retried delivery is
+ * acknowledged, not processed twice; if handling fails the claim is given back
+ * (and the error rethrown) so the sender's retry is processed.
+ */
+export async function intakeTicket(
+  deps: IntakeDeps,
+  settings: IntakeSettings,
+  event: TicketEvent,
+  deliveryId: string | undefined,
+): Promise<IntakeOutcome> {
+  if (event.kind !== 'issue-created') return { kind: 'ignored', reason: `event ${event.name}` };
+  const { ticket } = event;
+  if (!settings.projects.includes(ticket.projectKey)) {
+    return { kind: 'ignored', reason: `project ${ticket.projectKey} is not an access-request project` };
+  }
+  if (!settings.issueTypes.includes(ticket.issueType)) {
+    return { kind: 'ignored', reason: `issue type "${ticket.issueType}" is not an access request` };
+  }
+  if (deliveryId && !(await deps.store.claimDelivery('jira', deliveryId)))
+    return { kind: 'duplicate-delivery' };
+  try {
+    return await admit(deps, settings, ticket);
+  } catch (error) {
+    if (deliveryId) await deps.store.releaseDelivery('jira', deliveryId);
+    throw error;
+  }
+}
+
+async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket): Promise<IntakeOutcome> {
+  const parts = requestParts(ticket, settings.fields);
+  const validation = validateRequest(parts, deps.catalog);
+  const requester = await resolveRequester(deps, ticket);
+  const problems: IntakeProblem[] = validation.ok ? [] : [...validation.problems];
+  if (!requester.email || !requester.inDirectory) {
+    problems.push({
+      field: 'requester',
+      message: requester.email
+        ? `loopgate found no directory (Okta) account for ${requester.email}; ask IT to link your Jira and Okta accounts.`
+        : 'loopgate could not read your email address from Jira; ask IT to make it visible to the loopgate app.',
+    });
+  }
+
+  const draft: NewAccessRequest = {
+    jiraIssueKey: ticket.key,
+    requester: {
+      jiraAccountId: ticket.reporter?.accountId ?? 'unknown',
+      ...(requester.email ? { email: requester.email } : {}),
+      ...(ticket.reporter?.displayName ? { displayName: ticket.reporter.displayName } : {}),
+    },
+    entitlementId: validation.ok ? validation.value.entitlement.id : (parts.entitlementId ?? ''),
+    durationSeconds: validation.ok ? validation.value.durationSeconds : 0,
+    justification: validation.ok ? validation.value.justification : (parts.justification ?? ''),
+    breakGlass: false,
+  };
+  const filed: AuditEntry = {
+    actor: INTAKE_ACTOR,
+    reason: `filed as ${ticket.key}`,
+    evidence: { summary: ticket.summary, parts: { ...parts } },
+  };
+  const { request, created } = await deps.store.create(draft, filed);
+  // A redelivery of a ticket whose request has moved on: it was judged the first time.
+  if (!created && request.state !== 'RECEIVED' && request.state !== 'REJECTED') {
+    return { kind: 'accepted', request, created };
+  }
+
+  if (problems.length > 0) {
+    const rejected =
+      request.state === 'RECEIVED'
+        ? await deps.store.transition({
+            requestId: request.id,
+            from: 'RECEIVED',
+            to: 'REJECTED',
+            expectedVersion: request.version,
+            audit: { actor: INTAKE_ACTOR, reason: 'invalid request', evidence: { problems } },
+          })
+        : request;
+    // Commenting last means a failed comment is retried with the delivery; the state is already final.
+    if (rejected.state === 'REJECTED') await deps.tracker.comment(ticket.key, rejectionComment(problems));
+    return { kind: 'rejected', request: rejected, problems };
+  }
+  // A request that exists but never left RECEIVED lost its queue message on an earlier attempt: queue it again.
+  if (request.state === 'RECEIVED') await deps.queue.send('triage', { requestId: request.id });
+  return { kind: 'accepted', request, created };
+}
+
+/** The reporter's email (the webhook often hides it: ask Jira) and whether the directory knows them. */
+async function resolveRequester(
+  deps: IntakeDeps,
+  ticket: Ticket,
+): Promise<{ email?: string; inDirectory: boolean }> {
+  const accountId = ticket.reporter?.accountId;
+  const email =
+    ticket.reporter?.email ?? (accountId ? (await deps.tracker.getUser(accountId))?.email : undefined);
+  if (!email) return { inDirectory: false };
+  const user = await deps.directory.findUserByEmail(email);
+  return { email: email.toLowerCase(), inDirectory: user !== undefined };
+}

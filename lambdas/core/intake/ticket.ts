@@ -1,0 +1,140 @@
+// A Jira ticket as loopgate reads it, from the three shapes Jira delivers:
+// admin webhooks (`{webhookEvent, issue}`), Automation's "Jira format"
+// (`{issue}`) and Automation's "Automation format" (the issue at the top level).
+
+import { z } from 'zod';
+import { bodyText } from '../adf';
+import { ValidationError } from '../errors';
+
+export interface Ticket {
+  id: string;
+  key: string;
+  projectKey: string;
+  issueType: string;
+  summary: string;
+  /** The description as plain text (wiki markup or ADF flattened). */
+  description: string;
+  reporter?: { accountId: string; email?: string; displayName?: string };
+  /** Every field as delivered, custom fields included. */
+  fields: Record<string, unknown>;
+}
+
+export type TicketEvent = { kind: 'issue-created'; ticket: Ticket } | { kind: 'other'; name: string };
+
+const issueSchema = z.object({
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'not a Jira issue key'),
+  fields: z.looseObject({
+    summary: z.string().nullish(),
+    description: z.unknown().optional(),
+    reporter: z
+      .looseObject({
+        accountId: z.string().min(1),
+        emailAddress: z.string().nullish(),
+        displayName: z.string().nullish(),
+      })
+      .nullish(),
+    project: z.looseObject({ key: z.string().min(1) }),
+    issuetype: z.looseObject({ name: z.string().min(1) }),
+  }),
+});
+
+/** Reads a delivery. Throws ValidationError (naming the path) when an issue event is malformed. */
+export function parseTicketEvent(payload: unknown): TicketEvent {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new ValidationError('the payload is not a JSON object');
+  }
+  const body = payload as Record<string, unknown>;
+  if (typeof body.webhookEvent === 'string') {
+    if (body.webhookEvent !== 'jira:issue_created') return { kind: 'other', name: body.webhookEvent };
+    return { kind: 'issue-created', ticket: parseIssue(body.issue, 'issue') };
+  }
+  if (typeof body.issue === 'object' && body.issue !== null) {
+    return { kind: 'issue-created', ticket: parseIssue(body.issue, 'issue') };
+  }
+  if ('key' in body && 'fields' in body) return { kind: 'issue-created', ticket: parseIssue(body, '') };
+  return { kind: 'other', name: 'unrecognised payload' };
+}
+
+function parseIssue(data: unknown, at: string): Ticket {
+  const result = issueSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = [at, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+    throw new ValidationError(`malformed issue at ${path || '(top level)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { id, key, fields } = result.data;
+  const reporter = fields.reporter;
+  return {
+    id,
+    key,
+    projectKey: fields.project.key,
+    issueType: fields.issuetype.name,
+    summary: fields.summary ?? '',
+    description: bodyText(fields.description),
+    ...(reporter
+      ? {
+          reporter: {
+            accountId: reporter.accountId,
+            ...(reporter.emailAddress ? { email: reporter.emailAddress } : {}),
+            ...(reporter.displayName ? { displayName: reporter.displayName } : {}),
+          },
+        }
+      : {}),
+    fields,
+  };
+}
+
+/** Custom field ids that carry the request's parts, when the Jira project has them. */
+export interface RequestFieldIds {
+  entitlement?: string;
+  duration?: string;
+  justification?: string;
+}
+
+export interface RequestParts {
+  entitlementId?: string;
+  duration?: string;
+  justification?: string;
+}
+
+const LABELS: Record<string, keyof RequestParts> = {
+  entitlement: 'entitlementId',
+  access: 'entitlementId',
+  duration: 'duration',
+  reason: 'justification',
+  justification: 'justification',
+};
+
+/**
+ * The request's parts: custom fields first, then `Entitlement: …` / `Duration: …` / `Reason: …`
+ * lines of the description (labels may be bold in wiki markup: `*Reason:* …`).
+ */
+export function requestParts(ticket: Ticket, fieldIds: RequestFieldIds = {}): RequestParts {
+  const fromDescription: RequestParts = {};
+  for (const line of ticket.description.split('\n')) {
+    const match = /^\s*[*_]*\s*([A-Za-z]+)\s*[*_]*\s*:\s*[*_]*\s*(.+?)\s*$/.exec(line);
+    const part = match?.[1] ? LABELS[match[1].toLowerCase()] : undefined;
+    if (part && match?.[2] && fromDescription[part] === undefined) fromDescription[part] = match[2];
+  }
+  const field = (id: string | undefined) => (id ? fieldText(ticket.fields[id]) : undefined);
+  const parts: RequestParts = {
+    entitlementId: field(fieldIds.entitlement) ?? fromDescription.entitlementId,
+    duration: field(fieldIds.duration) ?? fromDescription.duration,
+    justification: field(fieldIds.justification) ?? fromDescription.justification,
+  };
+  return Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== undefined)) as RequestParts;
+}
+
+/** A custom field's value as text: a string, a select option (`{value}`), or a paragraph field in ADF. */
+function fieldText(value: unknown): string | undefined {
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'object' &&
+          value !== null &&
+          typeof (value as { value?: unknown }).value === 'string'
+        ? (value as { value: string }).value
+        : bodyText(value);
+  return text.trim() || undefined;
+}

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../lambdas/core/errors';
+import { parseTicketEvent, requestParts, type Ticket } from '../../../lambdas/core/intake/ticket';
+import { rejectionComment, validateRequest } from '../../../lambdas/core/intake/validate';
+import { loadCatalogFile } from '../../../lambdas/platform/catalog-file';
+
+const catalog = loadCatalogFile('config/catalog.yaml');
+
+const issue = (fields: Record<string, unknown> = {}) => ({
+  id: '10001',
+  key: 'ACCESS-7',
+  fields: {
+    summary: 'Access to prod-readonly',
+    description: 'Entitlement: okta-prod-readonly\nDuration: 4h\nReason: INC-4411 checkout latency',
+    reporter: { accountId: '712020:dana', displayName: 'Dana Reyes' },
+    project: { key: 'ACCESS' },
+    issuetype: { name: 'Access Request' },
+    ...fields,
+  },
+});
+
+const ticketOf = (payload: unknown): Ticket => {
+  const event = parseTicketEvent(payload);
+  if (event.kind !== 'issue-created') throw new Error(`not an issue: ${event.name}`);
+  return event.ticket;
+};
+
+describe('the three delivery formats', () => {
+  it.each([
+    ['an admin webhook', { webhookEvent: 'jira:issue_created', timestamp: 1, issue: issue() }],
+    ['Automation, Jira format', { issue: issue() }],
+    ['Automation, Automation format', { ...issue(), id: 10001 }],
+  ])('reads %s', (_, payload) => {
+    expect(ticketOf(payload)).toMatchObject({
+      id: '10001',
+      key: 'ACCESS-7',
+      projectKey: 'ACCESS',
+      issueType: 'Access Request',
+      reporter: { accountId: '712020:dana', displayName: 'Dana Reyes' },
+    });
+  });
+
+  it('tells other events apart', () => {
+    expect(parseTicketEvent({ webhookEvent: 'comment_created', comment: {} })).toEqual({
+      kind: 'other',
+      name: 'comment_created',
+    });
+    expect(parseTicketEvent({ hello: 'world' })).toEqual({ kind: 'other', name: 'unrecognised payload' });
+  });
+
+  it('names the path of a malformed issue', () => {
+    const payload = { webhookEvent: 'jira:issue_created', issue: { ...issue(), key: 'not a key' } };
+    expect(() => parseTicketEvent(payload)).toThrow(ValidationError);
+    expect(() => parseTicketEvent(payload)).toThrow('malformed issue at issue.key: not a Jira issue key');
+    expect(() => parseTicketEvent([1, 2])).toThrow('the payload is not a JSON object');
+  });
+});
+
+describe('request parts', () => {
+  it('reads the description lines, from wiki text with bold labels', () => {
+    const ticket = ticketOf({
+      issue: issue({
+        description: '*Entitlement:* aws-logs-read\n*Duration:* 2h\n*Reason:* DATA-812 ingestion bug',
+      }),
+    });
+    expect(requestParts(ticket)).toEqual({
+      entitlementId: 'aws-logs-read',
+      duration: '2h',
+      justification: 'DATA-812 ingestion bug',
+    });
+  });
+
+  it('reads an ADF description', () => {
+    const adf = {
+      type: 'doc',
+      version: 1,
+      content: [
+        { type: 'paragraph', content: [{ type: 'text', text: 'Entitlement: okta-prod-admin' }] },
+        {
+          type: 'paragraph',
+          content: [
+            { type: 'text', text: 'Reason: ' },
+            { type: 'text', text: 'INC-9 rollout' },
+          ],
+        },
+      ],
+    };
+    expect(requestParts(ticketOf({ issue: issue({ description: adf }) }))).toEqual({
+      entitlementId: 'okta-prod-admin',
+      justification: 'INC-9 rollout',
+    });
+  });
+
+  it('prefers configured custom fields (text, select option or ADF) over the description', () => {
+    const ticket = ticketOf({
+      issue: issue({
+        customfield_1: { value: 'aws-billing-read' },
+        customfield_2: '1d',
+        customfield_3: {
+          type: 'doc',
+          version: 1,
+          content: [{ type: 'paragraph', content: [{ type: 'text', text: 'FIN-2 audit' }] }],
+        },
+      }),
+    });
+    expect(
+      requestParts(ticket, {
+        entitlement: 'customfield_1',
+        duration: 'customfield_2',
+        justification: 'customfield_3',
+      }),
+    ).toEqual({ entitlementId: 'aws-billing-read', duration: '1d', justification: 'FIN-2 audit' });
+  });
+});
+
+describe('validation against the catalog', () => {
+  it('accepts a valid request, defaulting the duration', () => {
+    const result = validateRequest({ entitlementId: 'okta-prod-readonly', justification: 'INC-1' }, catalog);
+    expect(result).toMatchObject({ ok: true, value: { durationSeconds: 8 * 3600, justification: 'INC-1' } });
+  });
+
+  it('lists the valid ids for an unknown entitlement', () => {
+    const result = validateRequest({ entitlementId: 'prod-god-mode', justification: 'x' }, catalog);
+    expect(result.ok).toBe(false);
+    const message = result.ok ? '' : (result.problems[0]?.message ?? '');
+    expect(message).toContain('"prod-god-mode" is not an entitlement loopgate knows');
+    for (const e of catalog.entitlements) expect(message).toContain(e.id);
+  });
+
+  it('explains a duration over the maximum and a bad duration', () => {
+    const over = validateRequest(
+      { entitlementId: 'okta-prod-admin', duration: '8h', justification: 'x' },
+      catalog,
+    );
+    const bad = validateRequest(
+      { entitlementId: 'okta-prod-admin', duration: 'a week', justification: 'x' },
+      catalog,
+    );
+    expect(over.ok ? [] : over.problems).toEqual([
+      {
+        field: 'duration',
+        message: '8h is longer than the 4h maximum for okta-prod-admin; ask for 4h or less.',
+      },
+    ]);
+    expect(bad.ok ? [] : bad.problems.map((p) => p.field)).toEqual(['duration']);
+  });
+
+  it('asks for a justification', () => {
+    const result = validateRequest({ entitlementId: 'okta-prod-readonly', justification: '  ' }, catalog);
+    expect(result.ok ? [] : result.problems.map((p) => p.field)).toEqual(['justification']);
+  });
+
+  it('writes a comment that lists every problem', () => {
+    const result = validateRequest({ duration: 'a week' }, catalog);
+    const comment = rejectionComment(result.ok ? [] : result.problems);
+    expect(comment.split('\n')).toHaveLength(5);
+    expect(comment).toMatch(/^loopgate could not accept this access request:\n- Name the access/);
+  });
+});
