@@ -49,9 +49,11 @@ export class Env {
   }
 }
 
+/** Checks that the value is a URL and returns it as written (no trailing slash added). */
 function parseUrl(name: string, value: string): string {
   try {
-    return new URL(value).toString();
+    new URL(value);
+    return value;
   } catch {
     throw new ConfigurationError(`environment variable ${name} must be a URL, got "${value}"`);
   }
@@ -73,5 +75,70 @@ export function readCommonSettings(env = new Env()): CommonSettings {
     tableName: env.string('LOOPGATE_TABLE_NAME'),
     logLevel: env.optionalString('LOG_LEVEL') === undefined ? 'info' : env.oneOf('LOG_LEVEL', LOG_LEVELS),
     dynamoDbEndpoint: env.optionalUrl('LOOPGATE_DYNAMODB_ENDPOINT'),
+  };
+}
+
+/** A comma-separated list; empty entries dropped. */
+function list(env: Env, name: string): string[] {
+  return env
+    .string(name)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export interface IntakeConfig extends CommonSettings {
+  catalogFile: string;
+  /** Per-call timeout for Jira, Okta and SQS; the webhook must answer within seconds. */
+  timeoutMs: number;
+  region: string;
+  triageQueueUrl: string;
+  jira: {
+    baseUrl: string;
+    email: string;
+    apiToken: string;
+    webhookSecrets: string[];
+    automation?: { header: string; secret: string };
+    projects: string[];
+    issueTypes: string[];
+    fields: { entitlement?: string; duration?: string; justification?: string };
+  };
+  okta: { orgUrl: string; token: string };
+}
+
+export function readIntakeConfig(env = new Env()): IntakeConfig {
+  const webhookSecrets = list(env, 'LOOPGATE_JIRA_WEBHOOK_SECRETS');
+  if (webhookSecrets.length > 2) {
+    throw new ConfigurationError(
+      'LOOPGATE_JIRA_WEBHOOK_SECRETS holds at most two secrets (the current and the previous)',
+    );
+  }
+  const automationHeader = env.optionalString('LOOPGATE_JIRA_AUTOMATION_HEADER');
+  const fields = {
+    entitlement: env.optionalString('LOOPGATE_JIRA_FIELD_ENTITLEMENT'),
+    duration: env.optionalString('LOOPGATE_JIRA_FIELD_DURATION'),
+    justification: env.optionalString('LOOPGATE_JIRA_FIELD_JUSTIFICATION'),
+  };
+  return {
+    ...readCommonSettings(env),
+    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
+    timeoutMs: env.optionalString('LOOPGATE_HTTP_TIMEOUT_MS')
+      ? env.positiveInt('LOOPGATE_HTTP_TIMEOUT_MS')
+      : 3000,
+    region: env.string('AWS_REGION'),
+    triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
+    jira: {
+      baseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
+      email: env.string('LOOPGATE_JIRA_EMAIL'),
+      apiToken: env.string('LOOPGATE_JIRA_API_TOKEN'),
+      webhookSecrets,
+      ...(automationHeader
+        ? { automation: { header: automationHeader, secret: env.string('LOOPGATE_JIRA_AUTOMATION_SECRET') } }
+        : {}),
+      projects: list(env, 'LOOPGATE_JIRA_PROJECTS'),
+      issueTypes: list(env, 'LOOPGATE_JIRA_ISSUE_TYPES'),
+      fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+    },
+    okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/core/errors';
-import { Env, readCommonSettings } from '../../lambdas/platform/env';
+import { Env, readCommonSettings, readIntakeConfig } from '../../lambdas/platform/env';
 
 describe('Env', () => {
   it('reads a present value, trimmed', () => {
@@ -40,7 +40,7 @@ describe('common settings', () => {
           LOOPGATE_DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
         }),
       ),
-    ).toEqual({ tableName: 'loopgate', logLevel: 'debug', dynamoDbEndpoint: 'http://127.0.0.1:8000/' });
+    ).toEqual({ tableName: 'loopgate', logLevel: 'debug', dynamoDbEndpoint: 'http://127.0.0.1:8000' });
   });
 
   it('defaults the log level to info and has no endpoint unless one is set', () => {
@@ -55,5 +55,56 @@ describe('common settings', () => {
     expect(() => readCommonSettings(new Env({}))).toThrow(
       'environment variable LOOPGATE_TABLE_NAME is required',
     );
+  });
+});
+
+describe('intake configuration', () => {
+  const complete = {
+    LOOPGATE_TABLE_NAME: 'loopgate',
+    LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
+    AWS_REGION: 'eu-west-1',
+    LOOPGATE_TRIAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-triage',
+    LOOPGATE_JIRA_BASE_URL: 'https://example.atlassian.net',
+    LOOPGATE_JIRA_EMAIL: 'loopgate@example.com',
+    LOOPGATE_JIRA_API_TOKEN: 'token',
+    LOOPGATE_JIRA_WEBHOOK_SECRETS: 'current, previous',
+    LOOPGATE_JIRA_PROJECTS: 'ACCESS',
+    LOOPGATE_JIRA_ISSUE_TYPES: 'Access Request',
+    LOOPGATE_OKTA_ORG_URL: 'https://example.okta.com',
+    LOOPGATE_OKTA_TOKEN: 'okta-token',
+  };
+
+  it('reads every setting, with two webhook secrets during a rotation', () => {
+    const config = readIntakeConfig(
+      new Env({ ...complete, LOOPGATE_JIRA_FIELD_DURATION: 'customfield_10051' }),
+    );
+    expect(config.jira).toMatchObject({
+      baseUrl: 'https://example.atlassian.net',
+      webhookSecrets: ['current', 'previous'],
+      projects: ['ACCESS'],
+      issueTypes: ['Access Request'],
+      fields: { duration: 'customfield_10051' },
+    });
+    expect(config.jira.automation).toBeUndefined();
+    expect(config.timeoutMs).toBe(3000);
+  });
+
+  it('names each missing variable', () => {
+    for (const name of Object.keys(complete)) {
+      const partial: Record<string, string> = { ...complete };
+      delete partial[name];
+      expect(() => readIntakeConfig(new Env(partial)), name).toThrow(
+        `environment variable ${name} is required`,
+      );
+    }
+  });
+
+  it('refuses a third webhook secret, and an Automation header without its secret', () => {
+    expect(() => readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_WEBHOOK_SECRETS: 'a,b,c' }))).toThrow(
+      'at most two secrets',
+    );
+    expect(() =>
+      readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_AUTOMATION_HEADER: 'x-loopgate-secret' })),
+    ).toThrow('environment variable LOOPGATE_JIRA_AUTOMATION_SECRET is required');
   });
 });
