@@ -58,6 +58,8 @@ export interface PrincipalAccess {
   groups: { name: string; attachedPolicies: IamPolicyRef[] }[];
   /** Services the principal used, most recent first; `lastAuthenticated` absent when never used. */
   lastAccessed: { service: string; namespace: string; lastAuthenticated?: string }[];
+  /** Why the last-accessed report is missing (IAM's job too slow, failed, refused); `lastAccessed` is then empty. */
+  lastAccessedUnavailable?: string;
 }
 
 export interface ChatMessage {
@@ -94,7 +96,12 @@ export interface History {
   /** Earlier requests for this entitlement that were decided, newest first. */
   entitlementDecisions: AccessRequest[];
   /** The requester's peers (same manager or same department) and how many of them hold the entitlement now. */
-  peers: { total: number; holding: number };
+  peers: {
+    total: number;
+    holding: number;
+    /** Set when `holding` could not be counted, saying why; `holding` is then 0 (and `total` too if the peers could not be listed). */
+    notCounted?: string;
+  };
 }
 
 /** A source either answered or did not; a failure is a fact the approver sees, never a reason to stall. */
