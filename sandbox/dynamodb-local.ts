@@ -33,6 +33,8 @@ export async function startDynamoDbLocal(port = 0): Promise<DynamoDbLocal> {
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),
       '-inMemory',
+      // One database for every access key and region: loopgate's functions and the sandbox sign differently.
+      '-sharedDb',
       '-port',
       String(port),
     ],

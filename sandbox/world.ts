@@ -11,6 +11,9 @@ import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
+import { Env, readIntakeConfig } from '../lambdas/platform/env';
+import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
+import { wireIntake } from '../lambdas/wiring';
 import { type LambdaFunction, LambdaHost } from './lambda-host';
 import { OktaStandIn } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
@@ -19,6 +22,8 @@ import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenar
 import { SlackStandIn } from './slack/stand-in';
 
 export const TABLE_NAME = 'loopgate';
+export const TRIAGE_QUEUE = 'loopgate-triage';
+const TRIAGE_DLQ = 'loopgate-triage-dlq';
 
 /** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
 export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
@@ -27,8 +32,8 @@ export interface SandboxOptions {
   scenarioFile?: string;
   /** Fixed ports from this base (control at base, then jira, pagerduty, okta, slack, iam, openai, dynamodb, …); free ports if absent. */
   portBase?: number;
-  /** loopgate's handlers to serve; none until the handlers exist. */
-  functions?: LambdaFunction[];
+  /** Where loopgate's own log lines go (JSON, one per line); stderr unless set. */
+  log?: (line: string) => void;
   /** Human-readable progress. */
   progress?: (line: string) => void;
 }
@@ -139,9 +144,27 @@ export class Sandbox {
       );
 
       // The host comes first: the Jira and PagerDuty webhooks point at its Function URLs.
+      // loopgate's handlers are built once the stand-ins they call are up (on their first invocation).
+      const functions: Record<string, (event: never) => Promise<unknown>> = {};
+      const served = (name: string): LambdaFunction => ({
+        name,
+        handler: (event: never) => {
+          const fn = functions[name];
+          if (!fn) throw new Error(`${name} is not ready yet`);
+          return fn(event);
+        },
+      });
       const host = new LambdaHost({
         clock,
-        functions: options.functions ?? [],
+        functions: [served(WEBHOOK_FUNCTIONS.jira)],
+        queues: [
+          { name: TRIAGE_DLQ },
+          {
+            name: TRIAGE_QUEUE,
+            visibilityTimeoutSeconds: 60,
+            redrivePolicy: { deadLetterQueue: TRIAGE_DLQ, maxReceiveCount: 5 },
+          },
+        ],
         ports: { functionUrls: port('functionUrls'), sqs: port('sqs'), scheduler: port('scheduler') },
       });
       await host.start();
@@ -179,6 +202,22 @@ export class Sandbox {
       const dynamo = await dynamoStarting;
       await createTable(dynamo.endpoint);
       progress(`DynamoDB Local at ${dynamo.endpoint} with the table "${TABLE_NAME}"`);
+
+      const env = loopgateEnvironment({
+        scenario,
+        credentials,
+        secrets,
+        services,
+        host,
+        dynamoEndpoint: dynamo.endpoint,
+      });
+      const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+      const intake = wireIntake(readIntakeConfig(new Env(env)), { log });
+      functions[WEBHOOK_FUNCTIONS.jira] = createJiraWebhookHandler(
+        intake.deps,
+        intake.settings,
+        intake.logger,
+      ) as never;
 
       const sandbox = new Sandbox(
         clock,
@@ -232,6 +271,39 @@ export class Sandbox {
 
 async function stopAll(stoppers: (() => Promise<void>)[]): Promise<void> {
   for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
+}
+
+/** The environment loopgate's functions would have on AWS, pointed at the stand-ins. */
+function loopgateEnvironment(world: {
+  scenario: Scenario;
+  credentials: SandboxCredentials;
+  secrets: { jira: string; pagerduty: string[] };
+  services: SandboxServices;
+  host: LambdaHost;
+  dynamoEndpoint: string;
+}): Record<string, string> {
+  const { scenario, credentials, secrets, services, host } = world;
+  const fields = scenario.jira.fields;
+  return {
+    LOOPGATE_TABLE_NAME: TABLE_NAME,
+    LOOPGATE_DYNAMODB_ENDPOINT: world.dynamoEndpoint,
+    LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID: credentials.iam.accessKeyId,
+    LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY: credentials.iam.secretAccessKey,
+    LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
+    AWS_REGION: 'us-east-1',
+    LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
+    LOOPGATE_JIRA_BASE_URL: services.jira.url,
+    LOOPGATE_JIRA_EMAIL: credentials.jira.email,
+    LOOPGATE_JIRA_API_TOKEN: credentials.jira.apiToken,
+    LOOPGATE_JIRA_WEBHOOK_SECRETS: secrets.jira,
+    LOOPGATE_JIRA_PROJECTS: scenario.jira.projects[0]?.key ?? 'ACCESS',
+    LOOPGATE_JIRA_ISSUE_TYPES: 'Access Request',
+    LOOPGATE_JIRA_FIELD_ENTITLEMENT: fields.entitlement,
+    LOOPGATE_JIRA_FIELD_DURATION: fields.duration,
+    LOOPGATE_JIRA_FIELD_JUSTIFICATION: fields.justification,
+    LOOPGATE_OKTA_ORG_URL: services.okta.url,
+    LOOPGATE_OKTA_TOKEN: credentials.okta.token,
+  };
 }
 
 async function createTable(endpoint: string): Promise<void> {

@@ -27,10 +27,9 @@ export const MAX_JIRA_BODY_BYTES = 256 * 1024;
 
 export function createJiraWebhookHandler(deps: IntakeDeps, settings: JiraWebhookSettings, logger: Logger) {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => {
-    logger.resetKeys();
     const headers = event.headers ?? {};
     const deliveryId = headers['x-atlassian-webhook-identifier'];
-    logger.appendKeys({ jiraDeliveryId: deliveryId, jiraRetry: headers['x-atlassian-webhook-retry'] });
+    const log = logger.child({ jiraDeliveryId: deliveryId, jiraRetry: headers['x-atlassian-webhook-retry'] });
     try {
       const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
       if (raw.length > settings.maxBodyBytes) {
@@ -40,10 +39,10 @@ export function createJiraWebhookHandler(deps: IntakeDeps, settings: JiraWebhook
       }
       authenticate(raw, headers, settings);
       const outcome = await intakeTicket(deps, settings, parseTicketEvent(parseJson(raw)), deliveryId);
-      logger.info('jira delivery handled', describe(outcome));
+      log.info('jira delivery handled', describe(outcome));
       return respond(outcome);
     } catch (error) {
-      return errorResponse(error, logger);
+      return errorResponse(error, log);
     }
   };
 }
@@ -101,4 +100,17 @@ function describe(outcome: IntakeOutcome): Record<string, unknown> {
         problems: outcome.problems.map((p) => p.field),
       };
   }
+}
+
+let coldStart: ReturnType<typeof createJiraWebhookHandler> | undefined;
+
+/** The Lambda entry point: configuration is read and clients are built on the first invocation. */
+export async function handler(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+  if (!coldStart) {
+    const { readIntakeConfig } = await import('../platform/env');
+    const { wireIntake } = await import('../wiring');
+    const { deps, settings, logger } = wireIntake(readIntakeConfig());
+    coldStart = createJiraWebhookHandler(deps, settings, logger);
+  }
+  return coldStart(event);
 }

@@ -68,13 +68,24 @@ export interface CommonSettings {
   logLevel: LogLevel;
   /** Only set in the sandbox and tests: DynamoDB Local's address. */
   dynamoDbEndpoint?: string;
+  /** Only set in the sandbox: keys for its AWS stand-ins. On AWS the function's role supplies credentials. */
+  sandboxAwsCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function readCommonSettings(env = new Env()): CommonSettings {
+  const sandboxKey = env.optionalString('LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID');
   return {
     tableName: env.string('LOOPGATE_TABLE_NAME'),
     logLevel: env.optionalString('LOG_LEVEL') === undefined ? 'info' : env.oneOf('LOG_LEVEL', LOG_LEVELS),
     dynamoDbEndpoint: env.optionalUrl('LOOPGATE_DYNAMODB_ENDPOINT'),
+    ...(sandboxKey
+      ? {
+          sandboxAwsCredentials: {
+            accessKeyId: sandboxKey,
+            secretAccessKey: env.string('LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY'),
+          },
+        }
+      : {}),
   };
 }
 

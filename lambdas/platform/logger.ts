@@ -70,6 +70,16 @@ export class Logger {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * A logger for one event: every line carries `keys` (the upstream ids: Jira delivery id, request id).
+   * Safer than appendKeys when events are handled concurrently, as in the sandbox.
+   */
+  child(keys: Record<string, unknown>): Logger {
+    const child = new Logger(this.options);
+    child.keys = { ...this.keys, ...keys };
+    return child;
+  }
+
   /** Keys added to every line until resetKeys(): use the upstream ids of the event being handled. */
   appendKeys(keys: Record<string, unknown>): void {
     Object.assign(this.keys, keys);

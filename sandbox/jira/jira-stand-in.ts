@@ -528,19 +528,10 @@ export class JiraStandIn extends HttpStandIn {
     return this.issues.get(ref) ?? [...this.issues.values()].find((i) => i.id === ref);
   }
 
+  /** A user by account id, scenario person id or email. */
   private findUser(ref: string): JiraUser | undefined {
-    return (
-      this.users.get(ref) ??
-      [...this.users.values()].find((u) => u.emailAddress === ref || u.emailAddress.split('@')[0] === ref) ??
-      this.userOfPersonId(ref)
-    );
-  }
-
-  private userOfPersonId(personId: string): JiraUser | undefined {
-    const byName = [...this.users.values()].find(
-      (u) => u.displayName.toLowerCase().split(' ')[0] === personId,
-    );
-    return byName;
+    const accountId = this.accountOfPerson.get(ref) ?? ref;
+    return this.users.get(accountId) ?? [...this.users.values()].find((u) => u.emailAddress === ref);
   }
 
   private renderIssue(

@@ -47,6 +47,20 @@ describe('Logger', () => {
     expect(lines[1]).not.toHaveProperty('jiraDeliveryId');
   });
 
+  it('gives each event a child logger whose keys never reach another event', () => {
+    const { logger, lines } = capture();
+    const first = logger.child({ jiraDeliveryId: 'd-1' });
+    const second = logger.child({ jiraDeliveryId: 'd-2' });
+    second.info('second');
+    first.info('first');
+    logger.info('parent');
+    expect(lines.map((l) => [l.message, l.jiraDeliveryId])).toEqual([
+      ['second', 'd-2'],
+      ['first', 'd-1'],
+      ['parent', undefined],
+    ]);
+  });
+
   it('redacts secret-named fields at any depth', () => {
     const { logger, lines } = capture();
     logger.info('calling', {
