@@ -25,6 +25,7 @@ const ROUTES = [
   'GET  /                                  this list',
   'GET  /state                             every stand-in, the Lambda host and the clock',
   'GET  /state/:service                    one of jira, pagerduty, okta, slack, iam, openai, lambda',
+  "GET  /requests/:jiraKey                 loopgate's request for a ticket, with its audit trail (evidence, signals)",
   'GET  /clock                             the sandbox time',
   'POST /clock/advance                     {"by":"2h"} or {"ms":90000}: move time forward',
   'POST /jira/tickets                      {"reporter":"dana","entitlement":"…","duration":"4h","justification":"…","format":"fields|wiki|adf"}',
@@ -58,6 +59,11 @@ export class ControlApi extends HttpStandIn {
     route('GET', '/', () => ({ routes: ROUTES }));
     route('GET', '/state', () => this.fullState());
     route('GET', '/state/:service', (r) => this.serviceState(r.params.service ?? ''));
+    route('GET', '/requests/:key', async (r) => {
+      const request = await sandbox.store.getByJiraIssueKey(r.params.key ?? '');
+      if (!request) throw new ControlError(404, `loopgate has no request for ${r.params.key}`);
+      return { request, audit: await sandbox.store.listAuditEvents(request.id) };
+    });
     route('GET', '/clock', () => ({ now: sandbox.clock.now().toISOString() }));
     route('POST', '/clock/advance', (r) => {
       const { by, ms } = body<{ by?: string; ms?: number }>(r);

@@ -11,9 +11,11 @@ import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
-import { Env, readIntakeConfig } from '../lambdas/platform/env';
+import { Env, readIntakeConfig, readTriageConfig } from '../lambdas/platform/env';
+import { createTriageHandler } from '../lambdas/handlers/triage';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
-import { wireIntake } from '../lambdas/wiring';
+import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
+import { requestStore, wireIntake, wireTriage } from '../lambdas/wiring';
 import { type LambdaFunction, LambdaHost } from './lambda-host';
 import { OktaStandIn } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
@@ -27,6 +29,7 @@ const TRIAGE_DLQ = 'loopgate-triage-dlq';
 
 /** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
 export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
+export const TRIAGE_FUNCTION = 'triage';
 
 export interface SandboxOptions {
   scenarioFile?: string;
@@ -90,6 +93,8 @@ interface Startable {
 
 export class Sandbox {
   readonly control: ControlApi;
+  /** loopgate's own records, read the way the functions read them. */
+  readonly store: DynamoRequestStore;
   readonly jira: JiraStandIn;
   readonly pagerduty: PagerDutyStandIn;
   readonly okta: OktaStandIn;
@@ -115,6 +120,12 @@ export class Sandbox {
       iam: this.iam,
       openai: this.openai,
     } = services);
+    this.store = requestStore({
+      tableName: TABLE_NAME,
+      logLevel: 'warn',
+      dynamoDbEndpoint,
+      sandboxAwsCredentials: credentials.iam,
+    });
     this.control = new ControlApi(this);
   }
 
@@ -156,7 +167,7 @@ export class Sandbox {
       });
       const host = new LambdaHost({
         clock,
-        functions: [served(WEBHOOK_FUNCTIONS.jira)],
+        functions: [served(WEBHOOK_FUNCTIONS.jira), { ...served(TRIAGE_FUNCTION), timeoutSeconds: 60 }],
         queues: [
           { name: TRIAGE_DLQ },
           {
@@ -165,6 +176,7 @@ export class Sandbox {
             redrivePolicy: { deadLetterQueue: TRIAGE_DLQ, maxReceiveCount: 5 },
           },
         ],
+        eventSourceMappings: [{ queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 }],
         ports: { functionUrls: port('functionUrls'), sqs: port('sqs'), scheduler: port('scheduler') },
       });
       await host.start();
@@ -218,6 +230,8 @@ export class Sandbox {
         intake.settings,
         intake.logger,
       ) as never;
+      const triage = wireTriage(readTriageConfig(new Env(env)), { log });
+      functions[TRIAGE_FUNCTION] = createTriageHandler(triage.deps, triage.settings, triage.logger) as never;
 
       const sandbox = new Sandbox(
         clock,
@@ -292,6 +306,7 @@ function loopgateEnvironment(world: {
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
     AWS_REGION: 'us-east-1',
     LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
+    LOOPGATE_SQS_ENDPOINT: host.urls.sqs,
     LOOPGATE_JIRA_BASE_URL: services.jira.url,
     LOOPGATE_JIRA_EMAIL: credentials.jira.email,
     LOOPGATE_JIRA_API_TOKEN: credentials.jira.apiToken,
@@ -303,6 +318,13 @@ function loopgateEnvironment(world: {
     LOOPGATE_JIRA_FIELD_JUSTIFICATION: fields.justification,
     LOOPGATE_OKTA_ORG_URL: services.okta.url,
     LOOPGATE_OKTA_TOKEN: credentials.okta.token,
+    LOOPGATE_POLICY_DIR: 'prompts/policy',
+    LOOPGATE_IAM_ENDPOINT: services.iam.url,
+    LOOPGATE_SLACK_MODE: 'search',
+    LOOPGATE_SLACK_TOKEN: credentials.slack.userToken,
+    LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,
+    LOOPGATE_PAGERDUTY_TOKEN: credentials.pagerduty.token,
+    LOOPGATE_PAGERDUTY_BASE_URL: services.pagerduty.url,
   };
 }
 

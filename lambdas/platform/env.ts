@@ -38,6 +38,11 @@ export class Env {
     return Number(value);
   }
 
+  /** A positive whole number, or `fallback` when the variable is absent. */
+  positiveIntOr(name: string, fallback: number): number {
+    return this.optionalString(name) === undefined ? fallback : this.positiveInt(name);
+  }
+
   oneOf<const T extends string>(name: string, allowed: readonly T[]): T {
     const value = this.string(name);
     if (!(allowed as readonly string[]).includes(value)) {
@@ -104,6 +109,8 @@ export interface IntakeConfig extends CommonSettings {
   timeoutMs: number;
   region: string;
   triageQueueUrl: string;
+  /** Only in the sandbox: the SQS stand-in (on AWS the SDK finds the regional endpoint). */
+  sqsEndpoint?: string;
   jira: {
     baseUrl: string;
     email: string;
@@ -138,6 +145,7 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
       : 3000,
     region: env.string('AWS_REGION'),
     triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
+    ...(env.optionalUrl('LOOPGATE_SQS_ENDPOINT') ? { sqsEndpoint: env.url('LOOPGATE_SQS_ENDPOINT') } : {}),
     jira: {
       baseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
       email: env.string('LOOPGATE_JIRA_EMAIL'),
@@ -151,5 +159,53 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
       fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
     },
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+  };
+}
+
+export interface TriageConfig extends CommonSettings {
+  catalogFile: string;
+  /** Folder of the written access policy (Markdown). */
+  policyDir: string;
+  region: string;
+  /** Only in the sandbox: the IAM stand-in. */
+  iamEndpoint?: string;
+  sourceTimeoutMs: number;
+  budgetMs: number;
+  tokenBudget: number;
+  jiraBaseUrl: string;
+  okta: { orgUrl: string; token: string };
+  slack: { token: string; apiUrl?: string } & (
+    { mode: 'search' } | { mode: 'history'; channelIds: string[] }
+  );
+  pagerduty: { token: string; baseUrl?: string };
+}
+
+export function readTriageConfig(env = new Env()): TriageConfig {
+  const slackMode = env.oneOf('LOOPGATE_SLACK_MODE', ['search', 'history']);
+  const slackApiUrl = env.optionalUrl('LOOPGATE_SLACK_API_URL');
+  const pagerDutyBaseUrl = env.optionalUrl('LOOPGATE_PAGERDUTY_BASE_URL');
+  const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
+    policyDir: env.string('LOOPGATE_POLICY_DIR'),
+    region: env.string('AWS_REGION'),
+    ...(iamEndpoint ? { iamEndpoint } : {}),
+    sourceTimeoutMs: env.positiveIntOr('LOOPGATE_TRIAGE_SOURCE_TIMEOUT_MS', 3000),
+    budgetMs: env.positiveIntOr('LOOPGATE_TRIAGE_BUDGET_MS', 8000),
+    tokenBudget: env.positiveIntOr('LOOPGATE_TRIAGE_TOKEN_BUDGET', 3000),
+    jiraBaseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
+    okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    slack: {
+      token: env.string('LOOPGATE_SLACK_TOKEN'),
+      ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}),
+      ...(slackMode === 'history'
+        ? { mode: 'history', channelIds: list(env, 'LOOPGATE_SLACK_CHANNELS') }
+        : { mode: 'search' }),
+    },
+    pagerduty: {
+      token: env.string('LOOPGATE_PAGERDUTY_TOKEN'),
+      ...(pagerDutyBaseUrl ? { baseUrl: pagerDutyBaseUrl } : {}),
+    },
   };
 }

@@ -1,0 +1,50 @@
+// The triage function, fed by the triage SQS queue: one request id per message.
+// A message that fails is reported back (partial batch failure) and retried
+// after the visibility timeout; after the queue's maxReceiveCount it goes to the DLQ.
+
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { type TriageDeps, type TriageSettings, triageRequest } from '../core/triage/triage';
+import type { Logger } from '../platform/logger';
+
+const message = z.strictObject({ requestId: z.string().min(1) });
+
+export function createTriageHandler(deps: TriageDeps, settings: TriageSettings, logger: Logger) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    for (const record of event.Records) {
+      const log = logger.child({
+        messageId: record.messageId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+      });
+      try {
+        const { requestId } = message.parse(JSON.parse(record.body));
+        const outcome = await triageRequest(deps, settings, requestId);
+        log.info('triage done', {
+          requestId,
+          outcome: outcome.kind,
+          ...(outcome.kind === 'recorded'
+            ? { facts: outcome.bundle.evidence.length, signals: outcome.bundle.signals.map((s) => s.id) }
+            : { reason: outcome.reason }),
+        });
+      } catch (error) {
+        log.error('triage failed; the message will be retried', { error });
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+let coldStart: ReturnType<typeof createTriageHandler> | undefined;
+
+/** The Lambda entry point: configuration is read and clients are built on the first invocation. */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  if (!coldStart) {
+    const { readTriageConfig } = await import('../platform/env');
+    const { wireTriage } = await import('../wiring');
+    const { deps, settings, logger } = wireTriage(readTriageConfig());
+    coldStart = createTriageHandler(deps, settings, logger);
+  }
+  return coldStart(event);
+}
