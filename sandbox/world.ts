@@ -17,7 +17,7 @@ import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
 import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
 import { requestStore, wireIntake, wireTriage } from '../lambdas/wiring';
 import { type LambdaFunction, LambdaHost } from './lambda-host';
-import { OktaStandIn } from './okta/stand-in';
+import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenario/load';
@@ -35,6 +35,8 @@ export interface SandboxOptions {
   scenarioFile?: string;
   /** Fixed ports from this base (control at base, then jira, pagerduty, okta, slack, iam, openai, dynamodb, …); free ports if absent. */
   portBase?: number;
+  /** Okta's per-minute limits (benchmarks raise them to measure loopgate rather than the limit). */
+  oktaRateLimits?: OktaStandInOptions['rateLimits'];
   /** Where loopgate's own log lines go (JSON, one per line); stderr unless set. */
   log?: (line: string) => void;
   /** Human-readable progress. */
@@ -197,7 +199,12 @@ export class Sandbox {
           apiTokens: [credentials.pagerduty.token],
           webhook: { url: webhookUrl('pagerduty'), secrets: secrets.pagerduty },
         }),
-        okta: new OktaStandIn({ scenario, clock, apiTokens: [credentials.okta.token] }),
+        okta: new OktaStandIn({
+          scenario,
+          clock,
+          apiTokens: [credentials.okta.token],
+          ...(options.oktaRateLimits ? { rateLimits: options.oktaRateLimits } : {}),
+        }),
         slack: new SlackStandIn({
           scenario,
           clock,
@@ -249,6 +256,18 @@ export class Sandbox {
       await stopAll(stoppers);
       throw error;
     }
+  }
+
+  /** The environment loopgate's functions run with in this sandbox. */
+  loopgateEnvironment(): Record<string, string> {
+    return loopgateEnvironment({
+      scenario: this.scenario,
+      credentials: this.credentials,
+      secrets: this.secrets,
+      services: this.services,
+      host: this.host,
+      dynamoEndpoint: this.dynamoDbEndpoint,
+    });
   }
 
   webhookUrl(vendor: keyof typeof WEBHOOK_FUNCTIONS): string {
