@@ -63,3 +63,14 @@ export class UpstreamError extends LoopgateError {
     super(`${service}: ${message}`, options);
   }
 }
+
+/** What an HTTP error status from a vendor means for loopgate. */
+export function failureOfHttpStatus(status: number): UpstreamFailure {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 429) return 'rate-limited';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status >= 500) return 'unavailable';
+  // Other 4xx: the vendor refused what was asked; retrying the same call would not help.
+  return 'bad-response';
+}

@@ -2,8 +2,9 @@
 // and a bounded response size, and one way to run a call under a deadline and
 // turn Jira's failures into UpstreamErrors.
 
+import { vendorBaseUrl } from '../base-url';
 import { HttpException, Version3Client } from 'jira.js';
-import { ConfigurationError, UpstreamError, type UpstreamFailure } from '../../core/errors';
+import { ConfigurationError, failureOfHttpStatus, UpstreamError } from '../../core/errors';
 
 export const JIRA = 'jira';
 
@@ -31,7 +32,7 @@ export class JiraClient {
     if (!(options.timeoutMs > 0)) throw new ConfigurationError('the Jira timeout must be positive');
     this.timeoutMs = options.timeoutMs;
     this.api = new Version3Client({
-      host: hostOf(options.host),
+      host: vendorBaseUrl(options.host, 'Jira host'),
       authentication: { basic: { email: options.email.trim(), apiToken: options.apiToken.trim() } },
       baseRequestConfig: {
         // axios's timeout covers connecting and a silent socket; `call` adds the deadline for the whole call.
@@ -76,28 +77,6 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
   return new JiraClient(options);
 }
 
-function hostOf(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigurationError(`the Jira host is not a URL: "${value}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigurationError(`the Jira host must be http(s), got ${url.protocol}`);
-  }
-  return url.toString().replace(/\/+$/, '');
-}
-
-function failureOfStatus(status: number): UpstreamFailure {
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 408) return 'timeout';
-  if (status === 429) return 'rate-limited';
-  if (status >= 500) return 'unavailable';
-  return 'bad-response';
-}
-
 /**
  * jira.js throws an HttpException for an answer (status, Jira's body at `response.data`) and axios's
  * own error for no answer. Both keep the request config, Authorization header included, so neither
@@ -109,7 +88,7 @@ function upstreamError(operation: string, error: unknown): UpstreamError {
     const what = error.status === 404 ? 'was not found' : `answered ${error.status}`;
     return new UpstreamError(
       JIRA,
-      failureOfStatus(error.status),
+      failureOfHttpStatus(error.status),
       `${operation} ${what}${detail ? `: ${detail}` : ''}`,
     );
   }

@@ -16,6 +16,7 @@
 // - It caches single-object GETs forever (a suspended user would still read as
 //   active): the cache is turned off.
 
+import { vendorBaseUrl } from '../base-url';
 import okta from '@okta/okta-sdk-nodejs';
 import { ConfigurationError } from '../../core/errors';
 
@@ -33,7 +34,7 @@ export interface OktaClientSettings {
 const USER_AGENT = 'loopgate';
 
 export function createOktaClient(settings: OktaClientSettings): okta.Client {
-  const orgUrl = checkOrgUrl(settings.orgUrl);
+  const orgUrl = vendorBaseUrl(settings.orgUrl, 'Okta org URL');
   if (!settings.token.trim()) throw new ConfigurationError('the Okta API token is empty');
   if (!Number.isInteger(settings.timeoutMs) || settings.timeoutMs < 1) {
     throw new ConfigurationError(
@@ -67,20 +68,4 @@ export function createOktaClient(settings: OktaClientSettings): okta.Client {
   }
   client.http.agent = undefined;
   return client;
-}
-
-function checkOrgUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigurationError(`the Okta org URL is not a URL: "${value}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigurationError(`the Okta org URL must be http(s), got "${value}"`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new ConfigurationError('the Okta org URL must not carry credentials, a query or a fragment');
-  }
-  return url.origin + url.pathname.replace(/\/+$/, '');
 }

@@ -4,7 +4,13 @@
 // never from request headers, so a token cannot end up in one.
 
 import { ZodError } from 'zod';
-import { LoopgateError, NotFoundError, UpstreamError, type UpstreamFailure } from '../../core/errors';
+import {
+  failureOfHttpStatus,
+  LoopgateError,
+  NotFoundError,
+  UpstreamError,
+  type UpstreamFailure,
+} from '../../core/errors';
 
 const SERVICE = 'okta';
 /** Okta's errorSummary is shown to people; a misbehaving server should not fill a page with it. */
@@ -23,7 +29,7 @@ export function oktaFailure(error: unknown, action: string): LoopgateError {
   if (status !== undefined) {
     if (status === 404) return new NotFoundError(`${SERVICE}: ${action}: not found`, { cause: error });
     return upstream(
-      failureForStatus(status),
+      failureOfHttpStatus(status),
       `${action}: Okta answered ${describeStatus(error, status)}`,
       error,
     );
@@ -69,16 +75,6 @@ export async function orNotFound<T>(promise: Promise<T>): Promise<T | undefined>
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
-}
-
-function failureForStatus(status: number): UpstreamFailure {
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 429) return 'rate-limited';
-  if (status === 408 || status === 504) return 'timeout';
-  if (status >= 500) return 'unavailable';
-  // Other 4xx: Okta refused what was asked (a bad filter): nothing the approver could retry.
-  return 'bad-response';
 }
 
 function describeStatus(error: unknown, status: number): string {

@@ -5,10 +5,11 @@
 // option, retries 429 after 20 s by default and paginates only on `.com`
 // hosts; this module works around each.
 
+import { vendorBaseUrl } from '../base-url';
 import { api } from '@pagerduty/pdjs';
 import type { APIResponse } from '@pagerduty/pdjs/build/src/api';
 import { z } from 'zod';
-import { ConfigurationError, UpstreamError, type UpstreamFailure } from '../../core/errors';
+import { ConfigurationError, failureOfHttpStatus, UpstreamError } from '../../core/errors';
 
 export const PAGERDUTY = 'pagerduty';
 
@@ -65,7 +66,7 @@ class PdjsClient implements PagerDutyClient {
     if (!(options.timeoutMs > 0)) throw new ConfigurationError('the PagerDuty timeout must be positive');
     this.token = options.token.trim();
     this.tokenType = options.tokenType ?? 'token';
-    this.baseUrl = baseUrlOf(options.baseUrl ?? DEFAULT_BASE_URL);
+    this.baseUrl = vendorBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, 'PagerDuty base URL');
     this.timeoutMs = options.timeoutMs;
     this.retryMs = options.rateLimitRetryMs ?? DEFAULT_RATE_LIMIT_RETRY_MS;
     this.pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)));
@@ -132,35 +133,17 @@ class PdjsClient implements PagerDutyClient {
   }
 }
 
-function baseUrlOf(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigurationError(`the PagerDuty base URL is not a URL: "${value}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigurationError(`the PagerDuty base URL must be http(s), got ${url.protocol}`);
-  }
-  return url.toString().replace(/\/+$/, '');
-}
-
-function failureOfStatus(status: number): UpstreamFailure {
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 408) return 'timeout';
-  if (status === 429) return 'rate-limited';
-  if (status >= 500) return 'unavailable';
-  return 'bad-response';
-}
-
 /** An error answer: the status decides the failure; PagerDuty's message and code help whoever reads the log. */
 function statusError(operation: string, status: number, body: unknown): UpstreamError {
   const parsed = errorBody.safeParse(body);
   const message = parsed.success ? parsed.data.error.message?.slice(0, MAX_MESSAGE_LENGTH) : undefined;
   const code = parsed.success ? parsed.data.error.code : undefined;
   const detail = `${message ? `: ${message}` : ''}${code === undefined ? '' : ` (code ${code})`}`;
-  return new UpstreamError(PAGERDUTY, failureOfStatus(status), `${operation} answered ${status}${detail}`);
+  return new UpstreamError(
+    PAGERDUTY,
+    failureOfHttpStatus(status),
+    `${operation} answered ${status}${detail}`,
+  );
 }
 
 /** What pdjs rejects with: a fetch error (connection, abort), or the response when its body is not JSON. */
@@ -170,7 +153,7 @@ function rejection(operation: string, error: unknown, aborted: boolean, timeoutM
   }
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && !(error instanceof Error)) {
-    const failure = status >= 200 && status < 300 ? 'bad-response' : failureOfStatus(status);
+    const failure = status >= 200 && status < 300 ? 'bad-response' : failureOfHttpStatus(status);
     return new UpstreamError(
       PAGERDUTY,
       failure,
