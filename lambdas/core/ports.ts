@@ -38,6 +38,9 @@ export interface TransitionInput {
   changes?: RequestChanges;
 }
 
+export type DeliveryClaim =
+  { status: 'claimed'; token: string } | { status: 'done' } | { status: 'in-progress' };
+
 export interface ListOptions {
   /** At most this many results (default 25). */
   limit?: number;
@@ -66,12 +69,15 @@ export interface RequestStore {
   /** Requests in a state whose due time is before `before`, most overdue first: the sweeper's work list. */
   listDue(state: RequestState, before: Date, options?: ListOptions): Promise<AccessRequest[]>;
   /**
-   * Claims a webhook delivery id. True the first time; false while an earlier claim
-   * lives (retries and duplicates). Claims expire, so storage does not grow forever.
+   * Claims a webhook delivery id for one attempt, under a short lease. `done` when an earlier
+   * attempt completed it (a retry or duplicate: acknowledge it); `in-progress` while another
+   * attempt holds the lease (ask the sender to retry later). Claims expire with a TTL.
    */
-  claimDelivery(source: string, deliveryId: string): Promise<boolean>;
-  /** Gives a claim back when the delivery could not be handled, so the sender's retry is processed. */
-  releaseDelivery(source: string, deliveryId: string): Promise<void>;
+  claimDelivery(source: string, deliveryId: string): Promise<DeliveryClaim>;
+  /** Marks the delivery handled: later deliveries of the id are duplicates. Only the claim's holder can. */
+  completeDelivery(source: string, deliveryId: string, token: string): Promise<void>;
+  /** Gives the claim back after a failed attempt, so the sender's retry is processed. Only the holder can. */
+  releaseDelivery(source: string, deliveryId: string, token: string): Promise<void>;
 }
 
 /** Okta: who the requester is, what they hold, how they sign in. */

@@ -79,6 +79,11 @@ function respond(outcome: IntakeOutcome): HttpResponse {
       return { statusCode: 204, headers: {}, body: '' };
     case 'duplicate-delivery':
       return jsonResponse(200, { status: 'duplicate delivery: already handled' });
+    case 'delivery-in-progress':
+      // Jira retries 409: by then the first attempt has either completed or given the claim back.
+      return jsonResponse(409, {
+        error: { code: 'in_progress', message: 'this delivery is being handled; retry later' },
+      });
     case 'accepted':
     case 'rejected':
       return jsonResponse(202, { requestId: outcome.request.id, state: outcome.request.state });
@@ -91,6 +96,8 @@ function describe(outcome: IntakeOutcome): Record<string, unknown> {
       return { outcome: 'ignored', reason: outcome.reason };
     case 'duplicate-delivery':
       return { outcome: 'duplicate' };
+    case 'delivery-in-progress':
+      return { outcome: 'in progress elsewhere' };
     case 'accepted':
       return { outcome: 'accepted', requestId: outcome.request.id, created: outcome.created };
     case 'rejected':

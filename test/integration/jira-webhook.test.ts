@@ -17,6 +17,8 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   sandbox = await Sandbox.start({ log: (line) => logLines.push(line) });
+  // Intake alone: triage would move the requests on (test/integration/triage.test.ts covers it).
+  await sandbox.host.sqs.stopPolling();
   const client = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(sandbox.dynamoDbEndpoint)));
   store = new DynamoRequestStore({ client, tableName: TABLE_NAME });
 });
@@ -202,6 +204,19 @@ describe('the webhook endpoint', () => {
     expect(JSON.parse(replay.body)).toEqual({ status: 'duplicate delivery: already handled' });
     const request = await store.getByJiraIssueKey('ACCESS-9902');
     expect((await store.listAuditEvents(request?.id ?? '')).length).toBe(1);
+  });
+
+  it('asks for a retry (409) while another attempt holds the delivery, and processes the retry after', async () => {
+    const body = JSON.stringify(issue('ACCESS-9904'));
+    const id = randomUUID();
+    const other = await sandbox.store.claimDelivery('jira', id);
+
+    expect((await post(body, signed(body, undefined, id))).status).toBe(409);
+    expect(await store.getByJiraIssueKey('ACCESS-9904')).toBeUndefined();
+
+    await sandbox.store.releaseDelivery('jira', id, other.status === 'claimed' ? other.token : '');
+    expect((await post(body, signed(body, undefined, id))).status).toBe(202);
+    expect((await store.getByJiraIssueKey('ACCESS-9904'))?.state).toBeDefined();
   });
 
   it('answers 400 to malformed JSON and to a malformed issue, and 413 to a body over 256 KB', async () => {

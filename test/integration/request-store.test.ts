@@ -296,41 +296,55 @@ describe('lists', () => {
 });
 
 describe('delivery claims', () => {
-  it('succeeds once per source and delivery id, and carries a TTL', async () => {
+  const claimed = { status: 'claimed', token: expect.any(String) };
+
+  it('is claimed once per source and delivery id, carries a TTL, and is a duplicate once completed', async () => {
     const id = `delivery-${Date.now()}`;
 
-    expect(await store.claimDelivery('jira', id)).toBe(true);
-    expect(await store.claimDelivery('jira', id)).toBe(false);
-    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
+    const claim = await store.claimDelivery('jira', id);
+    expect(claim).toEqual(claimed);
+    expect(await store.claimDelivery('jira', id)).toEqual({ status: 'in-progress' });
+    expect(await store.claimDelivery('pagerduty', id)).toEqual(claimed);
 
+    await store.completeDelivery('jira', id, claim.status === 'claimed' ? claim.token : '');
+    expect(await store.claimDelivery('jira', id)).toEqual({ status: 'done' });
     const { Item } = await table.client.send(
       new GetCommand({ TableName: table.tableName, Key: keys.delivery('jira', id) }),
     );
-    const nowEpoch = Math.floor(clock.now().getTime() / 1000);
-    expect(Item?.[TABLE.ttlAttribute]).toBe(nowEpoch + 3 * 86_400);
+    expect(Item?.[TABLE.ttlAttribute]).toBe(Math.floor(clock.now().getTime() / 1000) + 3 * 86_400);
   });
 
-  it('can be claimed again once the claim expired, even before DynamoDB deleted it', async () => {
-    const id = `delivery-expiring-${Date.now()}`;
+  it('frees a claim whose attempt died once its lease runs out', async () => {
+    const id = `delivery-lease-${Date.now()}`;
+    const first = await store.claimDelivery('jira', id);
+    clock.advance(30);
+    expect(await store.claimDelivery('jira', id)).toEqual({ status: 'in-progress' });
+    clock.advance(31);
+    const second = await store.claimDelivery('jira', id);
+    expect(second).toEqual(claimed);
+
+    // The dead attempt wakes up: it can neither complete nor release the claim it lost.
+    await store.releaseDelivery('jira', id, first.status === 'claimed' ? first.token : '');
+    await store.completeDelivery('jira', id, first.status === 'claimed' ? first.token : '');
+    expect(await store.claimDelivery('jira', id)).toEqual({ status: 'in-progress' });
+  });
+
+  it('can be claimed again after its holder released it, and once the claim expired', async () => {
+    const id = `delivery-released-${Date.now()}`;
     const shortLived = new DynamoRequestStore({
       client: table.client,
       tableName: table.tableName,
       clock,
-      deliveryClaimSeconds: 60,
+      deliveryClaimSeconds: 120,
     });
 
-    expect(await shortLived.claimDelivery('jira', id)).toBe(true);
-    clock.advance(30);
-    expect(await shortLived.claimDelivery('jira', id)).toBe(false);
-    clock.advance(31);
-    expect(await shortLived.claimDelivery('jira', id)).toBe(true);
-  });
-
-  it('can be claimed again after a release', async () => {
-    const id = `delivery-released-${Date.now()}`;
-
-    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
-    await store.releaseDelivery('pagerduty', id);
-    expect(await store.claimDelivery('pagerduty', id)).toBe(true);
+    const claim = await shortLived.claimDelivery('pagerduty', id);
+    await shortLived.releaseDelivery('pagerduty', id, claim.status === 'claimed' ? claim.token : '');
+    const again = await shortLived.claimDelivery('pagerduty', id);
+    expect(again).toEqual(claimed);
+    await shortLived.completeDelivery('pagerduty', id, again.status === 'claimed' ? again.token : '');
+    expect(await shortLived.claimDelivery('pagerduty', id)).toEqual({ status: 'done' });
+    clock.advance(121);
+    expect(await shortLived.claimDelivery('pagerduty', id)).toEqual(claimed);
   });
 });

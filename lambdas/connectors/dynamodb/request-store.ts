@@ -12,6 +12,7 @@ import {
   paginateQuery,
   type QueryCommandInput,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError, ValidationError } from '../../core/errors';
@@ -23,6 +24,7 @@ import {
   type RequestStore,
   systemClock,
   type TransitionInput,
+  type DeliveryClaim,
 } from '../../core/ports';
 import { INDEXES, indexAttributes, keys, TABLE } from './schema';
 
@@ -32,6 +34,8 @@ export interface DynamoRequestStoreOptions {
   clock?: Clock;
   /** How long a delivery claim is remembered; longer than the longest sender retry window (PagerDuty: 48 h). */
   deliveryClaimSeconds?: number;
+  /** How long one attempt holds a claim; longer than the handler's timeout, so a crashed attempt's claim frees itself. */
+  deliveryLeaseSeconds?: number;
 }
 
 const DEFAULT_LIST_LIMIT = 25;
@@ -43,12 +47,14 @@ export class DynamoRequestStore implements RequestStore {
   private readonly tableName: string;
   private readonly clock: Clock;
   private readonly deliveryClaimSeconds: number;
+  private readonly deliveryLeaseSeconds: number;
 
   constructor(options: DynamoRequestStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.clock = options.clock ?? systemClock;
     this.deliveryClaimSeconds = options.deliveryClaimSeconds ?? 3 * 86_400;
+    this.deliveryLeaseSeconds = options.deliveryLeaseSeconds ?? 60;
   }
 
   async create(
@@ -211,35 +217,79 @@ export class DynamoRequestStore implements RequestStore {
     );
   }
 
-  async claimDelivery(source: string, deliveryId: string): Promise<boolean> {
-    const now = this.clock.now();
-    const nowEpoch = Math.floor(now.getTime() / 1000);
+  async claimDelivery(source: string, deliveryId: string): Promise<DeliveryClaim> {
+    const nowEpoch = this.nowEpoch();
+    const token = randomUUID();
+    const key = keys.delivery(source, deliveryId);
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            ...keys.delivery(source, deliveryId),
-            claimedAt: now.toISOString(),
+            ...key,
+            status: 'in-progress',
+            token,
+            leaseUntil: nowEpoch + this.deliveryLeaseSeconds,
+            claimedAt: this.clock.now().toISOString(),
             [TABLE.ttlAttribute]: nowEpoch + this.deliveryClaimSeconds,
           },
-          // DynamoDB deletes expired items only eventually: an expired claim counts as absent.
-          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
-          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute },
-          ExpressionAttributeValues: { ':now': nowEpoch },
+          // Free when absent, expired (DynamoDB deletes expired items only eventually), or left by a dead attempt.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #ttl < :now OR (#status = :inProgress AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#ttl': TABLE.ttlAttribute, '#status': 'status' },
+          ExpressionAttributeValues: { ':now': nowEpoch, ':inProgress': 'in-progress' },
         }),
       );
-      return true;
+      return { status: 'claimed', token };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return Item?.status === 'done' ? { status: 'done' } : { status: 'in-progress' };
     }
   }
 
-  async releaseDelivery(source: string, deliveryId: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: keys.delivery(source, deliveryId) }),
+  async completeDelivery(source: string, deliveryId: string, token: string): Promise<void> {
+    await this.ifStillHolder(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(source, deliveryId),
+        UpdateExpression: 'SET #status = :done, #ttl = :ttl REMOVE leaseUntil',
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE.ttlAttribute, '#token': 'token' },
+        ExpressionAttributeValues: {
+          ':done': 'done',
+          ':ttl': this.nowEpoch() + this.deliveryClaimSeconds,
+          ':token': token,
+        },
+      }),
     );
+  }
+
+  async releaseDelivery(source: string, deliveryId: string, token: string): Promise<void> {
+    await this.ifStillHolder(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.delivery(source, deliveryId),
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': token },
+      }),
+    );
+  }
+
+  /** A claim whose lease ran out may have passed to another attempt: its outcome then stands. */
+  private async ifStillHolder(command: UpdateCommand | DeleteCommand): Promise<void> {
+    try {
+      await this.client.send(command as UpdateCommand);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private nowEpoch(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
   }
 
   private async transact(

@@ -28,15 +28,17 @@ export interface IntakeSettings {
 export type IntakeOutcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'duplicate-delivery' }
+  | { kind: 'delivery-in-progress' }
   | { kind: 'accepted'; request: AccessRequest; created: boolean }
   | { kind: 'rejected'; request: AccessRequest; problems: IntakeProblem[] };
 
 const INTAKE_ACTOR = { kind: 'system', id: 'jira-webhook' } as const;
 
 /**
- * Handles one delivery. The delivery id is claimed first so a retried delivery is
- * acknowledged, not processed twice; if handling fails the claim is given back
- * (and the error rethrown) so the sender's retry is processed.
+ * Handles one delivery. The delivery id is claimed for this attempt: a delivery already
+ * handled is acknowledged, not processed twice; one being handled right now is answered
+ * "retry later"; if this attempt fails the claim is given back (and the error rethrown)
+ * so the sender's retry is processed.
  */
 export async function intakeTicket(
   deps: IntakeDeps,
@@ -52,12 +54,16 @@ export async function intakeTicket(
   if (!settings.issueTypes.includes(ticket.issueType)) {
     return { kind: 'ignored', reason: `issue type "${ticket.issueType}" is not an access request` };
   }
-  if (deliveryId && !(await deps.store.claimDelivery('jira', deliveryId)))
-    return { kind: 'duplicate-delivery' };
+  if (!deliveryId) return admit(deps, settings, ticket);
+  const claim = await deps.store.claimDelivery('jira', deliveryId);
+  if (claim.status === 'done') return { kind: 'duplicate-delivery' };
+  if (claim.status === 'in-progress') return { kind: 'delivery-in-progress' };
   try {
-    return await admit(deps, settings, ticket);
+    const outcome = await admit(deps, settings, ticket);
+    await deps.store.completeDelivery('jira', deliveryId, claim.token);
+    return outcome;
   } catch (error) {
-    if (deliveryId) await deps.store.releaseDelivery('jira', deliveryId);
+    await deps.store.releaseDelivery('jira', deliveryId, claim.token);
     throw error;
   }
 }

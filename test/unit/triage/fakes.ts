@@ -303,8 +303,9 @@ export class FakeStore implements RequestStore {
     return [];
   }
   async claimDelivery() {
-    return true;
+    return { status: 'claimed', token: 'fake' } as const;
   }
+  async completeDelivery() {}
   async releaseDelivery() {}
 }
 
