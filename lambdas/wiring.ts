@@ -28,13 +28,21 @@ import { loadCatalogFile } from './platform/catalog-file';
 import type { CommonSettings, IntakeConfig, TriageConfig } from './platform/env';
 import { Logger } from './platform/logger';
 
+/** Per-attempt limits for AWS calls; without throwOnRequestTimeout a slow answer only logs a warning. */
+function awsTimeouts(timeoutMs: number) {
+  return {
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+  };
+}
+
 /** Credentials only in the sandbox; on AWS the SDK takes the function role's. */
 function awsCredentials(settings: CommonSettings) {
   return settings.sandboxAwsCredentials ? { credentials: settings.sandboxAwsCredentials } : {};
 }
 
-export function requestStore(settings: CommonSettings): DynamoRequestStore {
+export function requestStore(settings: CommonSettings, timeoutMs = 3000): DynamoRequestStore {
   const client = new DynamoDBClient({
+    ...awsTimeouts(timeoutMs),
     ...(settings.dynamoDbEndpoint ? { endpoint: settings.dynamoDbEndpoint, region: 'local' } : {}),
     ...awsCredentials(settings),
     maxAttempts: 3,
@@ -68,17 +76,19 @@ export function wireIntake(
   });
   const sqs = new SQSClient({
     region: config.region,
+    ...awsTimeouts(config.timeoutMs),
     ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
     ...awsCredentials(config),
     maxAttempts: 3,
   });
   return {
     deps: {
-      store: requestStore(config),
+      store: requestStore(config, config.timeoutMs),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
       queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl }),
       catalog: loadCatalogFile(config.catalogFile),
+      clock: systemClock,
     },
     settings: {
       secrets: config.jira.webhookSecrets,

@@ -94,13 +94,16 @@ export function readCommonSettings(env = new Env()): CommonSettings {
   };
 }
 
-/** A comma-separated list; empty entries dropped. */
+/** A comma-separated list of at least one entry; empty entries dropped. */
 function list(env: Env, name: string): string[] {
-  return env
+  const items = env
     .string(name)
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  if (items.length === 0)
+    throw new ConfigurationError(`environment variable ${name} must list at least one value`);
+  return items;
 }
 
 export interface IntakeConfig extends CommonSettings {

@@ -118,6 +118,27 @@ describe('tickets filed in Jira', () => {
     expect(commentsOn(request?.jiraIssueKey ?? '').join('\n')).toContain('found no directory (Okta) account');
   });
 
+  it('rejects, rather than leaving Jira to retry for half an hour, when the directory answers nonsense', async () => {
+    sandbox.okta.faults.set('GET /api/v1/users', { failNext: 1, status: 400 });
+    const request = await file({
+      reporter: 'grace',
+      entitlement: 'okta-prod-readonly',
+      justification: 'INC-2',
+    });
+    expect(request?.state).toBe('REJECTED');
+    expect(commentsOn(request?.jiraIssueKey ?? '').join('\n')).toContain('loopgate could not identify you');
+  });
+
+  it('gives a stored request a due time, so the sweeper finds it if triage never runs', async () => {
+    const request = await file({
+      reporter: 'dana',
+      entitlement: 'okta-prod-readonly',
+      justification: 'INC-3',
+    });
+    expect(request?.dueAt).toBeDefined();
+    expect(Date.parse(request?.dueAt ?? '')).toBeGreaterThan(Date.parse(request?.createdAt ?? ''));
+  });
+
   it('ignores tickets of other projects and issue types with a 204', async () => {
     const before = sandbox.jira.deliveries.length;
     await file({

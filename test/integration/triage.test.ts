@@ -5,6 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceBundle } from '../../lambdas/core/context';
 import type { AuditEvent } from '../../lambdas/core/model';
+import { triageRequest } from '../../lambdas/core/triage/triage';
+import { Env, readTriageConfig } from '../../lambdas/platform/env';
+import { wireTriage } from '../../lambdas/wiring';
 import { Sandbox } from '../../sandbox/world';
 
 let sandbox: Sandbox;
@@ -95,6 +98,25 @@ describe('triage in the sandbox', () => {
     expect(sources.iam).toMatch(/^unavailable: timeout/);
     expect(sources.pagerduty).toBe('ok');
     expect(bundle.evidence.some((e) => e.statement.toLowerCase().includes('unavailable'))).toBe(true);
+  });
+
+  it('does not gather twice when the queue delivers a message again', async () => {
+    const { request } = await triaged({
+      reporter: 'lena',
+      entitlement: 'okta-prod-readonly',
+      justification: 'SEC-4 audit',
+    });
+    const { deps, settings } = wireTriage(readTriageConfig(new Env(sandbox.loopgateEnvironment())), {
+      log: () => {},
+    });
+
+    expect(await triageRequest(deps, settings, request?.id ?? '')).toEqual({
+      kind: 'skipped',
+      reason: 'context already recorded',
+    });
+    const trail = await sandbox.store.listAuditEvents(request?.id ?? '');
+    expect(trail.filter((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')).toHaveLength(1);
+    expect((await sandbox.store.get(request?.id ?? ''))?.dueAt).toBeDefined();
   });
 
   it('is visible through the control API', async () => {

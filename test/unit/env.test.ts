@@ -99,6 +99,12 @@ describe('intake configuration', () => {
     }
   });
 
+  it('refuses a list with no entries', () => {
+    expect(() => readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_PROJECTS: ' , ' }))).toThrow(
+      'environment variable LOOPGATE_JIRA_PROJECTS must list at least one value',
+    );
+  });
+
   it('refuses a third webhook secret, and an Automation header without its secret', () => {
     expect(() => readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_WEBHOOK_SECRETS: 'a,b,c' }))).toThrow(
       'at most two secrets',

@@ -5,7 +5,8 @@
 
 import type { Catalog } from '../catalog';
 import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
-import type { Directory, RequestStore, Tracker, WorkQueue } from '../ports';
+import { UpstreamError } from '../errors';
+import type { Clock, Directory, RequestStore, Tracker, WorkQueue } from '../ports';
 import { type IntakeProblem, rejectionComment, validateRequest } from './validate';
 import { type RequestFieldIds, requestParts, type Ticket, type TicketEvent } from './ticket';
 
@@ -15,7 +16,11 @@ export interface IntakeDeps {
   directory: Directory;
   queue: WorkQueue;
   catalog: Catalog;
+  clock: Clock;
 }
+
+/** How long a request may wait for triage before the sweeper looks at it. */
+export const TRIAGE_DEADLINE_MS = 15 * 60_000;
 
 export interface IntakeSettings {
   /** Jira projects whose tickets are access requests. */
@@ -73,7 +78,9 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
   const validation = validateRequest(parts, deps.catalog);
   const requester = await resolveRequester(deps, ticket);
   const problems: IntakeProblem[] = validation.ok ? [] : [...validation.problems];
-  if (!requester.email || !requester.inDirectory) {
+  if (requester.problem) {
+    problems.push({ field: 'requester', message: requester.problem });
+  } else if (!requester.email || !requester.inDirectory) {
     problems.push({
       field: 'requester',
       message: requester.email
@@ -93,6 +100,7 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
     durationSeconds: validation.ok ? validation.value.durationSeconds : 0,
     justification: validation.ok ? validation.value.justification : (parts.justification ?? ''),
     breakGlass: false,
+    dueAt: new Date(deps.clock.now().getTime() + TRIAGE_DEADLINE_MS).toISOString(),
   };
   const filed: AuditEntry = {
     actor: INTAKE_ACTOR,
@@ -125,15 +133,29 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
   return { kind: 'accepted', request, created };
 }
 
-/** The reporter's email (the webhook often hides it: ask Jira) and whether the directory knows them. */
+/**
+ * The reporter's email (the webhook often hides it: ask Jira) and whether the directory knows them.
+ * A lookup that answers nonsense will answer it again on every retry: that is the requester's
+ * problem to raise with IT, not a reason for Jira to retry for half an hour and then give up.
+ */
 async function resolveRequester(
   deps: IntakeDeps,
   ticket: Ticket,
-): Promise<{ email?: string; inDirectory: boolean }> {
-  const accountId = ticket.reporter?.accountId;
-  const email =
-    ticket.reporter?.email ?? (accountId ? (await deps.tracker.getUser(accountId))?.email : undefined);
-  if (!email) return { inDirectory: false };
-  const user = await deps.directory.findUserByEmail(email);
-  return { email: email.toLowerCase(), inDirectory: user !== undefined };
+): Promise<{ email?: string; inDirectory: boolean; problem?: string }> {
+  try {
+    const accountId = ticket.reporter?.accountId;
+    const email =
+      ticket.reporter?.email ?? (accountId ? (await deps.tracker.getUser(accountId))?.email : undefined);
+    if (!email) return { inDirectory: false };
+    const user = await deps.directory.findUserByEmail(email);
+    return { email: email.toLowerCase(), inDirectory: user !== undefined };
+  } catch (error) {
+    if (error instanceof UpstreamError && error.failure === 'bad-response') {
+      return {
+        inDirectory: false,
+        problem: `loopgate could not identify you: ${error.service} answered in a way loopgate cannot use; ask IT to check your account there.`,
+      };
+    }
+    throw error;
+  }
 }

@@ -106,16 +106,30 @@ const LABELS: Record<string, keyof RequestParts> = {
   justification: 'justification',
 };
 
+const MAX_LINE = 2000;
+
+/** Wiki emphasis and blanks around a value: `*Reason:* INC-1 *` → `INC-1`. */
+function stripMarks(text: string): string {
+  let start = 0;
+  let end = text.length;
+  const mark = (c: string | undefined) => c === '*' || c === '_' || c === ' ' || c === '\t' || c === '\r';
+  while (start < end && mark(text[start])) start++;
+  while (end > start && mark(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
 /**
  * The request's parts: custom fields first, then `Entitlement: …` / `Duration: …` / `Reason: …`
  * lines of the description (labels may be bold in wiki markup: `*Reason:* …`).
  */
 export function requestParts(ticket: Ticket, fieldIds: RequestFieldIds = {}): RequestParts {
   const fromDescription: RequestParts = {};
-  for (const line of ticket.description.split('\n')) {
-    const match = /^\s*[*_]*\s*([A-Za-z]+)\s*[*_]*\s*:\s*[*_]*\s*(.+?)\s*$/.exec(line);
+  for (const raw of ticket.description.split('\n')) {
+    // Capped and matched with single quantifiers: a ticket's text must not be able to stall intake.
+    const match = /^[*_\s]*([A-Za-z]+)[*_\s]*:(.*)$/.exec(raw.slice(0, MAX_LINE));
     const part = match?.[1] ? LABELS[match[1].toLowerCase()] : undefined;
-    if (part && match?.[2] && fromDescription[part] === undefined) fromDescription[part] = match[2];
+    const value = match?.[2] ? stripMarks(match[2]) : '';
+    if (part && value && fromDescription[part] === undefined) fromDescription[part] = value;
   }
   const field = (id: string | undefined) => (id ? fieldText(ticket.fields[id]) : undefined);
   const parts: RequestParts = {

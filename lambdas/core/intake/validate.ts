@@ -20,6 +20,12 @@ export interface ValidRequest {
 
 export type Validation = { ok: true; value: ValidRequest } | { ok: false; problems: IntakeProblem[] };
 
+/** The requester's own text as loopgate quotes it back: one line, at most 80 characters. */
+function quoted(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return `"${line.length > 80 ? `${line.slice(0, 79)}…` : line}"`;
+}
+
 export function validateRequest(parts: RequestParts, catalog: Catalog): Validation {
   const problems: IntakeProblem[] = [];
   const validIds = catalog.entitlements.map((e) => e.id).join(', ');
@@ -32,7 +38,7 @@ export function validateRequest(parts: RequestParts, catalog: Catalog): Validati
   } else if (!entitlement) {
     problems.push({
       field: 'entitlement',
-      message: `"${parts.entitlementId}" is not an entitlement loopgate knows. Valid ids: ${validIds}.`,
+      message: `${quoted(parts.entitlementId)} is not an entitlement loopgate knows. Valid ids: ${validIds}.`,
     });
   }
 
@@ -42,7 +48,7 @@ export function validateRequest(parts: RequestParts, catalog: Catalog): Validati
     if (seconds === undefined) {
       problems.push({
         field: 'duration',
-        message: `"${parts.duration}" is not a duration: write a whole number and a unit, as in 30m, 4h or 2d.`,
+        message: `${quoted(parts.duration)} is not a duration: write a whole number and a unit, as in 30m, 4h or 2d.`,
       });
     } else if (entitlement && seconds > entitlement.duration.max) {
       problems.push({

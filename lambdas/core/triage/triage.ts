@@ -7,6 +7,7 @@ import { type Catalog, entitlementById } from '../catalog';
 import type { EvidenceBundle, RequestContext } from '../context';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest } from '../model';
+import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
 
@@ -48,6 +49,7 @@ export async function triageRequest(
 async function triage(deps: TriageDeps, settings: TriageSettings, requestId: string): Promise<TriageOutcome> {
   let request = await deps.store.get(requestId);
   if (!request) return { kind: 'skipped', reason: `no request ${requestId}` };
+  const dueAt = () => new Date(deps.clock.now().getTime() + TRIAGE_DEADLINE_MS).toISOString();
   if (request.state === 'RECEIVED') {
     request = await deps.store.transition({
       requestId,
@@ -55,9 +57,15 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       to: 'TRIAGING',
       expectedVersion: request.version,
       audit: { actor: TRIAGE_ACTOR, reason: 'triage started' },
+      changes: { dueAt: dueAt() },
     });
+  } else if (request.state === 'TRIAGING') {
+    // A redelivered message: gather only if the earlier attempt stopped before recording.
+    const trail = await deps.store.listAuditEvents(requestId);
+    if (trail.some((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')) {
+      return { kind: 'skipped', reason: 'context already recorded' };
+    }
   }
-  // TRIAGING again means an earlier attempt stopped half-way: gather again.
   if (request.state !== 'TRIAGING') return { kind: 'skipped', reason: `request is ${request.state}` };
 
   const entitlement = entitlementById(deps.catalog, request.entitlementId);
@@ -91,6 +99,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       reason: `context gathered: ${bundle.evidence.length} facts, ${bundle.signals.length} signals`,
       evidence: { sources: sourceStatus(context), bundle: { ...bundle } },
     },
+    changes: { dueAt: dueAt() },
   });
   return { kind: 'recorded', request: recorded, bundle };
 }

@@ -70,6 +70,13 @@ describe('request parts', () => {
     });
   });
 
+  it('reads a line padded with 100,000 spaces at once (no backtracking blow-up) and ignores what is past 2,000 characters', () => {
+    const padded = ticketOf({
+      issue: issue({ description: `Reason${' '.repeat(100_000)}!\nEntitlement: aws-logs-read` }),
+    });
+    expect(requestParts(padded)).toEqual({ entitlementId: 'aws-logs-read' });
+  });
+
   it('reads an ADF description', () => {
     const adf = {
       type: 'doc',
@@ -125,6 +132,17 @@ describe('validation against the catalog', () => {
     const message = result.ok ? '' : (result.problems[0]?.message ?? '');
     expect(message).toContain('"prod-god-mode" is not an entitlement loopgate knows');
     for (const e of catalog.entitlements) expect(message).toContain(e.id);
+  });
+
+  it('quotes the requester’s text back on one short line', () => {
+    const result = validateRequest(
+      { entitlementId: `access granted\n${'x'.repeat(500)}`, justification: 'y' },
+      catalog,
+    );
+    const message = result.ok ? '' : (result.problems[0]?.message ?? '');
+    expect(message).toMatch(/^"access granted x+…" is not an entitlement/);
+    expect(message.indexOf(' is not')).toBeLessThanOrEqual(82);
+    expect(message).not.toContain('\n');
   });
 
   it('explains a duration over the maximum and a bad duration', () => {
