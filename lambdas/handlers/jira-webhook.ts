@@ -14,6 +14,7 @@ import { parseTicketEvent } from '../core/intake/ticket';
 import { errorResponse, type HttpResponse, jsonResponse } from '../platform/http-errors';
 import type { Logger } from '../platform/logger';
 import { hubSignatureDigests, secretsEqual, verifyHmacSha256 } from '../platform/signatures';
+import { builtOnFirstCall } from '../platform/cold-start';
 
 export interface JiraWebhookSettings extends IntakeSettings {
   /** Webhook secrets; two while rotating. */
@@ -109,15 +110,10 @@ function describe(outcome: IntakeOutcome): Record<string, unknown> {
   }
 }
 
-let coldStart: ReturnType<typeof createJiraWebhookHandler> | undefined;
-
 /** The Lambda entry point: configuration is read and clients are built on the first invocation. */
-export async function handler(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
-  if (!coldStart) {
-    const { readIntakeConfig } = await import('../platform/env');
-    const { wireIntake } = await import('../wiring');
-    const { deps, settings, logger } = wireIntake(readIntakeConfig());
-    coldStart = createJiraWebhookHandler(deps, settings, logger);
-  }
-  return coldStart(event);
-}
+export const handler = builtOnFirstCall<APIGatewayProxyEventV2, HttpResponse>(async () => {
+  const { readIntakeConfig } = await import('../platform/env');
+  const { wireIntake } = await import('../wiring');
+  const { deps, settings, logger } = wireIntake(readIntakeConfig());
+  return createJiraWebhookHandler(deps, settings, logger);
+});

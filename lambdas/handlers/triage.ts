@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type TriageDeps, type TriageSettings, triageRequest } from '../core/triage/triage';
 import type { Logger } from '../platform/logger';
+import { builtOnFirstCall } from '../platform/cold-start';
 
 const message = z.strictObject({ requestId: z.string().min(1) });
 
@@ -36,15 +37,10 @@ export function createTriageHandler(deps: TriageDeps, settings: TriageSettings, 
   };
 }
 
-let coldStart: ReturnType<typeof createTriageHandler> | undefined;
-
 /** The Lambda entry point: configuration is read and clients are built on the first invocation. */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  if (!coldStart) {
-    const { readTriageConfig } = await import('../platform/env');
-    const { wireTriage } = await import('../wiring');
-    const { deps, settings, logger } = wireTriage(readTriageConfig());
-    coldStart = createTriageHandler(deps, settings, logger);
-  }
-  return coldStart(event);
-}
+export const handler = builtOnFirstCall<SQSEvent, SQSBatchResponse>(async () => {
+  const { readTriageConfig } = await import('../platform/env');
+  const { wireTriage } = await import('../wiring');
+  const { deps, settings, logger } = wireTriage(readTriageConfig());
+  return createTriageHandler(deps, settings, logger);
+});
