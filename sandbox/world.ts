@@ -15,7 +15,9 @@ import { Env, readIntakeConfig, readTriageConfig } from '../lambdas/platform/env
 import { createTriageHandler } from '../lambdas/handlers/triage';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
 import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
-import { requestStore, wireIntake, wireTriage } from '../lambdas/wiring';
+import { wireIntake } from '../lambdas/wiring/intake';
+import { requestStore } from '../lambdas/wiring/shared';
+import { wireTriage } from '../lambdas/wiring/triage';
 import { type LambdaFunction, LambdaHost } from './lambda-host';
 import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';

@@ -113,7 +113,7 @@ function describe(outcome: IntakeOutcome): Record<string, unknown> {
 /** The Lambda entry point: configuration is read and clients are built on the first invocation. */
 export const handler = builtOnFirstCall<APIGatewayProxyEventV2, HttpResponse>(async () => {
   const { readIntakeConfig } = await import('../platform/env');
-  const { wireIntake } = await import('../wiring');
+  const { wireIntake } = await import('../wiring/intake');
   const { deps, settings, logger } = wireIntake(readIntakeConfig());
   return createJiraWebhookHandler(deps, settings, logger);
 });

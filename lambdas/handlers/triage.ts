@@ -40,7 +40,7 @@ export function createTriageHandler(deps: TriageDeps, settings: TriageSettings, 
 /** The Lambda entry point: configuration is read and clients are built on the first invocation. */
 export const handler = builtOnFirstCall<SQSEvent, SQSBatchResponse>(async () => {
   const { readTriageConfig } = await import('../platform/env');
-  const { wireTriage } = await import('../wiring');
+  const { wireTriage } = await import('../wiring/triage');
   const { deps, settings, logger } = wireTriage(readTriageConfig());
   return createTriageHandler(deps, settings, logger);
 });

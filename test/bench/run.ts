@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { entitlementById } from '../../lambdas/core/catalog';
 import { gatherContext } from '../../lambdas/core/triage/gather';
 import { Env, readTriageConfig } from '../../lambdas/platform/env';
-import { wireTriage } from '../../lambdas/wiring';
+import { wireTriage } from '../../lambdas/wiring/triage';
 import { Sandbox } from '../../sandbox/world';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

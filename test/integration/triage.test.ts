@@ -7,7 +7,7 @@ import type { EvidenceBundle } from '../../lambdas/core/context';
 import type { AuditEvent } from '../../lambdas/core/model';
 import { triageRequest } from '../../lambdas/core/triage/triage';
 import { Env, readTriageConfig } from '../../lambdas/platform/env';
-import { wireTriage } from '../../lambdas/wiring';
+import { wireTriage } from '../../lambdas/wiring/triage';
 import { Sandbox } from '../../sandbox/world';
 
 let sandbox: Sandbox;

@@ -1,0 +1,63 @@
+// Builds the jira-webhook function's dependencies from its configuration, once per cold start.
+// Only what intake needs is imported, so the webhook's bundle (and its cold start) stays small.
+
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createJiraClient } from '../connectors/jira/client';
+import { JiraTracker } from '../connectors/jira/tracker';
+import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { SqsWorkQueue } from '../connectors/sqs/work-queue';
+import type { IntakeDeps } from '../core/intake/intake';
+import { systemClock } from '../core/ports';
+import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
+import { loadCatalogFile } from '../platform/catalog-file';
+import type { IntakeConfig } from '../platform/env';
+import { Logger } from '../platform/logger';
+import { awsCredentials, awsTimeouts, requestStore, type WireOptions } from './shared';
+
+export function wireIntake(
+  config: IntakeConfig,
+  options: WireOptions = {},
+): { deps: IntakeDeps; settings: JiraWebhookSettings; logger: Logger } {
+  const jira = createJiraClient({
+    host: config.jira.baseUrl,
+    email: config.jira.email,
+    apiToken: config.jira.apiToken,
+    timeoutMs: config.timeoutMs,
+  });
+  const okta = createOktaClient({
+    orgUrl: config.okta.orgUrl,
+    token: config.okta.token,
+    timeoutMs: config.timeoutMs,
+    maxRetries: 1,
+  });
+  const sqs = new SQSClient({
+    region: config.region,
+    ...awsTimeouts(config.timeoutMs),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...awsCredentials(config),
+    maxAttempts: 3,
+  });
+  return {
+    deps: {
+      store: requestStore(config, config.timeoutMs),
+      tracker: new JiraTracker(jira),
+      directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
+      queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl }),
+      catalog: loadCatalogFile(config.catalogFile),
+      clock: systemClock,
+    },
+    settings: {
+      secrets: config.jira.webhookSecrets,
+      ...(config.jira.automation ? { automation: config.jira.automation } : {}),
+      projects: config.jira.projects,
+      issueTypes: config.jira.issueTypes,
+      fields: config.jira.fields,
+      maxBodyBytes: MAX_JIRA_BODY_BYTES,
+    },
+    logger: new Logger({
+      service: 'jira-webhook',
+      level: config.logLevel,
+      ...(options.log ? { write: options.log } : {}),
+    }),
+  };
+}

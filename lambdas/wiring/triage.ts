@@ -1,0 +1,98 @@
+// Builds the triage function's dependencies from its configuration, once per cold start.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode } from 'gpt-tokenizer';
+import { createIamClient } from '../connectors/aws-iam/client';
+import { IamCloudAccess } from '../connectors/aws-iam/cloud-access';
+import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { createPagerDutyClient } from '../connectors/pagerduty/client';
+import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
+import { SlackChatSearch } from '../connectors/slack/chat-search';
+import { createSlackClient } from '../connectors/slack/client';
+import { systemClock } from '../core/ports';
+import { chunkPolicy } from '../core/triage';
+import type { TriageDeps, TriageSettings } from '../core/triage/triage';
+import { loadCatalogFile } from '../platform/catalog-file';
+import type { TriageConfig } from '../platform/env';
+import { Logger } from '../platform/logger';
+import { requestStore, type WireOptions } from './shared';
+
+/** The written policy: every Markdown file of the folder, chunked for retrieval. */
+function loadPolicy(dir: string) {
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => ({ path: join(dir, name), text: readFileSync(join(dir, name), 'utf8') }));
+  return chunkPolicy(files);
+}
+
+export function wireTriage(
+  config: TriageConfig,
+  options: WireOptions = {},
+): { deps: TriageDeps; settings: TriageSettings; logger: Logger } {
+  const { sourceTimeoutMs: timeoutMs } = config;
+  const okta = createOktaClient({
+    orgUrl: config.okta.orgUrl,
+    token: config.okta.token,
+    timeoutMs,
+    maxRetries: 1,
+  });
+  const iam = createIamClient({
+    region: config.region,
+    ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
+    ...(config.sandboxAwsCredentials ? { credentials: config.sandboxAwsCredentials } : {}),
+    timeoutMs,
+    maxAttempts: 2,
+  });
+  const slack = createSlackClient({
+    token: config.slack.token,
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    timeoutMs,
+    retries: 1,
+  });
+  const pagerDuty = createPagerDutyClient({
+    token: config.pagerduty.token,
+    ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
+    timeoutMs,
+  });
+  return {
+    deps: {
+      store: requestStore(config),
+      directory: new OktaDirectory({ client: okta, maxSignIns: 100 }),
+      cloud: new IamCloudAccess({
+        client: iam,
+        lastAccessedWaitMs: Math.floor(timeoutMs / 2),
+        pollIntervalMs: 250,
+      }),
+      chat: new SlackChatSearch(
+        config.slack.mode === 'history'
+          ? { client: slack, maxMessages: 20, mode: 'history', channelIds: config.slack.channelIds }
+          : { client: slack, maxMessages: 20, mode: 'search' },
+      ),
+      onCall: new PagerDutyOnCall(pagerDuty),
+      clock: systemClock,
+      catalog: loadCatalogFile(config.catalogFile),
+      policyChunks: loadPolicy(config.policyDir),
+      countTokens: (text) => encode(text).length,
+    },
+    settings: {
+      gather: {
+        perSourceTimeoutMs: timeoutMs,
+        budgetMs: config.budgetMs,
+        // IAM users are named by the local part of the requester's email (dana.reyes@example.com → dana.reyes).
+        iamPrincipalFor: (email) => {
+          const local = email.split('@')[0];
+          return local ? { kind: 'user', name: local } : undefined;
+        },
+      },
+      tokenBudget: config.tokenBudget,
+      links: { jiraBaseUrl: config.jiraBaseUrl },
+    },
+    logger: new Logger({
+      service: 'triage',
+      level: config.logLevel,
+      ...(options.log ? { write: options.log } : {}),
+    }),
+  };
+}
