@@ -340,6 +340,7 @@ function loopgateEnvironment(world: {
     LOOPGATE_OKTA_ORG_URL: services.okta.url,
     LOOPGATE_OKTA_TOKEN: credentials.okta.token,
     LOOPGATE_POLICY_DIR: 'prompts/policy',
+    LOOPGATE_COMPANY_EMAIL_DOMAIN: scenario.company.domain,
     LOOPGATE_IAM_ENDPOINT: services.iam.url,
     LOOPGATE_SLACK_MODE: 'search',
     LOOPGATE_SLACK_TOKEN: credentials.slack.userToken,

@@ -175,6 +175,8 @@ export interface TriageConfig extends CommonSettings {
   sourceTimeoutMs: number;
   budgetMs: number;
   tokenBudget: number;
+  /** Only requesters with an email in this domain are mapped to an IAM user of the same name. */
+  companyEmailDomain: string;
   jiraBaseUrl: string;
   okta: { orgUrl: string; token: string };
   slack: { token: string; apiUrl?: string } & (
@@ -197,6 +199,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     sourceTimeoutMs: env.positiveIntOr('LOOPGATE_TRIAGE_SOURCE_TIMEOUT_MS', 3000),
     budgetMs: env.positiveIntOr('LOOPGATE_TRIAGE_BUDGET_MS', 8000),
     tokenBudget: env.positiveIntOr('LOOPGATE_TRIAGE_TOKEN_BUDGET', 3000),
+    companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
     jiraBaseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     slack: {

@@ -18,6 +18,18 @@ import type { TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { requestStore, type WireOptions } from './shared';
 
+/**
+ * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
+ * Anyone else has no IAM user: `alice@contractor.io` must never be shown employee alice's access.
+ */
+export function iamUserOf(email: string, companyDomain: string): { kind: 'user'; name: string } | undefined {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  return at > 0 && email.slice(at + 1).toLowerCase() === companyDomain
+    ? { kind: 'user', name: local }
+    : undefined;
+}
+
 /** The written policy: every Markdown file of the folder, chunked for retrieval. */
 function loadPolicy(dir: string) {
   const files = readdirSync(dir)
@@ -80,11 +92,7 @@ export function wireTriage(
       gather: {
         perSourceTimeoutMs: timeoutMs,
         budgetMs: config.budgetMs,
-        // IAM users are named by the local part of the requester's email (dana.reyes@example.com → dana.reyes).
-        iamPrincipalFor: (email) => {
-          const local = email.split('@')[0];
-          return local ? { kind: 'user', name: local } : undefined;
-        },
+        iamPrincipalFor: (email) => iamUserOf(email, config.companyEmailDomain),
       },
       tokenBudget: config.tokenBudget,
       links: { jiraBaseUrl: config.jiraBaseUrl },

@@ -114,3 +114,14 @@ describe('intake configuration', () => {
     ).toThrow('environment variable LOOPGATE_JIRA_AUTOMATION_SECRET is required');
   });
 });
+
+describe('the IAM user of a requester', () => {
+  it('is the local part of a company email, and nobody else’s', async () => {
+    const { iamUserOf } = await import('../../lambdas/wiring/triage');
+    expect(iamUserOf('dana.reyes@example.com', 'example.com')).toEqual({ kind: 'user', name: 'dana.reyes' });
+    expect(iamUserOf('Dana.Reyes@EXAMPLE.com', 'example.com')).toEqual({ kind: 'user', name: 'Dana.Reyes' });
+    expect(iamUserOf('dana.reyes@contractor.io', 'example.com')).toBeUndefined();
+    expect(iamUserOf('dana@example.com.evil.io', 'example.com')).toBeUndefined();
+    expect(iamUserOf('@example.com', 'example.com')).toBeUndefined();
+  });
+});
