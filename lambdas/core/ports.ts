@@ -44,6 +44,8 @@ export type DeliveryClaim =
 export interface ListOptions {
   /** At most this many results (default 25). */
   limit?: number;
+  /** Only requests in these states (filtered while reading, so newer requests in other states cannot crowd them out). */
+  states?: readonly RequestState[];
 }
 
 export interface RequestStore {

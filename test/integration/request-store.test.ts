@@ -274,6 +274,32 @@ describe('lists', () => {
     expect((await store.listByEntitlement(entitlementId)).map((r) => r.id)).toEqual([...ids].reverse());
   });
 
+  it('finds decided precedents behind many newer undecided requests', async () => {
+    const entitlementId = `aws-audit-${Date.now()}`;
+    const decided: string[] = [];
+    for (const to of ['DENIED', 'APPROVED'] as const) {
+      clock.advance(60);
+      const pending = await move(
+        await move((await store.create(newRequest({ entitlementId }), auditBy('filed'))).request, 'TRIAGING'),
+        'PENDING',
+      );
+      decided.push((await move(pending, to)).id);
+    }
+    for (let i = 0; i < 120; i++) {
+      clock.advance(1);
+      await store.create(newRequest({ entitlementId }), auditBy('filed'));
+    }
+
+    const precedents = await store.listByEntitlement(entitlementId, {
+      limit: 5,
+      states: ['APPROVED', 'DENIED'],
+    });
+    expect(precedents.map((r) => r.id)).toEqual([...decided].reverse());
+    expect(
+      (await store.listByEntitlement(entitlementId, { limit: 5 })).every((r) => r.state === 'RECEIVED'),
+    ).toBe(true);
+  });
+
   it('lists requests in a state that fell due before a time, most overdue first', async () => {
     const base = clock.now().getTime();
     const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();

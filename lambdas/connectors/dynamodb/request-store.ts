@@ -39,6 +39,8 @@ export interface DynamoRequestStoreOptions {
 }
 
 const DEFAULT_LIST_LIMIT = 25;
+/** Pages read at most for a filtered list: bounds the work when few items match. */
+const MAX_FILTERED_PAGES = 10;
 /** A transaction that meets another one in flight on the same item is cancelled with TransactionConflict; that is transient. */
 const TRANSACTION_CONFLICT_ATTEMPTS = 5;
 
@@ -311,31 +313,45 @@ export class DynamoRequestStore implements RequestStore {
     partition: string,
     options?: ListOptions,
   ): Promise<AccessRequest[]> {
+    const states = options?.states ?? [];
+    const stateValues = Object.fromEntries(states.map((state, i) => [`:state${i}`, state]));
     return this.queryRequests(
       {
         IndexName: index.name,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.partitionKey },
-        ExpressionAttributeValues: { ':pk': partition },
+        ExpressionAttributeNames: {
+          '#pk': index.partitionKey,
+          ...(states.length ? { '#state': 'state' } : {}),
+        },
+        ExpressionAttributeValues: { ':pk': partition, ...stateValues },
+        ...(states.length ? { FilterExpression: `#state IN (${Object.keys(stateValues).join(', ')})` } : {}),
         ScanIndexForward: false,
       },
       options?.limit ?? DEFAULT_LIST_LIMIT,
+      states.length ? MAX_FILTERED_PAGES : undefined,
     );
   }
 
-  private async queryRequests(input: Omit<QueryCommandInput, 'TableName'>, limit: number) {
-    return (await this.queryAll(input, limit)).map(toRequest);
+  private async queryRequests(input: Omit<QueryCommandInput, 'TableName'>, limit: number, maxPages?: number) {
+    return (await this.queryAll(input, limit, maxPages)).map(toRequest);
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>, limit = Number.POSITIVE_INFINITY) {
+  private async queryAll(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    limit = Number.POSITIVE_INFINITY,
+    maxPages = Number.POSITIVE_INFINITY,
+  ) {
     const items: Record<string, unknown>[] = [];
-    const pageSize = Number.isFinite(limit) ? Math.min(limit, 100) : undefined;
+    // A filter is applied after each page is read: ask for full pages then, not just the few still wanted.
+    const pageSize = input.FilterExpression ? 100 : Number.isFinite(limit) ? Math.min(limit, 100) : undefined;
+    let pages = 0;
     for await (const page of paginateQuery(
       { client: this.client, pageSize },
       { ...input, TableName: this.tableName },
     )) {
       items.push(...(page.Items ?? []));
-      if (items.length >= limit) break;
+      pages += 1;
+      if (items.length >= limit || pages >= maxPages) break;
     }
     return items.slice(0, limit);
   }

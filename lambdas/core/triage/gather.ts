@@ -206,7 +206,7 @@ async function storedHistory(
     email === undefined
       ? Promise.resolve([])
       : store.listByRequester(email, { limit: options.requesterHistoryLimit ?? 25 }),
-    store.listByEntitlement(entitlement.id, { limit: options.precedentLimit ?? 50 }),
+    store.listByEntitlement(entitlement.id, { limit: options.precedentLimit ?? 50, states: DECIDED_STATES }),
   ]);
   const others = (list: AccessRequest[]) => checkList<AccessRequest>(list).filter((r) => r.id !== request.id);
   return {

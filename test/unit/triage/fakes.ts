@@ -276,7 +276,7 @@ export class FakeStore implements RequestStore {
   }
   private newest(match: (r: AccessRequest) => boolean, options?: ListOptions) {
     return this.requests
-      .filter(match)
+      .filter((r) => match(r) && (!options?.states || options.states.includes(r.state)))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, options?.limit ?? 25);
   }
