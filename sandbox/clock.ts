@@ -31,6 +31,20 @@ export class SandboxClock implements Clock {
     return now;
   }
 
+  /**
+   * Runs `work` whenever time passes: each `intervalMs` of real time, and every time the clock is
+   * moved. Background delivery (retries, queues, schedules) uses it. Returns the function that stops it.
+   */
+  whenTimePasses(work: () => void, intervalMs: number): () => void {
+    const timer = setInterval(work, intervalMs);
+    timer.unref();
+    const unsubscribe = this.onAdvance(work);
+    return () => {
+      clearInterval(timer);
+      unsubscribe();
+    };
+  }
+
   onAdvance(listener: ClockListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -15,7 +15,7 @@ export interface DynamoDbLocal {
 
 const READY_TIMEOUT_MS = 60_000;
 
-export function emulatorDirectory(): string {
+function emulatorDirectory(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
 }

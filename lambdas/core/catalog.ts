@@ -192,7 +192,7 @@ export class CatalogError extends ValidationError {
   }
 }
 
-export function formatPath(path: CatalogPath): string {
+function formatPath(path: CatalogPath): string {
   return path.reduce<string>(
     (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part),
     '',

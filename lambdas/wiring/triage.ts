@@ -16,7 +16,7 @@ import type { TriageDeps, TriageSettings } from '../core/triage/triage';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { requestStore, type WireOptions } from './shared';
+import { awsCredentials, requestStore, type WireOptions } from './shared';
 
 /**
  * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
@@ -53,7 +53,7 @@ export function wireTriage(
   const iam = createIamClient({
     region: config.region,
     ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
-    ...(config.sandboxAwsCredentials ? { credentials: config.sandboxAwsCredentials } : {}),
+    ...awsCredentials(config),
     timeoutMs,
     maxAttempts: 2,
   });

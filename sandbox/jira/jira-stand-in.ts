@@ -119,8 +119,8 @@ export class JiraStandIn extends HttpStandIn {
   private readonly pending: PendingDelivery[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   readonly deliveries: JiraDeliveryRecord[] = [];
-  private readonly unsubscribe: () => void;
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** Stops running due retries; set while the stand-in is started. */
+  private stopRetries: (() => void) | undefined;
 
   constructor(options: JiraStandInOptions) {
     super('jira', options.clock);
@@ -150,7 +150,6 @@ export class JiraStandIn extends HttpStandIn {
         timeZone: 'UTC',
       });
     }
-    this.unsubscribe = this.clock.onAdvance(() => this.runDueRetries());
 
     this.route('POST', '/rest/api/:version/issue', (r) => this.createIssueRoute(r));
     this.route('GET', '/rest/api/:version/issue/:key', (r) => this.getIssueRoute(r));
@@ -164,15 +163,14 @@ export class JiraStandIn extends HttpStandIn {
 
   override async start(port = 0): Promise<string> {
     const url = await super.start(port);
-    // Retries also fall due as real time passes, not only when a test moves the clock.
-    this.retryTimer = setInterval(() => this.runDueRetries(), 1000);
-    this.retryTimer.unref();
+    // Retries fall due as real time passes and whenever a test moves the clock.
+    this.stopRetries = this.clock.whenTimePasses(() => this.runDueRetries(), 1000);
     return url;
   }
 
   override async stop(): Promise<void> {
-    clearInterval(this.retryTimer);
-    this.unsubscribe();
+    this.stopRetries?.();
+    this.stopRetries = undefined;
     await this.settled();
     await super.stop();
   }

@@ -100,7 +100,8 @@ export class SchedulerStandIn extends HttpStandIn {
   private readonly groups = new Set<string>(['default']);
   private pending: PendingAction[] = [];
   private exclusive: Promise<unknown> = Promise.resolve();
-  private timer: { handle: NodeJS.Timeout; unsubscribe: () => void } | undefined;
+  /** Stops background firing; set while it runs. */
+  private stopFiring: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private runAgain = false;
   /** The last error of the background timer (a bug in the sandbox, not a target failure). */
@@ -145,19 +146,15 @@ export class SchedulerStandIn extends HttpStandIn {
 
   /** Background firing for the running sandbox: on every clock move and on a real-time timer. */
   startTimer(intervalMs = 250): void {
-    if (this.timer) return;
-    const handle = setInterval(() => this.runSoon(), intervalMs);
-    handle.unref();
-    const unsubscribe = this.clock.onAdvance(() => this.runSoon());
-    this.timer = { handle, unsubscribe };
+    if (this.stopFiring) return;
+    this.stopFiring = this.clock.whenTimePasses(() => this.runSoon(), intervalMs);
   }
 
   async stopTimer(): Promise<void> {
-    const timer = this.timer;
-    if (!timer) return;
-    this.timer = undefined;
-    clearInterval(timer.handle);
-    timer.unsubscribe();
+    const stop = this.stopFiring;
+    if (!stop) return;
+    this.stopFiring = undefined;
+    stop();
     await this.running;
   }
 
@@ -190,7 +187,7 @@ export class SchedulerStandIn extends HttpStandIn {
         } catch (error) {
           this.lastTimerError = error as Error;
         }
-      } while (this.runAgain && this.timer);
+      } while (this.runAgain && this.stopFiring);
     })().finally(() => {
       this.running = undefined;
     });

@@ -146,7 +146,8 @@ export class SqsStandIn extends HttpStandIn {
   private readonly queues = new Map<string, Queue>();
   private readonly mappings: Mapping[] = [];
   private exclusive: Promise<unknown> = Promise.resolve();
-  private poller: { timer: NodeJS.Timeout; unsubscribe: () => void } | undefined;
+  /** Stops background delivery; set while it runs. */
+  private stopPoller: (() => void) | undefined;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   /** The last error of the background poller (a bug in the sandbox, not a handler failure). */
@@ -290,19 +291,15 @@ export class SqsStandIn extends HttpStandIn {
 
   /** Background delivery for the running sandbox: polls, and pumps whenever the clock moves or a message arrives. */
   startPolling(intervalMs = 100): void {
-    if (this.poller) return;
-    const timer = setInterval(() => this.pumpSoon(), intervalMs);
-    timer.unref();
-    const unsubscribe = this.clock.onAdvance(() => this.pumpSoon());
-    this.poller = { timer, unsubscribe };
+    if (this.stopPoller) return;
+    this.stopPoller = this.clock.whenTimePasses(() => this.pumpSoon(), intervalMs);
   }
 
   async stopPolling(): Promise<void> {
-    const poller = this.poller;
-    if (!poller) return;
-    this.poller = undefined;
-    clearInterval(poller.timer);
-    poller.unsubscribe();
+    const stop = this.stopPoller;
+    if (!stop) return;
+    this.stopPoller = undefined;
+    stop();
     await this.pumping;
   }
 
@@ -362,11 +359,11 @@ export class SqsStandIn extends HttpStandIn {
       do {
         this.pumpAgain = false;
         try {
-          while ((await this.pump()) > 0 && this.poller);
+          while ((await this.pump()) > 0 && this.stopPoller);
         } catch (error) {
           this.lastPollError = error as Error;
         }
-      } while (this.pumpAgain && this.poller);
+      } while (this.pumpAgain && this.stopPoller);
     })().finally(() => {
       this.pumping = undefined;
     });
@@ -870,7 +867,7 @@ export class SqsStandIn extends HttpStandIn {
       queue.duplicateNext -= 1;
       queue.messages.push({ ...message });
     }
-    if (this.poller) queueMicrotask(() => this.pumpSoon());
+    if (this.stopPoller) queueMicrotask(() => this.pumpSoon());
     return message;
   }
 

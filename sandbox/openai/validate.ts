@@ -259,40 +259,32 @@ function checkJsonSchema(value: unknown): ResponseFormat {
 function integerIn(param: string, value: unknown, min: number, max: number): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw wrongType(param, 'an integer', value);
-  if (value < min) {
-    throw new Invalid(
-      `Invalid '${param}': integer below minimum value. Expected a value >= ${min}, but got ${value} instead.`,
-      param,
-      'integer_below_min_value',
-    );
-  }
-  if (value > max) {
-    throw new Invalid(
-      `Invalid '${param}': integer above maximum value. Expected a value <= ${max}, but got ${value} instead.`,
-      param,
-      'integer_above_max_value',
-    );
-  }
-  return value;
+  return inRange(param, value, min, max, 'integer');
 }
 
 function numberIn(param: string, value: unknown, min: number, max: number): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(param, 'a number', value);
-  if (value < min) {
-    throw new Invalid(
-      `Invalid '${param}': decimal below minimum value. Expected a value >= ${min}, but got ${value} instead.`,
-      param,
-      'decimal_below_min_value',
-    );
-  }
-  if (value > max) {
-    throw new Invalid(
-      `Invalid '${param}': decimal above maximum value. Expected a value <= ${max}, but got ${value} instead.`,
-      param,
-      'decimal_above_max_value',
-    );
-  }
+  inRange(param, value, min, max, 'decimal');
+}
+
+/** OpenAI's range errors, worded and coded per kind: `integer_below_min_value`, `decimal_above_max_value`, … */
+function inRange(
+  param: string,
+  value: number,
+  min: number,
+  max: number,
+  kind: 'integer' | 'decimal',
+): number {
+  const [side, expected] =
+    value < min ? (['below_min', `>= ${min}`] as const) : (['above_max', `<= ${max}`] as const);
+  if (value >= min && value <= max) return value;
+  const words = side === 'below_min' ? 'below minimum' : 'above maximum';
+  throw new Invalid(
+    `Invalid '${param}': ${kind} ${words} value. Expected a value ${expected}, but got ${value} instead.`,
+    param,
+    `${kind}_${side}_value`,
+  );
 }
 
 function missing(param: string): Invalid {

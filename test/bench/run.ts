@@ -19,6 +19,14 @@ const { positionals, values } = parseArgs({
   options: { json: { type: 'boolean' }, count: { type: 'string' } },
 });
 const which = positionals[0] ?? 'all';
+const count = values.count === undefined ? undefined : Number(values.count);
+if (
+  !['intake', 'gather', 'all'].includes(which) ||
+  (count !== undefined && !(Number.isInteger(count) && count > 0))
+) {
+  process.stderr.write('usage: npm run bench -- [intake | gather | all] [--count N] [--json]\n');
+  process.exit(2);
+}
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 function percentile(sorted: number[], p: number): number {
@@ -170,12 +178,8 @@ const sandbox = await Sandbox.start({
 });
 try {
   const results: Record<string, unknown> = { note: 'Okta stand-in rate limits raised to 100,000 a minute' };
-  if (which === 'intake' || which === 'all')
-    results.intake = await intake(sandbox, Number(values.count ?? 1000));
-  if (which === 'gather' || which === 'all')
-    results.gather = await gather(sandbox, Number(values.count ?? 10));
-  if (!['intake', 'gather', 'all'].includes(which))
-    throw new Error(`unknown benchmark "${which}": use intake, gather or all`);
+  if (which === 'intake' || which === 'all') results.intake = await intake(sandbox, count ?? 1000);
+  if (which === 'gather' || which === 'all') results.gather = await gather(sandbox, count ?? 10);
   process.stdout.write(
     values.json ? `${JSON.stringify(results)}\n` : `${JSON.stringify(results, null, 2)}\n`,
   );
