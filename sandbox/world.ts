@@ -43,6 +43,8 @@ export interface SandboxOptions {
   log?: (line: string) => void;
   /** Human-readable progress. */
   progress?: (line: string) => void;
+  /** Changes to the functions' environment (undefined removes a variable), e.g. a shorter model timeout or no model at all. */
+  environment?: Record<string, string | undefined>;
 }
 
 /** Everything a script needs to reach the sandbox: its first stdout line. */
@@ -115,6 +117,7 @@ export class Sandbox {
     readonly host: LambdaHost,
     readonly dynamoDbEndpoint: string,
     private readonly stoppers: (() => Promise<void>)[],
+    private readonly environment: Record<string, string | undefined>,
   ) {
     ({
       jira: this.jira,
@@ -224,14 +227,18 @@ export class Sandbox {
       await createTable(dynamo.endpoint);
       progress(`DynamoDB Local at ${dynamo.endpoint} with the table "${TABLE_NAME}"`);
 
-      const env = loopgateEnvironment({
-        scenario,
-        credentials,
-        secrets,
-        services,
-        host,
-        dynamoEndpoint: dynamo.endpoint,
-      });
+      const environment = options.environment ?? {};
+      const env = withChanges(
+        loopgateEnvironment({
+          scenario,
+          credentials,
+          secrets,
+          services,
+          host,
+          dynamoEndpoint: dynamo.endpoint,
+        }),
+        environment,
+      );
       const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
       const intake = wireIntake(readIntakeConfig(new Env(env)), { log });
       functions[WEBHOOK_FUNCTIONS.jira] = createJiraWebhookHandler(
@@ -251,6 +258,7 @@ export class Sandbox {
         host,
         dynamo.endpoint,
         stoppers,
+        environment,
       );
       await started(sandbox.control, port('control'));
       return sandbox;
@@ -262,14 +270,17 @@ export class Sandbox {
 
   /** The environment loopgate's functions run with in this sandbox. */
   loopgateEnvironment(): Record<string, string> {
-    return loopgateEnvironment({
-      scenario: this.scenario,
-      credentials: this.credentials,
-      secrets: this.secrets,
-      services: this.services,
-      host: this.host,
-      dynamoEndpoint: this.dynamoDbEndpoint,
-    });
+    return withChanges(
+      loopgateEnvironment({
+        scenario: this.scenario,
+        credentials: this.credentials,
+        secrets: this.secrets,
+        services: this.services,
+        host: this.host,
+        dynamoEndpoint: this.dynamoDbEndpoint,
+      }),
+      this.environment,
+    );
   }
 
   webhookUrl(vendor: keyof typeof WEBHOOK_FUNCTIONS): string {
@@ -347,7 +358,26 @@ function loopgateEnvironment(world: {
     LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,
     LOOPGATE_PAGERDUTY_TOKEN: credentials.pagerduty.token,
     LOOPGATE_PAGERDUTY_BASE_URL: services.pagerduty.url,
+    LOOPGATE_PROMPT_DIR: 'prompts/recommendation',
+    // Any model id: the stand-in answers for it (with the rules responder unless a reply is scripted).
+    LOOPGATE_MODEL: 'gpt-4o-mini',
+    LOOPGATE_MODEL_API_KEY: credentials.openai.apiKey,
+    LOOPGATE_MODEL_BASE_URL: `${services.openai.url}/v1`,
+    // Short, so the sandbox shows a slow model's fallback without a long wait; retries waited out quickly.
+    LOOPGATE_MODEL_TIMEOUT_MS: '5000',
   };
+}
+
+function withChanges(
+  env: Record<string, string>,
+  changes: Record<string, string | undefined>,
+): Record<string, string> {
+  const out = { ...env };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete out[name];
+    else out[name] = value;
+  }
+  return out;
 }
 
 async function createTable(endpoint: string): Promise<void> {

@@ -108,6 +108,8 @@ const entitlement = z.strictObject({
    */
   mode: z.enum(MODES).default('approval'),
   breakGlass: breakGlass.default({ allowed: false }),
+  /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
+  narrowerAlternatives: z.array(z.string()).default([]),
 });
 
 const catalogSchema = z
@@ -139,6 +141,19 @@ const catalogSchema = z
           message: `break-glass maxDuration ${formatDuration(e.breakGlass.maxDuration)} is longer than the entitlement's max ${formatDuration(e.duration.max)}`,
         });
       }
+
+      e.narrowerAlternatives.forEach((alternative, j) => {
+        if (alternative === e.id || !catalog.entitlements.some((other) => other.id === alternative)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('narrowerAlternatives', j),
+            message:
+              alternative === e.id
+                ? 'an entitlement is not a narrower alternative to itself'
+                : `no entitlement "${alternative}" in the catalog`,
+          });
+        }
+      });
 
       const a = e.approvers;
       const hasApprovers = a !== undefined && (a.onCall || a.emails.length > 0 || a.oktaGroup !== undefined);

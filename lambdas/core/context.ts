@@ -164,4 +164,6 @@ export interface EvidenceBundle {
   tokens: number;
   /** Evidence ids left out to fit the budget. */
   cut: string[];
+  /** The signals (by id) and policy excerpts (by id) that fit the budget. */
+  kept: { signals: string[]; policy: string[] };
 }

@@ -15,7 +15,11 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'RECEIVED', to: 'TRIAGING', when: 'triage started' },
   { from: 'RECEIVED', to: 'REJECTED', when: 'invalid at intake (unknown entitlement, duration over max, …)' },
   { from: 'RECEIVED', to: 'CANCELLED', when: 'ticket closed before triage' },
-  { from: 'TRIAGING', to: 'TRIAGING', when: 'context gathered: evidence, signals and policy recorded' },
+  {
+    from: 'TRIAGING',
+    to: 'TRIAGING',
+    when: 'context gathered (evidence, signals, policy), then advice recorded',
+  },
   { from: 'TRIAGING', to: 'PENDING', when: 'owners paged' },
   { from: 'TRIAGING', to: 'APPROVED', when: 'a deterministic catalog rule approved (audit-only, on-call)' },
   { from: 'TRIAGING', to: 'GRANTED', when: 'break-glass: granted at once, reviewed after' },

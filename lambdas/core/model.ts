@@ -69,9 +69,24 @@ export interface AccessRequest {
   /** When the sweeper must next look at the request (decision timeout, grant expiry); absent in final states. */
   dueAt?: string;
   incidentId?: string;
+  /** The model's advice as the approver saw it, kept beside the human decisions for the feedback loop. */
+  advice?: AdviceSummary;
   decisions: Decision[];
   grant?: Grant;
 }
+
+export type Recommendation = 'approve' | 'deny' | 'needs-info';
+
+/** What the model advised (or why it did not), in brief; the full record is in the audit trail. */
+export type AdviceSummary =
+  | {
+      status: 'advised';
+      recommendation: Recommendation;
+      confidence: number;
+      model: string;
+      promptVersion: string;
+    }
+  | { status: 'unavailable'; reason: string; promptVersion: string };
 
 /** What a caller supplies to open a request; the store assigns id, state, version and times. */
 export type NewAccessRequest = Pick<
@@ -80,7 +95,9 @@ export type NewAccessRequest = Pick<
 > & { dueAt?: string };
 
 /** Fields a transition may change besides state and version. */
-export type RequestChanges = Partial<Pick<AccessRequest, 'dueAt' | 'incidentId' | 'decisions' | 'grant'>>;
+export type RequestChanges = Partial<
+  Pick<AccessRequest, 'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant'>
+>;
 
 /** What the caller says about a transition; the store stamps request, states, version and time. */
 export interface AuditEntry {

@@ -1,6 +1,8 @@
 // The ports the core depends on. Adapters in connectors/ implement them; tests
 // of the core use in-memory fakes. Later stages add their ports here.
 
+import type { PromptMessage } from './advice/prompt';
+import type { ModelOutput } from './advice/schema';
 import type {
   ChatMessage,
   DirectoryProfile,
@@ -118,4 +120,86 @@ export type QueueName = 'triage';
 /** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
 export interface WorkQueue {
   send(queue: QueueName, message: { requestId: string }): Promise<void>;
+}
+
+// --- paging -------------------------------------------------------------------
+
+export type Urgency = 'high' | 'low';
+
+export interface IncidentDraft {
+  /** PagerDuty's de-duplication key: the request id, so a retried page finds the incident it opened. */
+  incidentKey: string;
+  serviceId: string;
+  escalationPolicyId: string;
+  /** One line; PagerDuty caps titles at 1024 characters. */
+  title: string;
+  urgency: Urgency;
+  /** The page as the approver reads it: plain text (`body.details`). */
+  details: string;
+}
+
+export interface IncidentRef {
+  id: string;
+  /** The incident's page in the PagerDuty web app. */
+  url: string;
+}
+
+export interface PagerUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface IncidentNote {
+  id: string;
+  content: string;
+  /** The PagerDuty user who wrote it. */
+  authorId?: string;
+  createdAt: string;
+}
+
+/** PagerDuty incidents: where the human in the loop reads the request and answers it. */
+export interface Pager {
+  /**
+   * Opens the incident once per key: when one with the key exists already (a retry), returns it
+   * with `created: false` instead of opening another.
+   */
+  openIncident(draft: IncidentDraft): Promise<IncidentRef & { created: boolean }>;
+  addNote(incidentId: string, content: string): Promise<void>;
+  /** Resolves the incident; resolving one already resolved is not an error. */
+  resolve(incidentId: string): Promise<void>;
+  /** A PagerDuty user (the author of a note); undefined when there is no such user. */
+  getUser(userId: string): Promise<PagerUser | undefined>;
+  /** One note of an incident in full (webhooks carry trimmed content); undefined when not found. */
+  getNote(incidentId: string, noteId: string): Promise<IncidentNote | undefined>;
+}
+
+// --- advice -------------------------------------------------------------------
+
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
+  total: number;
+}
+
+/** Why the model gave no usable answer. */
+export type ModelFailure =
+  | 'timeout'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'rejected'
+  | 'refused'
+  | 'invalid-output'
+  | 'length'
+  | 'content-filter';
+
+export type ModelAnswer = { model: string; usage?: TokenUsage; latencyMs: number } & (
+  { ok: true; output: ModelOutput } | { ok: false; failure: ModelFailure; detail: string }
+);
+
+/** The model (OpenAI or any OpenAI-compatible server): a schema-checked answer, or why there is none. Never throws. */
+export interface Advisor {
+  /** The model asked, as configured. */
+  readonly model: string;
+  advise(messages: readonly PromptMessage[]): Promise<ModelAnswer>;
 }

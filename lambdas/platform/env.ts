@@ -2,6 +2,7 @@
 // through a typed getter that names the variable when it is missing or wrong.
 
 import { ConfigurationError } from '../core/errors';
+import type { ModelSettings } from '../connectors/openai/advisor';
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 
@@ -41,6 +42,34 @@ export class Env {
   /** A positive whole number, or `fallback` when the variable is absent. */
   positiveIntOr(name: string, fallback: number): number {
     return this.optionalString(name) === undefined ? fallback : this.positiveInt(name);
+  }
+
+  /** A whole number ≥ 0, or `fallback` when the variable is absent. */
+  wholeNumberOr(name: string, fallback: number): number {
+    const value = this.optionalString(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value)) {
+      throw new ConfigurationError(`environment variable ${name} must be a whole number, got "${value}"`);
+    }
+    return Number(value);
+  }
+
+  /** A number within [min, max], or undefined when the variable is absent. */
+  optionalNumberIn(name: string, min: number, max: number): number | undefined {
+    const value = this.optionalString(name);
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!/^-?\d+(\.\d+)?$/.test(value) || number < min || number > max) {
+      throw new ConfigurationError(
+        `environment variable ${name} must be a number from ${min} to ${max}, got "${value}"`,
+      );
+    }
+    return number;
+  }
+
+  /** One of `allowed`, or `fallback` when the variable is absent. */
+  oneOfOr<const T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    return this.optionalString(name) === undefined ? fallback : this.oneOf(name, allowed);
   }
 
   oneOf<const T extends string>(name: string, allowed: readonly T[]): T {
@@ -183,6 +212,45 @@ export interface TriageConfig extends CommonSettings {
     { mode: 'search' } | { mode: 'history'; channelIds: string[] }
   );
   pagerduty: { token: string; baseUrl?: string };
+  /** Folder of the recommendation prompt templates (system.md, user.md). */
+  promptDir: string;
+  /** Absent when no model API key is configured: triage goes on without a recommendation. */
+  model?: ModelSettings;
+}
+
+export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+/**
+ * The model: OpenAI by default; Azure OpenAI with provider `azure`; any OpenAI-compatible server
+ * (Ollama, vLLM) by base URL. No API key, no model: that is a supported way to run.
+ */
+export function readModelSettings(env = new Env()): ModelSettings | undefined {
+  const apiKey = env.optionalString('LOOPGATE_MODEL_API_KEY');
+  if (apiKey === undefined) return undefined;
+  const provider = env.oneOfOr('LOOPGATE_MODEL_PROVIDER', ['openai', 'azure'], 'openai');
+  const baseUrl = env.optionalUrl('LOOPGATE_MODEL_BASE_URL');
+  const temperature = env.optionalNumberIn('LOOPGATE_MODEL_TEMPERATURE', 0, 2);
+  if (provider === 'azure' && baseUrl === undefined) {
+    throw new ConfigurationError(
+      'LOOPGATE_MODEL_BASE_URL is required with LOOPGATE_MODEL_PROVIDER=azure: the resource endpoint, as in https://NAME.openai.azure.com',
+    );
+  }
+  return {
+    provider,
+    model: env.optionalString('LOOPGATE_MODEL') ?? DEFAULT_MODEL,
+    apiKey,
+    ...(baseUrl ? { baseUrl } : {}),
+    ...(provider === 'azure' ? { apiVersion: env.string('LOOPGATE_MODEL_API_VERSION') } : {}),
+    ...(temperature === undefined ? {} : { temperature }),
+    maxOutputTokens: env.positiveIntOr('LOOPGATE_MODEL_MAX_OUTPUT_TOKENS', 800),
+    tokenLimitParameter: env.oneOfOr(
+      'LOOPGATE_MODEL_TOKEN_LIMIT_PARAMETER',
+      ['max_completion_tokens', 'max_tokens'],
+      'max_completion_tokens',
+    ),
+    budgetMs: env.positiveIntOr('LOOPGATE_MODEL_TIMEOUT_MS', 20_000),
+    maxRetries: env.wholeNumberOr('LOOPGATE_MODEL_MAX_RETRIES', 2),
+  };
 }
 
 export function readTriageConfig(env = new Env()): TriageConfig {
@@ -190,6 +258,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
   const slackApiUrl = env.optionalUrl('LOOPGATE_SLACK_API_URL');
   const pagerDutyBaseUrl = env.optionalUrl('LOOPGATE_PAGERDUTY_BASE_URL');
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
+  const model = readModelSettings(env);
   return {
     ...readCommonSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
@@ -213,5 +282,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
       token: env.string('LOOPGATE_PAGERDUTY_TOKEN'),
       ...(pagerDutyBaseUrl ? { baseUrl: pagerDutyBaseUrl } : {}),
     },
+    promptDir: env.string('LOOPGATE_PROMPT_DIR'),
+    ...(model ? { model } : {}),
   };
 }

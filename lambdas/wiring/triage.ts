@@ -13,7 +13,9 @@ import { createSlackClient } from '../connectors/slack/client';
 import { systemClock } from '../core/ports';
 import { chunkPolicy } from '../core/triage';
 import type { TriageDeps, TriageSettings } from '../core/triage/triage';
+import { OpenAiAdvisor } from '../connectors/openai/advisor';
 import { loadCatalogFile } from '../platform/catalog-file';
+import { loadPromptTemplates } from '../platform/prompt-files';
 import type { TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { awsCredentials, requestStore, type WireOptions } from './shared';
@@ -87,6 +89,8 @@ export function wireTriage(
       catalog: loadCatalogFile(config.catalogFile),
       policyChunks: loadPolicy(config.policyDir),
       countTokens: (text) => encode(text).length,
+      prompt: loadPromptTemplates(config.promptDir),
+      ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
     },
     settings: {
       gather: {

@@ -1,6 +1,6 @@
 // Intake and triage together in the sandbox: a ticket filed in Jira becomes a
 // stored request whose audit trail holds the evidence bundle and risk signals,
-// even when sources fail or are slow.
+// even when sources fail or are slow, then the model's advice (see advice.test.ts).
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceBundle } from '../../lambdas/core/context';
@@ -30,7 +30,8 @@ async function triaged(ticket: Parameters<Sandbox['jira']['fileTicket']>[0]) {
     const request = await sandbox.store.getByJiraIssueKey(key);
     const trail = request ? await sandbox.store.listAuditEvents(request.id) : [];
     const gathered = trail.find((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING');
-    if (gathered)
+    // Triage is done once the advice (or why there is none) is recorded after the context.
+    if (gathered && trail.some((e) => e.evidence?.advice))
       return {
         request,
         gathered,
@@ -112,10 +113,10 @@ describe('triage in the sandbox', () => {
 
     expect(await triageRequest(deps, settings, request?.id ?? '')).toEqual({
       kind: 'skipped',
-      reason: 'context already recorded',
+      reason: 'context and advice already recorded',
     });
     const trail = await sandbox.store.listAuditEvents(request?.id ?? '');
-    expect(trail.filter((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')).toHaveLength(1);
+    expect(trail.filter((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')).toHaveLength(2);
     expect((await sandbox.store.get(request?.id ?? ''))?.dueAt).toBeDefined();
   });
 
@@ -128,7 +129,7 @@ describe('triage in the sandbox', () => {
     const answer = await fetch(`${sandbox.control.url}/requests/${request?.jiraIssueKey}`);
     const body = (await answer.json()) as { request: { id: string }; audit: AuditEvent[] };
     expect(body.request.id).toBe(request?.id);
-    expect(body.audit.map((e) => e.to)).toEqual(['RECEIVED', 'TRIAGING', 'TRIAGING']);
+    expect(body.audit.map((e) => e.to)).toEqual(['RECEIVED', 'TRIAGING', 'TRIAGING', 'TRIAGING']);
     expect((await fetch(`${sandbox.control.url}/requests/NOPE-1`)).status).toBe(404);
   });
 });

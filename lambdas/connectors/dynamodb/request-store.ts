@@ -379,6 +379,7 @@ const REQUEST_FIELDS = [
   'updatedAt',
   'dueAt',
   'incidentId',
+  'advice',
   'decisions',
   'grant',
 ] as const satisfies readonly (keyof AccessRequest)[];

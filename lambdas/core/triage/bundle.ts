@@ -89,6 +89,30 @@ export function renderBundle(
     rendered,
     tokens,
     cut: input.evidence.filter((e) => !keptEvidence.has(e.id)).map((e) => e.id),
+    kept: {
+      signals: kept.flatMap((item) => (item.kind === 'signal' ? [item.signal.id] : [])),
+      policy: kept.flatMap((item) => (item.kind === 'policy' ? [item.excerpt.id] : [])),
+    },
+  };
+}
+
+/** The lines of what the bundle kept, section by section, as `rendered` shows them: for prompts that lay sections out themselves. */
+export function bundleLines(bundle: EvidenceBundle): {
+  signals: string[];
+  evidence: { evidence: Evidence; line: string }[];
+  policy: string[];
+} {
+  const cut = new Set(bundle.cut);
+  const keptSignals = new Set(bundle.kept.signals);
+  const keptPolicy = new Set(bundle.kept.policy);
+  return {
+    signals: bundle.signals.flatMap((signal, i) =>
+      keptSignals.has(signal.id) ? [signalLine(signal, i)] : [],
+    ),
+    evidence: bundle.evidence
+      .filter((e) => !cut.has(e.id))
+      .map((e) => ({ evidence: e, line: evidenceLine(e) })),
+    policy: bundle.policy.filter((p) => keptPolicy.has(p.id)).map(policyLine),
   };
 }
 

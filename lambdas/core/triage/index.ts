@@ -8,7 +8,7 @@ import { buildEvidence, type EvidenceLinks } from './evidence';
 import { type PolicyChunk, policyQuery, retrievePolicy } from './policy';
 import { deriveSignals } from './signals';
 
-export { POLICY_PRIORITY, renderBundle, type RenderOptions } from './bundle';
+export { bundleLines, POLICY_PRIORITY, renderBundle, type RenderOptions } from './bundle';
 export { buildEvidence, type EvidenceLinks, PRIORITY, type TriageEvidence } from './evidence';
 export {
   chatTerms,

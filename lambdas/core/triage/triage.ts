@@ -1,12 +1,17 @@
 // Triage, first half: take a RECEIVED request, gather its context from every
 // source in parallel within the time budget, derive evidence, signals and the
-// policy that applies, and record the bundle in the audit trail. The page to
-// the owners (the second half) builds on what is recorded here.
+// policy that applies, record the bundle, then ask the model for advice and
+// record that (or why there is none). Each step is recorded before the next
+// starts, so a redelivered message carries on where the last attempt stopped.
+// The page to the owners (the second half) builds on what is recorded here.
 
 import { type Catalog, entitlementById } from '../catalog';
 import type { EvidenceBundle, RequestContext } from '../context';
 import { TransitionConflictError } from '../lifecycle';
-import type { AccessRequest } from '../model';
+import { type AdviceRecord, adviceSummary, seekAdvice } from '../advice/advise';
+import { type PromptTemplates, renderPrompt } from '../advice/prompt';
+import type { AccessRequest, AuditEvent } from '../model';
+import type { Advisor } from '../ports';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
@@ -16,6 +21,10 @@ export interface TriageDeps extends GatherDeps {
   /** The written policy, chunked once per cold start. */
   policyChunks: readonly PolicyChunk[];
   countTokens: (text: string) => number;
+  /** The recommendation prompt, checked once per cold start. */
+  prompt: PromptTemplates;
+  /** Absent when no model is configured: the request goes on without a recommendation and says so. */
+  advisor?: Advisor;
 }
 
 export interface TriageSettings {
@@ -27,9 +36,10 @@ export interface TriageSettings {
 export type TriageOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'rejected'; request: AccessRequest; reason: string }
-  | { kind: 'recorded'; request: AccessRequest; bundle: EvidenceBundle };
+  | { kind: 'recorded'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord };
 
 const TRIAGE_ACTOR = { kind: 'system', id: 'triage' } as const;
+const ADVISOR_ACTOR = { kind: 'system', id: 'advisor' } as const;
 
 /** Safe to run twice for one request (queues deliver at least once): a lost race is a skip, not an error. */
 export async function triageRequest(
@@ -50,6 +60,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
   let request = await deps.store.get(requestId);
   if (!request) return { kind: 'skipped', reason: `no request ${requestId}` };
   const dueAt = () => new Date(deps.clock.now().getTime() + TRIAGE_DEADLINE_MS).toISOString();
+  let trail: AuditEvent[] = [];
   if (request.state === 'RECEIVED') {
     request = await deps.store.transition({
       requestId,
@@ -60,13 +71,12 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       changes: { dueAt: dueAt() },
     });
   } else if (request.state === 'TRIAGING') {
-    // A redelivered message: gather only if the earlier attempt stopped before recording.
-    const trail = await deps.store.listAuditEvents(requestId);
-    if (trail.some((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')) {
-      return { kind: 'skipped', reason: 'context already recorded' };
-    }
+    // A redelivered message: carry on from the last step the earlier attempt recorded.
+    trail = await deps.store.listAuditEvents(requestId);
+  } else {
+    return { kind: 'skipped', reason: `request is ${request.state}` };
   }
-  if (request.state !== 'TRIAGING') return { kind: 'skipped', reason: `request is ${request.state}` };
+  if (recorded(trail, 'advice')) return { kind: 'skipped', reason: 'context and advice already recorded' };
 
   const entitlement = entitlementById(deps.catalog, request.entitlementId);
   if (!entitlement) {
@@ -81,27 +91,56 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     return { kind: 'rejected', request: rejected, reason };
   }
 
-  const context = await gatherContext(deps, request, entitlement, settings.gather);
-  const bundle = assembleBundle(context, {
-    now: deps.clock.now(),
-    policyChunks: deps.policyChunks,
-    tokenBudget: settings.tokenBudget,
-    countTokens: deps.countTokens,
-    ...(settings.links ? { links: settings.links } : {}),
-  });
-  const recorded = await deps.store.transition({
+  let bundle = recorded(trail, 'bundle');
+  if (!bundle) {
+    const context = await gatherContext(deps, request, entitlement, settings.gather);
+    bundle = assembleBundle(context, {
+      now: deps.clock.now(),
+      policyChunks: deps.policyChunks,
+      tokenBudget: settings.tokenBudget,
+      countTokens: deps.countTokens,
+      ...(settings.links ? { links: settings.links } : {}),
+    });
+    request = await deps.store.transition({
+      requestId,
+      from: 'TRIAGING',
+      to: 'TRIAGING',
+      expectedVersion: request.version,
+      audit: {
+        actor: TRIAGE_ACTOR,
+        reason: `context gathered: ${bundle.evidence.length} facts, ${bundle.signals.length} signals`,
+        evidence: { sources: sourceStatus(context), bundle: { ...bundle } },
+      },
+      changes: { dueAt: dueAt() },
+    });
+  }
+
+  const prompt = renderPrompt(deps.prompt, { request, entitlement, catalog: deps.catalog, bundle });
+  const advice = await seekAdvice(deps.advisor, prompt, entitlement);
+  request = await deps.store.transition({
     requestId,
     from: 'TRIAGING',
     to: 'TRIAGING',
     expectedVersion: request.version,
     audit: {
-      actor: TRIAGE_ACTOR,
-      reason: `context gathered: ${bundle.evidence.length} facts, ${bundle.signals.length} signals`,
-      evidence: { sources: sourceStatus(context), bundle: { ...bundle } },
+      actor: ADVISOR_ACTOR,
+      reason:
+        advice.status === 'advised'
+          ? `advice recorded: ${advice.advice.recommendation} (confidence ${advice.advice.confidence})`
+          : `no recommendation: ${advice.reason}`,
+      evidence: { advice: { ...advice } },
     },
-    changes: { dueAt: dueAt() },
+    changes: { dueAt: dueAt(), advice: adviceSummary(advice) },
   });
-  return { kind: 'recorded', request: recorded, bundle };
+  return { kind: 'recorded', request, bundle, advice };
+}
+
+/** What an earlier attempt recorded during triage: the bundle, or the advice. */
+function recorded(trail: readonly AuditEvent[], what: 'bundle'): EvidenceBundle | undefined;
+function recorded(trail: readonly AuditEvent[], what: 'advice'): AdviceRecord | undefined;
+function recorded(trail: readonly AuditEvent[], what: 'bundle' | 'advice') {
+  const event = trail.find((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING' && e.evidence?.[what]);
+  return event?.evidence?.[what];
 }
 
 /** Which sources answered, and why the others did not. */

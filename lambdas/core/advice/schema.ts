@@ -1,0 +1,31 @@
+// What the model must answer, as a zod schema: the connector turns it into the
+// JSON schema of OpenAI's structured outputs (strict mode: every field present,
+// optional ones nullable) and parses the answer with it.
+
+import { z } from 'zod';
+
+export const RECOMMENDATIONS = ['approve', 'deny', 'needs-info'] as const;
+
+export const modelOutputSchema = z.object({
+  recommendation: z.enum(RECOMMENDATIONS),
+  confidence: z.number().min(0).max(1),
+  /** Asked for in at most 280 characters; longer ones are cut and counted as a defect. */
+  summary: z.string(),
+  reasons: z.array(
+    z.object({
+      text: z.string(),
+      /** Evidence ids (E3) or policy excerpt ids (access-policy#3.1) the reason rests on. */
+      evidence: z.array(z.string()),
+    }),
+  ),
+  concerns: z.array(z.string()),
+  /** A shorter duration than asked, as the catalog writes durations (4h, 2d), or null. */
+  suggestedDuration: z.string().nullable(),
+  /** The id of a narrower entitlement offered in the prompt, or null. */
+  narrowerAlternative: z.string().nullable(),
+});
+
+export type ModelOutput = z.output<typeof modelOutputSchema>;
+
+/** The name the schema goes by in the request (`response_format.json_schema.name`). */
+export const MODEL_OUTPUT_NAME = 'access_recommendation';
