@@ -1,4 +1,5 @@
-// The loopgate command line: check and list the catalog, run the local sandbox.
+// The loopgate command line: check and list the catalog, run the local sandbox,
+// evaluate and render the recommendation prompt.
 // Output for people is plain text; `--json` gives output for scripts.
 
 import { realpathSync } from 'node:fs';
@@ -6,14 +7,24 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/catalog';
 import { formatDuration } from '../lambdas/core/duration';
+import { ConfigurationError } from '../lambdas/core/errors';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { DEFAULT_CATALOG_FILE } from '../lib/loopgate-app';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
+import { Env, readCommonSettings } from '../lambdas/platform/env';
+import { requestStore } from '../lambdas/wiring/shared';
+import { EvalCaseError } from './eval/cases';
+import { exportFeedbackCommand, reportCommand } from './feedback';
+import { evalCommand, renderCommand, UsageError } from './eval/cli';
+
+const EVAL_REPORT_FILE = 'eval-report.json';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal: progress bars redraw in place there. */
+  interactive?: boolean;
   /** Resolves when the user asks a long-running command to stop. */
   interrupted(): Promise<void>;
 }
@@ -25,6 +36,21 @@ commands:
   catalog list [file]    list the entitlements: mode, action, durations, approvers
   sandbox                run the local world (stand-ins, DynamoDB Local, Lambda host) until Ctrl-C;
                          the first stdout line is JSON with every URL, secret and credential
+  eval                   run the evaluation suite (prompts/evals) against the configured model
+                         (LOOPGATE_MODEL_*); exit 1 if a case fails
+    --replay             use the recorded answers (offline; what CI runs): fails when a case that
+                         passed when recorded fails now, or a recording is stale
+    --record             ask the model and save its answers as the new recordings
+    --sandbox            ask the sandbox's rules model instead (offline, no account)
+    --case ID            only this case (repeatable)
+    --report FILE        where the JSON report goes (default ${EVAL_REPORT_FILE})
+    --min-pass-rate N    live runs: pass when at least this share of cases pass (default 1)
+  render CASE            print the exact messages the model receives for an eval case
+  report                 agreement between the model and the people who decided, by entitlement
+                         and prompt version, and why people disagreed (reads LOOPGATE_TABLE_NAME)
+  export-feedback FILE   decided requests as JSONL chat examples (the prompt, and the people's
+                         decision as the answer) for evaluation or fine-tuning
+    --limit N            at most N decided requests per entitlement (default 5000)
 
 options:
   --json                 machine-readable output (catalog commands)
@@ -60,8 +86,76 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     return sandbox(io, { scenarioFile: values.scenario, portBase });
   }
+  if (command === 'eval' && sub === undefined) {
+    if (values.replay && values.record) {
+      io.err('loopgate: --replay and --record exclude each other\n');
+      return 2;
+    }
+    const minPassRate = values['min-pass-rate'] === undefined ? undefined : Number(values['min-pass-rate']);
+    if (minPassRate !== undefined && !(minPassRate >= 0 && minPassRate <= 1)) {
+      io.err(`loopgate: --min-pass-rate must be a number from 0 to 1, got "${values['min-pass-rate']}"\n`);
+      return 2;
+    }
+    return evalGuarded(io, () =>
+      evalCommand(
+        {
+          mode: values.replay ? 'replay' : values.record ? 'record' : 'live',
+          sandbox: values.sandbox ?? false,
+          cases: values.case ?? [],
+          json: values.json ?? false,
+          report: values.report ?? EVAL_REPORT_FILE,
+          ...(minPassRate === undefined ? {} : { minPassRate }),
+        },
+        { ...io, interactive: io.interactive ?? false },
+      ),
+    );
+  }
+  if (
+    (command === 'report' && sub === undefined) ||
+    (command === 'export-feedback' && sub !== undefined && rest.length === 0)
+  ) {
+    const limit = values.limit === undefined ? 5000 : Number(values.limit);
+    if (!(Number.isInteger(limit) && limit >= 1)) {
+      io.err(`loopgate: --limit must be a positive whole number, got "${values.limit}"\n`);
+      return 2;
+    }
+    return evalGuarded(io, async () => {
+      const env = new Env();
+      const deps = {
+        store: requestStore(readCommonSettings(env)),
+        catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+      };
+      return command === 'report'
+        ? reportCommand(deps, { json: values.json ?? false, limit }, io.out)
+        : exportFeedbackCommand(deps, { file: sub ?? '', limit }, io.err);
+    });
+  }
+  if (command === 'render' && sub !== undefined && rest.length === 0) {
+    return evalGuarded(io, () => renderCommand(sub, values.json ?? false, { ...io, interactive: false }));
+  }
   io.err(`loopgate: unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
   return 2;
+}
+
+/** Bad arguments exit 2 and bad case files exit 1, each with its message; anything else is a crash. */
+async function evalGuarded(io: Io, command: () => number | Promise<number>): Promise<number> {
+  try {
+    return await command();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`loopgate: ${error.message}\n`);
+      return 2;
+    }
+    if (
+      error instanceof EvalCaseError ||
+      error instanceof ConfigurationError ||
+      error instanceof CatalogError
+    ) {
+      io.err(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
 }
 
 function parse(argv: string[]) {
@@ -73,6 +167,13 @@ function parse(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
       scenario: { type: 'string' },
       'port-base': { type: 'string' },
+      replay: { type: 'boolean' },
+      record: { type: 'boolean' },
+      sandbox: { type: 'boolean' },
+      case: { type: 'string', multiple: true },
+      report: { type: 'string' },
+      'min-pass-rate': { type: 'string' },
+      limit: { type: 'string' },
     },
   });
 }
@@ -187,6 +288,7 @@ if (invokedDirectly) {
   const io: Io = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    interactive: process.stderr.isTTY === true,
     interrupted: () => stopRequested,
   };
   run(process.argv.slice(2), io).then(

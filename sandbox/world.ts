@@ -358,6 +358,7 @@ function loopgateEnvironment(world: {
     LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,
     LOOPGATE_PAGERDUTY_TOKEN: credentials.pagerduty.token,
     LOOPGATE_PAGERDUTY_BASE_URL: services.pagerduty.url,
+    LOOPGATE_PAGERDUTY_FROM: credentials.pagerduty.from,
     LOOPGATE_PROMPT_DIR: 'prompts/recommendation',
     // Any model id: the stand-in answers for it (with the rules responder unless a reply is scripted).
     LOOPGATE_MODEL: 'gpt-4o-mini',

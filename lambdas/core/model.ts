@@ -38,6 +38,8 @@ export interface Decision {
   /** Where the decision came from, e.g. the PagerDuty note id, so a replay is recognisable. */
   sourceId?: string;
   comment?: string;
+  /** A shorter duration the approver asked for; the shortest of the approvals is granted. */
+  durationSeconds?: number;
 }
 
 export type ActionKind = 'okta-group' | 'aws-iam-policy';

@@ -25,8 +25,17 @@ export function createTriageHandler(deps: TriageDeps, settings: TriageSettings, 
         log.info('triage done', {
           requestId,
           outcome: outcome.kind,
-          ...(outcome.kind === 'recorded'
-            ? { facts: outcome.bundle.evidence.length, signals: outcome.bundle.signals.map((s) => s.id) }
+          ...(outcome.kind === 'paged'
+            ? {
+                facts: outcome.bundle.evidence.length,
+                signals: outcome.bundle.signals.map((s) => s.id),
+                advice:
+                  outcome.advice.status === 'advised'
+                    ? outcome.advice.advice.recommendation
+                    : outcome.advice.failure,
+                incidentId: outcome.request.incidentId,
+                urgency: outcome.page.urgency,
+              }
             : { reason: outcome.reason }),
         });
       } catch (error) {

@@ -206,19 +206,53 @@ export interface TriageConfig extends CommonSettings {
   tokenBudget: number;
   /** Only requesters with an email in this domain are mapped to an IAM user of the same name. */
   companyEmailDomain: string;
-  jiraBaseUrl: string;
   okta: { orgUrl: string; token: string };
   slack: { token: string; apiUrl?: string } & (
     { mode: 'search' } | { mode: 'history'; channelIds: string[] }
   );
-  pagerduty: { token: string; baseUrl?: string };
+  pagerduty: PagerDutySettings;
+  jira: JiraApiSettings;
+  /** How long a page waits for a decision before the request is cancelled (default 24 h). */
+  decisionTimeoutMs: number;
   /** Folder of the recommendation prompt templates (system.md, user.md). */
   promptDir: string;
   /** Absent when no model API key is configured: triage goes on without a recommendation. */
   model?: ModelSettings;
 }
 
+export interface PagerDutySettings {
+  token: string;
+  baseUrl?: string;
+  /** The email of loopgate's own PagerDuty user: incidents and notes are written as this user. */
+  from: string;
+}
+
+export interface JiraApiSettings {
+  baseUrl: string;
+  email: string;
+  apiToken: string;
+}
+
+function readPagerDuty(env: Env): PagerDutySettings {
+  const baseUrl = env.optionalUrl('LOOPGATE_PAGERDUTY_BASE_URL');
+  return {
+    token: env.string('LOOPGATE_PAGERDUTY_TOKEN'),
+    ...(baseUrl ? { baseUrl } : {}),
+    from: env.string('LOOPGATE_PAGERDUTY_FROM'),
+  };
+}
+
+function readJiraApi(env: Env): JiraApiSettings {
+  return {
+    baseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
+    email: env.string('LOOPGATE_JIRA_EMAIL'),
+    apiToken: env.string('LOOPGATE_JIRA_API_TOKEN'),
+  };
+}
+
 export const DEFAULT_MODEL = 'gpt-4o-mini';
+/** Tokens of the evidence bundle; the prompt's templates add about 700. */
+export const DEFAULT_TOKEN_BUDGET = 3000;
 
 /**
  * The model: OpenAI by default; Azure OpenAI with provider `azure`; any OpenAI-compatible server
@@ -256,7 +290,6 @@ export function readModelSettings(env = new Env()): ModelSettings | undefined {
 export function readTriageConfig(env = new Env()): TriageConfig {
   const slackMode = env.oneOf('LOOPGATE_SLACK_MODE', ['search', 'history']);
   const slackApiUrl = env.optionalUrl('LOOPGATE_SLACK_API_URL');
-  const pagerDutyBaseUrl = env.optionalUrl('LOOPGATE_PAGERDUTY_BASE_URL');
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
   const model = readModelSettings(env);
   return {
@@ -267,9 +300,8 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     ...(iamEndpoint ? { iamEndpoint } : {}),
     sourceTimeoutMs: env.positiveIntOr('LOOPGATE_TRIAGE_SOURCE_TIMEOUT_MS', 3000),
     budgetMs: env.positiveIntOr('LOOPGATE_TRIAGE_BUDGET_MS', 8000),
-    tokenBudget: env.positiveIntOr('LOOPGATE_TRIAGE_TOKEN_BUDGET', 3000),
+    tokenBudget: env.positiveIntOr('LOOPGATE_TRIAGE_TOKEN_BUDGET', DEFAULT_TOKEN_BUDGET),
     companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
-    jiraBaseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     slack: {
       token: env.string('LOOPGATE_SLACK_TOKEN'),
@@ -278,10 +310,9 @@ export function readTriageConfig(env = new Env()): TriageConfig {
         ? { mode: 'history', channelIds: list(env, 'LOOPGATE_SLACK_CHANNELS') }
         : { mode: 'search' }),
     },
-    pagerduty: {
-      token: env.string('LOOPGATE_PAGERDUTY_TOKEN'),
-      ...(pagerDutyBaseUrl ? { baseUrl: pagerDutyBaseUrl } : {}),
-    },
+    pagerduty: readPagerDuty(env),
+    jira: readJiraApi(env),
+    decisionTimeoutMs: env.positiveIntOr('LOOPGATE_DECISION_TIMEOUT_MINUTES', 24 * 60) * 60_000,
     promptDir: env.string('LOOPGATE_PROMPT_DIR'),
     ...(model ? { model } : {}),
   };

@@ -1,7 +1,5 @@
 // Builds the triage function's dependencies from its configuration, once per cold start.
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { encode } from 'gpt-tokenizer';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { IamCloudAccess } from '../connectors/aws-iam/cloud-access';
@@ -11,11 +9,13 @@ import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { SlackChatSearch } from '../connectors/slack/chat-search';
 import { createSlackClient } from '../connectors/slack/client';
 import { systemClock } from '../core/ports';
-import { chunkPolicy } from '../core/triage';
 import type { TriageDeps, TriageSettings } from '../core/triage/triage';
+import { createJiraClient } from '../connectors/jira/client';
+import { JiraTracker } from '../connectors/jira/tracker';
 import { OpenAiAdvisor } from '../connectors/openai/advisor';
+import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { loadCatalogFile } from '../platform/catalog-file';
-import { loadPromptTemplates } from '../platform/prompt-files';
+import { loadPolicy, loadPromptTemplates } from '../platform/prompt-files';
 import type { TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { awsCredentials, requestStore, type WireOptions } from './shared';
@@ -30,15 +30,6 @@ export function iamUserOf(email: string, companyDomain: string): { kind: 'user';
   return at > 0 && email.slice(at + 1).toLowerCase() === companyDomain
     ? { kind: 'user', name: local }
     : undefined;
-}
-
-/** The written policy: every Markdown file of the folder, chunked for retrieval. */
-function loadPolicy(dir: string) {
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.md'))
-    .sort()
-    .map((name) => ({ path: join(dir, name), text: readFileSync(join(dir, name), 'utf8') }));
-  return chunkPolicy(files);
 }
 
 export function wireTriage(
@@ -68,6 +59,13 @@ export function wireTriage(
   const pagerDuty = createPagerDutyClient({
     token: config.pagerduty.token,
     ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
+    from: config.pagerduty.from,
+    timeoutMs,
+  });
+  const jira = createJiraClient({
+    host: config.jira.baseUrl,
+    email: config.jira.email,
+    apiToken: config.jira.apiToken,
     timeoutMs,
   });
   return {
@@ -91,6 +89,8 @@ export function wireTriage(
       countTokens: (text) => encode(text).length,
       prompt: loadPromptTemplates(config.promptDir),
       ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
+      pager: new PagerDutyPager(pagerDuty),
+      tracker: new JiraTracker(jira),
     },
     settings: {
       gather: {
@@ -99,7 +99,8 @@ export function wireTriage(
         iamPrincipalFor: (email) => iamUserOf(email, config.companyEmailDomain),
       },
       tokenBudget: config.tokenBudget,
-      links: { jiraBaseUrl: config.jiraBaseUrl },
+      links: { jiraBaseUrl: config.jira.baseUrl },
+      decisionTimeoutMs: config.decisionTimeoutMs,
     },
     logger: new Logger({
       service: 'triage',

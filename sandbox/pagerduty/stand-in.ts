@@ -133,6 +133,11 @@ export class PagerDutyStandIn extends HttpStandIn {
 
   // --- control: what people do in PagerDuty's app ---------------------------
 
+  /** An incident as stored (title, urgency, details, notes), for tests and the demo; undefined if none. */
+  incident(idOrNumber: string): Readonly<IncidentRecord> | undefined {
+    return this.findIncident(idOrNumber);
+  }
+
   /** A person adds a note to an incident; sends incident.annotated. */
   addNote(incidentIdOrNumber: string, personIdOrEmail: string, content: string): Record<string, unknown> {
     const incident = this.requireIncident(incidentIdOrNumber);

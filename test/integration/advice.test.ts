@@ -45,8 +45,15 @@ async function advised(justification = 'INC-4411 checkout latency, need the dash
     const event = trail.find((e) => e.evidence?.advice);
     const bundle = trail.find((e) => e.evidence?.bundle)?.evidence?.bundle as EvidenceBundle | undefined;
     const request = event && (await sandbox.store.get(event.requestId));
-    if (request && event && bundle) {
-      return { request, event, bundle, advice: event.evidence?.advice as AdviceRecord };
+    const incident = request?.incidentId ? sandbox.pagerduty.incident(request.incidentId) : undefined;
+    if (request && event && bundle && incident) {
+      return {
+        request,
+        event,
+        bundle,
+        page: incident.details ?? '',
+        advice: event.evidence?.advice as AdviceRecord,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -170,14 +177,16 @@ describe('advice from the model', () => {
     'goes on without a recommendation after %s, saying why',
     async (_, script, failure, reason) => {
       sandbox.openai.script(...script());
-      const { request, event, advice } = await advised();
+      const { request, event, advice, page } = await advised();
 
       expect(advice).toMatchObject({ status: 'unavailable', failure });
       if (advice.status !== 'unavailable') return;
       expect(advice.reason).toMatch(reason);
       expect(adviceText(advice)).toBe(`No recommendation: ${advice.reason}.`);
       expect(event.reason).toBe(`no recommendation: ${advice.reason}`);
-      expect(request.state).toBe('TRIAGING');
+      // The owners are paged all the same, and the page says why there is no recommendation.
+      expect(request.state).toBe('PENDING');
+      expect(page).toContain(`No recommendation: ${advice.reason}.`);
       expect(request.advice).toMatchObject({ status: 'unavailable', reason: advice.reason });
       expect(advice.latencyMs).toBeLessThan(BUDGET_MS * 2);
       expect(advice.promptVersion).toMatch(/^p-[0-9a-f]{12}$/);
@@ -185,13 +194,18 @@ describe('advice from the model', () => {
   );
 });
 
+/** A Jira issue intake ignores (a Task), so only the test triages the request made for it. */
+function quietTicket(): string {
+  return sandbox.jira.fileTicket({ reporter: 'dana', issueType: 'Task', justification: 'direct' }).key;
+}
+
 describe('without a model', () => {
   it('triages without a recommendation and says no model is configured', async () => {
     const env = { ...sandbox.loopgateEnvironment() };
     delete env.LOOPGATE_MODEL_API_KEY;
     const { deps, settings } = wireTriage(readTriageConfig(new Env(env)), { log: () => {} });
     expect(deps.advisor).toBeUndefined();
-    const { request } = await sandbox.store.create(newRequest({ jiraIssueKey: `DIRECT-${Math.random()}` }), {
+    const { request } = await sandbox.store.create(newRequest({ jiraIssueKey: quietTicket() }), {
       actor: { kind: 'system', id: 'test' },
       reason: 'filed',
     });
@@ -199,10 +213,11 @@ describe('without a model', () => {
 
     const outcome = await triageRequest(deps, settings, request.id);
 
-    expect(outcome.kind).toBe('recorded');
-    if (outcome.kind !== 'recorded') return;
+    expect(outcome.kind).toBe('paged');
+    if (outcome.kind !== 'paged') return;
     expect(outcome.advice).toMatchObject({ status: 'unavailable', failure: 'not-configured' });
     expect(adviceText(outcome.advice)).toBe('No recommendation: no model is configured.');
+    expect(outcome.page.details).toContain('No recommendation: no model is configured.');
     expect(sandbox.openai.requests.length).toBe(calls);
   });
 });
@@ -212,7 +227,7 @@ describe('a redelivered message', () => {
     const { deps, settings } = wireTriage(readTriageConfig(new Env(sandbox.loopgateEnvironment())), {
       log: () => {},
     });
-    const { request } = await sandbox.store.create(newRequest({ jiraIssueKey: `DIRECT-${Math.random()}` }), {
+    const { request } = await sandbox.store.create(newRequest({ jiraIssueKey: quietTicket() }), {
       actor: { kind: 'system', id: 'test' },
       reason: 'filed',
     });
@@ -230,14 +245,14 @@ describe('a redelivered message', () => {
 
     const outcome = await triageRequest(deps, settings, request.id);
 
-    expect(outcome.kind).toBe('recorded');
+    expect(outcome.kind).toBe('paged');
     expect(sandbox.okta.calls.length).toBe(oktaCalls);
     const trail = await sandbox.store.listAuditEvents(request.id);
     expect(trail.filter((e) => e.evidence?.bundle)).toHaveLength(1);
     expect(trail.filter((e) => e.evidence?.advice)).toHaveLength(1);
     expect(await triageRequest(deps, settings, request.id)).toEqual({
       kind: 'skipped',
-      reason: 'context and advice already recorded',
+      reason: 'request is PENDING',
     });
   });
 });

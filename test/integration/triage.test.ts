@@ -30,8 +30,8 @@ async function triaged(ticket: Parameters<Sandbox['jira']['fileTicket']>[0]) {
     const request = await sandbox.store.getByJiraIssueKey(key);
     const trail = request ? await sandbox.store.listAuditEvents(request.id) : [];
     const gathered = trail.find((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING');
-    // Triage is done once the advice (or why there is none) is recorded after the context.
-    if (gathered && trail.some((e) => e.evidence?.advice))
+    // Triage is done once the owners are paged.
+    if (gathered && trail.some((e) => e.to === 'PENDING'))
       return {
         request,
         gathered,
@@ -53,7 +53,7 @@ describe('triage in the sandbox', () => {
       justification: 'INC-4411 checkout latency, need dashboards',
     });
 
-    expect(request?.state).toBe('TRIAGING');
+    expect(request?.state).toBe('PENDING');
     expect(sources).toEqual({ okta: 'ok', iam: 'ok', slack: 'ok', pagerduty: 'ok', history: 'ok' });
     expect(bundle.evidence.length).toBeGreaterThan(5);
     expect(bundle.signals.filter((s) => s.severity === 'high' || s.severity === 'critical')).toEqual([]);
@@ -113,7 +113,7 @@ describe('triage in the sandbox', () => {
 
     expect(await triageRequest(deps, settings, request?.id ?? '')).toEqual({
       kind: 'skipped',
-      reason: 'context and advice already recorded',
+      reason: 'request is PENDING',
     });
     const trail = await sandbox.store.listAuditEvents(request?.id ?? '');
     expect(trail.filter((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')).toHaveLength(2);
@@ -129,7 +129,7 @@ describe('triage in the sandbox', () => {
     const answer = await fetch(`${sandbox.control.url}/requests/${request?.jiraIssueKey}`);
     const body = (await answer.json()) as { request: { id: string }; audit: AuditEvent[] };
     expect(body.request.id).toBe(request?.id);
-    expect(body.audit.map((e) => e.to)).toEqual(['RECEIVED', 'TRIAGING', 'TRIAGING', 'TRIAGING']);
+    expect(body.audit.map((e) => e.to)).toEqual(['RECEIVED', 'TRIAGING', 'TRIAGING', 'TRIAGING', 'PENDING']);
     expect((await fetch(`${sandbox.control.url}/requests/NOPE-1`)).status).toBe(404);
   });
 });

@@ -98,7 +98,7 @@ export async function seekAdvice(
     ...(answer.usage ? { usage: answer.usage } : {}),
   };
   if (!answer.ok) {
-    const detail = oneLine(answer.detail, 300);
+    const detail = safeText(answer.detail, 300);
     return {
       ...call,
       status: 'unavailable',

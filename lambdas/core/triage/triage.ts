@@ -1,9 +1,9 @@
-// Triage, first half: take a RECEIVED request, gather its context from every
+// Triage: take a RECEIVED request, gather its context from every
 // source in parallel within the time budget, derive evidence, signals and the
 // policy that applies, record the bundle, then ask the model for advice and
-// record that (or why there is none). Each step is recorded before the next
-// starts, so a redelivered message carries on where the last attempt stopped.
-// The page to the owners (the second half) builds on what is recorded here.
+// record that (or why there is none), then page the owners with all of it and
+// tell the requester on Jira. Each step is recorded before the next starts, so
+// a redelivered message carries on where the last attempt stopped.
 
 import { type Catalog, entitlementById } from '../catalog';
 import type { EvidenceBundle, RequestContext } from '../context';
@@ -11,7 +11,9 @@ import { TransitionConflictError } from '../lifecycle';
 import { type AdviceRecord, adviceSummary, seekAdvice } from '../advice/advise';
 import { type PromptTemplates, renderPrompt } from '../advice/prompt';
 import type { AccessRequest, AuditEvent } from '../model';
-import type { Advisor } from '../ports';
+import { COMMAND_SYNTAX } from '../decide/command';
+import { type Page, renderPage } from '../page/page';
+import type { Advisor, Pager, Tracker } from '../ports';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
@@ -25,18 +27,22 @@ export interface TriageDeps extends GatherDeps {
   prompt: PromptTemplates;
   /** Absent when no model is configured: the request goes on without a recommendation and says so. */
   advisor?: Advisor;
+  pager: Pager;
+  tracker: Pick<Tracker, 'comment'>;
 }
 
 export interface TriageSettings {
   gather: GatherOptions;
   tokenBudget: number;
   links?: AssembleOptions['links'];
+  /** How long a page may wait for a decision before the sweeper cancels the request. */
+  decisionTimeoutMs: number;
 }
 
 export type TriageOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'rejected'; request: AccessRequest; reason: string }
-  | { kind: 'recorded'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord };
+  | { kind: 'paged'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord; page: Page };
 
 const TRIAGE_ACTOR = { kind: 'system', id: 'triage' } as const;
 const ADVISOR_ACTOR = { kind: 'system', id: 'advisor' } as const;
@@ -76,7 +82,6 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
   } else {
     return { kind: 'skipped', reason: `request is ${request.state}` };
   }
-  if (recorded(trail, 'advice')) return { kind: 'skipped', reason: 'context and advice already recorded' };
 
   const entitlement = entitlementById(deps.catalog, request.entitlementId);
   if (!entitlement) {
@@ -115,24 +120,74 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     });
   }
 
-  const prompt = renderPrompt(deps.prompt, { request, entitlement, catalog: deps.catalog, bundle });
-  const advice = await seekAdvice(deps.advisor, prompt, entitlement);
+  let advice = recorded(trail, 'advice');
+  if (!advice) {
+    const prompt = renderPrompt(deps.prompt, { request, entitlement, catalog: deps.catalog, bundle });
+    advice = await seekAdvice(deps.advisor, prompt, entitlement);
+    request = await deps.store.transition({
+      requestId,
+      from: 'TRIAGING',
+      to: 'TRIAGING',
+      expectedVersion: request.version,
+      audit: {
+        actor: ADVISOR_ACTOR,
+        reason:
+          advice.status === 'advised'
+            ? `advice recorded: ${advice.advice.recommendation} (confidence ${advice.advice.confidence})`
+            : `no recommendation: ${advice.reason}`,
+        evidence: { advice: { ...advice } },
+      },
+      changes: { dueAt: dueAt(), advice: adviceSummary(advice) },
+    });
+  }
+
+  // The incident key is the request id: a retry after a crash finds the incident instead of paging twice.
+  const page = renderPage({
+    request,
+    entitlement,
+    bundle,
+    advice,
+    ...(settings.links?.jiraBaseUrl
+      ? { ticketUrl: issueUrl(settings.links.jiraBaseUrl, request.jiraIssueKey) }
+      : {}),
+    answerSyntax: COMMAND_SYNTAX,
+  });
+  const incident = await deps.pager.openIncident({
+    incidentKey: request.id,
+    serviceId: entitlement.owners.service,
+    escalationPolicyId: entitlement.owners.escalationPolicy,
+    title: page.title,
+    urgency: page.urgency,
+    details: page.details,
+  });
+  if (incident.created)
+    await deps.pager.addNote(incident.id, `How to answer, in a note on this incident:\n${COMMAND_SYNTAX}`);
+  // Before the state write: a crash in between repeats the comment rather than losing it.
+  await deps.tracker.comment(
+    request.jiraIssueKey,
+    `The owners of ${entitlement.id} have been paged: ${incident.url}\n` +
+      `${entitlement.approvalsRequired === 1 ? 'An approver' : `${entitlement.approvalsRequired} approvers`} will answer on the incident; the decision will be posted here.`,
+  );
   request = await deps.store.transition({
     requestId,
     from: 'TRIAGING',
-    to: 'TRIAGING',
+    to: 'PENDING',
     expectedVersion: request.version,
     audit: {
-      actor: ADVISOR_ACTOR,
-      reason:
-        advice.status === 'advised'
-          ? `advice recorded: ${advice.advice.recommendation} (confidence ${advice.advice.confidence})`
-          : `no recommendation: ${advice.reason}`,
-      evidence: { advice: { ...advice } },
+      actor: TRIAGE_ACTOR,
+      reason: `owners paged: PagerDuty incident ${incident.id} (${page.urgency} urgency)`,
+      evidence: { incident: { ...incident }, page: { ...page } },
     },
-    changes: { dueAt: dueAt(), advice: adviceSummary(advice) },
+    changes: {
+      incidentId: incident.id,
+      dueAt: new Date(deps.clock.now().getTime() + settings.decisionTimeoutMs).toISOString(),
+    },
   });
-  return { kind: 'recorded', request, bundle, advice };
+  return { kind: 'paged', request, bundle, advice, page };
+}
+
+function issueUrl(jiraBaseUrl: string, key: string): string {
+  return `${jiraBaseUrl.replace(/\/+$/, '')}/browse/${encodeURIComponent(key)}`;
 }
 
 /** What an earlier attempt recorded during triage: the bundle, or the advice. */

@@ -1,0 +1,144 @@
+// The eval runner's own rules, with a fake model: recording, replaying, and
+// what makes a replay fail (a missing or stale recording, a regression).
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ModelOutput } from '../../lambdas/core/advice/schema';
+import type { Advisor } from '../../lambdas/core/ports';
+import { loadEvalCases } from '../../bin/eval/cases';
+import { EVALS_DIR, evalSetup, reportTable } from '../../bin/eval/cli';
+import { type EvalSetup, judge, prepareCase, runEval } from '../../bin/eval/run';
+
+let setup: EvalSetup;
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'loopgate-eval-'));
+  setup = { ...evalSetup(), recordingsDir: dir };
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const answer = (recommendation: ModelOutput['recommendation']): ModelOutput => ({
+  recommendation,
+  confidence: 0.9,
+  summary: 'fake',
+  reasons: [],
+  concerns: [],
+  suggestedDuration: null,
+  narrowerAlternative: null,
+});
+
+/** Always the same recommendation, priced like gpt-4o-mini. */
+const fake = (recommendation: ModelOutput['recommendation']): Advisor => ({
+  model: 'gpt-4o-mini',
+  advise: () =>
+    Promise.resolve({
+      ok: true,
+      output: answer(recommendation),
+      model: 'gpt-4o-mini-2024-07-18',
+      usage: { prompt: 1000, completion: 100, total: 1100 },
+      latencyMs: 10,
+    }),
+});
+
+function twoCases() {
+  const all = loadEvalCases(EVALS_DIR, setup.catalog);
+  const approve = all.find((c) => c.expect.recommendation.join() === 'approve' && c.expect.cite.length === 0);
+  const deny = all.find((c) => !c.expect.recommendation.includes('approve'));
+  if (!approve || !deny) throw new Error('the suite lacks a plain approve case or a non-approve case');
+  return [approve, deny];
+}
+
+describe('judging an answer', () => {
+  it('checks the recommendation, signals, words and citations, and prices the call', () => {
+    const [c] = twoCases();
+    const prepared = prepareCase(c as never, setup);
+    const good = judge(
+      prepared,
+      {
+        ok: true,
+        output: answer('approve'),
+        model: 'gpt-4o-mini',
+        usage: { prompt: 1000, completion: 100, total: 1100 },
+        latencyMs: 1,
+      },
+      setup.prices,
+    );
+    expect(good).toMatchObject({ pass: true, got: 'approve', problems: [] });
+    expect(good.costUsd).toBeCloseTo((1000 * 0.15 + 100 * 0.6) / 1e6, 12);
+
+    const bad = judge(
+      prepared,
+      {
+        ok: true,
+        output: { ...answer('deny'), reasons: [{ text: 'x', evidence: ['E404'] }] },
+        model: 'unknown-model',
+        latencyMs: 1,
+      },
+      setup.prices,
+    );
+    expect(bad.pass).toBe(false);
+    expect(bad.problems).toEqual([
+      'recommended deny, expected approve',
+      'cited ids the prompt never showed: E404',
+    ]);
+    expect(bad.costUsd).toBeUndefined();
+
+    const none = judge(
+      prepared,
+      { ok: false, failure: 'timeout', detail: 'slow', model: 'm', latencyMs: 1 },
+      setup.prices,
+    );
+    expect(none).toMatchObject({ pass: false, got: 'none', problems: ['no recommendation: timeout (slow)'] });
+  });
+});
+
+describe('recording and replaying', () => {
+  it('replays what was recorded offline; a case that failed when recorded is a known failure', async () => {
+    const cases = twoCases();
+    const recorded = await runEval(cases, setup, { mode: 'record', advisor: fake('approve') });
+    expect(recorded.cases.map((r) => r.pass)).toEqual([true, false]);
+    expect(recorded.failures).toEqual(['1 of 2 cases passed; at least 2 required']);
+    expect(recorded.totals).toMatchObject({ cases: 2, passed: 1, agreement: 0.5, promptTokens: 2000 });
+
+    const replayed = await runEval(cases, setup, { mode: 'replay' });
+    expect(replayed.failures).toEqual([]);
+    expect(replayed.cases.map((r) => [r.pass, r.passedWhenRecorded, r.stale])).toEqual([
+      [true, true, false],
+      [false, false, false],
+    ]);
+    expect(reportTable(replayed, 'r.json')).toContain('fail (known)');
+  });
+
+  it('fails a replay when a case that passed fails now', async () => {
+    const cases = twoCases();
+    await runEval(cases, setup, { mode: 'record', advisor: fake('approve') });
+    const file = join(dir, `${cases[0]?.id}.json`);
+    const recording = JSON.parse(readFileSync(file, 'utf8'));
+    recording.answer.output.recommendation = 'deny';
+    writeFileSync(file, JSON.stringify(recording));
+
+    const replayed = await runEval(cases, setup, { mode: 'replay' });
+    expect(replayed.failures).toEqual([`1 case(s) passed when recorded and fail now: ${cases[0]?.id}`]);
+  });
+
+  it('fails a replay when the prompt changed since recording, or a recording is missing', async () => {
+    const cases = twoCases();
+    await runEval(cases, setup, { mode: 'record', advisor: fake('approve') });
+    const changed = {
+      ...setup,
+      templates: { ...setup.templates, system: `${setup.templates.system}\nBe terse.` },
+    };
+    expect((await runEval(cases, changed, { mode: 'replay' })).failures).toEqual([
+      '2 recording(s) were made from another input (the prompt, the evidence code or the case changed): record again with `npm run eval -- --record`',
+    ]);
+
+    rmSync(join(dir, `${cases[1]?.id}.json`));
+    expect((await runEval(cases, setup, { mode: 'replay' })).failures).toEqual([
+      `1 case(s) have no recording: ${cases[1]?.id}`,
+    ]);
+  });
+});
