@@ -3,9 +3,17 @@
 //           stand-ins, DynamoDB Local, SQS), one after another: latency percentiles.
 //   gather: triage's context gathering with stand-in latencies Okta 300 ms, IAM 200 ms,
 //           Slack 400 ms, PagerDuty 150 ms, Jira 250 ms: gather wall time / the slowest source alone.
+//   advice: prompt tokens per request over the default scenario (every person asks for every
+//           entitlement, triaged as in production), and the advisor's wall time over the model's
+//           own: the same request sent raw with fetch vs through Advisor.advise.
 
 import { createHmac, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { encode } from 'gpt-tokenizer';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import type { AdviceRecord } from '../../lambdas/core/advice/advise';
+import type { PromptMessage } from '../../lambdas/core/advice/prompt';
+import { MODEL_OUTPUT_NAME, modelOutputSchema } from '../../lambdas/core/advice/schema';
 import { entitlementById } from '../../lambdas/core/catalog';
 import { gatherContext } from '../../lambdas/core/triage/gather';
 import { Env, readTriageConfig } from '../../lambdas/platform/env';
@@ -21,10 +29,10 @@ const { positionals, values } = parseArgs({
 const which = positionals[0] ?? 'all';
 const count = values.count === undefined ? undefined : Number(values.count);
 if (
-  !['intake', 'gather', 'all'].includes(which) ||
+  !['intake', 'gather', 'advice', 'all'].includes(which) ||
   (count !== undefined && !(Number.isInteger(count) && count > 0))
 ) {
-  process.stderr.write('usage: npm run bench -- [intake | gather | all] [--count N] [--json]\n');
+  process.stderr.write('usage: npm run bench -- [intake | gather | advice | all] [--count N] [--json]\n');
   process.exit(2);
 }
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -165,6 +173,99 @@ async function gather(sandbox: Sandbox, rounds: number) {
   };
 }
 
+async function advice(sandbox: Sandbox, rounds: number) {
+  const { deps } = wireTriage(readTriageConfig(new Env(sandbox.loopgateEnvironment())), { log: () => {} });
+  const advisor = deps.advisor;
+  if (!advisor) throw new Error('the sandbox configures a model');
+  // Every person of the scenario asks for every entitlement: the prompts production would send.
+  const keys = sandbox.scenario.people.flatMap((person) =>
+    deps.catalog.entitlements.map(
+      (e) =>
+        sandbox.jira.fileTicket({
+          reporter: person.id,
+          entitlement: e.id,
+          justification: `INC-${1000 + Math.floor(Math.random() * 9000)} investigation of ${e.id}`,
+        }).key,
+    ),
+  );
+  await sandbox.jira.settled();
+  const prompts: { messages: PromptMessage[]; tokens: number }[] = [];
+  for (const [i, key] of keys.entries()) {
+    for (let attempt = 0; ; attempt++) {
+      const request = await deps.store.getByJiraIssueKey(key);
+      const trail = request ? await deps.store.listAuditEvents(request.id) : [];
+      const record = trail.find((e) => e.evidence?.advice)?.evidence?.advice as AdviceRecord | undefined;
+      if (record) {
+        prompts.push({
+          messages: record.messages,
+          tokens: record.messages.reduce((n, m) => n + encode(m.content).length, 0),
+        });
+        break;
+      }
+      if (attempt > 600) throw new Error(`no advice recorded for ${key}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if ((i + 1) % 20 === 0) progress(`advice: ${i + 1}/${keys.length} requests triaged`);
+  }
+  const tokens = prompts.map((p) => p.tokens).sort((a, b) => a - b);
+
+  // The advisor's own cost: the same request through Advisor.advise and as a bare fetch.
+  const { messages } = prompts[0] ?? { messages: [] };
+  const env = sandbox.loopgateEnvironment();
+  const body = JSON.stringify({
+    model: env.LOOPGATE_MODEL,
+    messages,
+    response_format: zodResponseFormat(modelOutputSchema, MODEL_OUTPUT_NAME),
+    max_completion_tokens: 800,
+  });
+  const raw = async () => {
+    const started = performance.now();
+    const response = await fetch(`${env.LOOPGATE_MODEL_BASE_URL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.LOOPGATE_MODEL_API_KEY}`, 'content-type': 'application/json' },
+      body,
+    });
+    await response.json();
+    return performance.now() - started;
+  };
+  const overheads: number[] = [];
+  const modelMs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const bare = await raw();
+    const started = performance.now();
+    const answer = await advisor.advise(messages);
+    if (!answer.ok) throw new Error(`the stand-in did not advise: ${answer.detail}`);
+    modelMs.push(bare);
+    overheads.push(performance.now() - started - bare);
+  }
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  return {
+    requests: prompts.length,
+    promptTokens: {
+      tokenizer: 'o200k_base (gpt-tokenizer)',
+      median: percentile(tokens, 50),
+      p95: percentile(tokens, 95),
+      max: tokens.at(-1),
+      target: 4000,
+    },
+    advisorOverhead: {
+      rounds,
+      medianModelMs: round(median(modelMs)),
+      medianAddedMs: round(median(overheads)),
+      p95AddedMs: round(
+        percentile(
+          [...overheads].sort((a, b) => a - b),
+          95,
+        ),
+      ),
+    },
+  };
+}
+
 // Okta's default 600 user reads a minute would cap intake at 10 webhooks a second (intake looks
 // every requester up): raised here so the benchmark measures loopgate, and said in the output.
 const oktaRateLimits = { users: 100_000, groups: 100_000, logs: 100_000 };
@@ -180,6 +281,7 @@ try {
   const results: Record<string, unknown> = { note: 'Okta stand-in rate limits raised to 100,000 a minute' };
   if (which === 'intake' || which === 'all') results.intake = await intake(sandbox, count ?? 1000);
   if (which === 'gather' || which === 'all') results.gather = await gather(sandbox, count ?? 10);
+  if (which === 'advice' || which === 'all') results.advice = await advice(sandbox, count ?? 50);
   process.stdout.write(
     values.json ? `${JSON.stringify(results)}\n` : `${JSON.stringify(results, null, 2)}\n`,
   );
