@@ -11,12 +11,14 @@ import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
-import { Env, readIntakeConfig, readTriageConfig } from '../lambdas/platform/env';
+import { Env, readDecideConfig, readIntakeConfig, readTriageConfig } from '../lambdas/platform/env';
 import { createTriageHandler } from '../lambdas/handlers/triage';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
+import { createPagerDutyWebhookHandler } from '../lambdas/handlers/pagerduty-webhook';
 import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
 import { wireIntake } from '../lambdas/wiring/intake';
 import { requestStore } from '../lambdas/wiring/shared';
+import { wireDecide } from '../lambdas/wiring/decide';
 import { wireTriage } from '../lambdas/wiring/triage';
 import { type LambdaFunction, LambdaHost } from './lambda-host';
 import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
@@ -27,6 +29,9 @@ import { SlackStandIn } from './slack/stand-in';
 
 export const TABLE_NAME = 'loopgate';
 export const TRIAGE_QUEUE = 'loopgate-triage';
+/** Approved requests wait here for the provisioning function (the next stage). */
+export const PROVISION_QUEUE = 'loopgate-provision';
+const PROVISION_DLQ = 'loopgate-provision-dlq';
 const TRIAGE_DLQ = 'loopgate-triage-dlq';
 
 /** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
@@ -174,13 +179,23 @@ export class Sandbox {
       });
       const host = new LambdaHost({
         clock,
-        functions: [served(WEBHOOK_FUNCTIONS.jira), { ...served(TRIAGE_FUNCTION), timeoutSeconds: 60 }],
+        functions: [
+          served(WEBHOOK_FUNCTIONS.jira),
+          served(WEBHOOK_FUNCTIONS.pagerduty),
+          { ...served(TRIAGE_FUNCTION), timeoutSeconds: 60 },
+        ],
         queues: [
           { name: TRIAGE_DLQ },
           {
             name: TRIAGE_QUEUE,
             visibilityTimeoutSeconds: 60,
             redrivePolicy: { deadLetterQueue: TRIAGE_DLQ, maxReceiveCount: 5 },
+          },
+          { name: PROVISION_DLQ },
+          {
+            name: PROVISION_QUEUE,
+            visibilityTimeoutSeconds: 60,
+            redrivePolicy: { deadLetterQueue: PROVISION_DLQ, maxReceiveCount: 5 },
           },
         ],
         eventSourceMappings: [{ queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 }],
@@ -248,6 +263,12 @@ export class Sandbox {
       ) as never;
       const triage = wireTriage(readTriageConfig(new Env(env)), { log });
       functions[TRIAGE_FUNCTION] = createTriageHandler(triage.deps, triage.settings, triage.logger) as never;
+      const decide = wireDecide(readDecideConfig(new Env(env)), { log });
+      functions[WEBHOOK_FUNCTIONS.pagerduty] = createPagerDutyWebhookHandler(
+        decide.deps,
+        decide.settings,
+        decide.logger,
+      ) as never;
 
       const sandbox = new Sandbox(
         clock,
@@ -338,6 +359,8 @@ function loopgateEnvironment(world: {
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
     AWS_REGION: 'us-east-1',
     LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
+    LOOPGATE_PROVISION_QUEUE_URL: host.sqs.queueUrl(PROVISION_QUEUE),
+    LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: secrets.pagerduty.join(','),
     LOOPGATE_SQS_ENDPOINT: host.urls.sqs,
     LOOPGATE_JIRA_BASE_URL: services.jira.url,
     LOOPGATE_JIRA_EMAIL: credentials.jira.email,
@@ -396,7 +419,10 @@ const secret = () => randomBytes(24).toString('hex');
 function newCredentials(scenario: Scenario): SandboxCredentials {
   const upper = (n: number) =>
     Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('');
-  const operator = scenario.people[0]?.email ?? `loopgate@${scenario.company.domain}`;
+  // loopgate writes to PagerDuty as its own user (the scenario's `loopgate` person) when there is one.
+  const operator =
+    (scenario.people.find((p) => p.id === 'loopgate') ?? scenario.people[0])?.email ??
+    `loopgate@${scenario.company.domain}`;
   return {
     jira: { email: `loopgate-bot@${scenario.company.domain}`, apiToken: `ATATT${secret()}` },
     pagerduty: { token: `u+${secret().slice(0, 20)}`, from: operator },

@@ -40,6 +40,14 @@ export interface TransitionInput {
   changes?: RequestChanges;
 }
 
+export interface RecordEventInput {
+  requestId: string;
+  /** The state the caller read; the request stays in it. */
+  state: RequestState;
+  expectedVersion: number;
+  audit: AuditEntry;
+}
+
 export type DeliveryClaim =
   { status: 'claimed'; token: string } | { status: 'done' } | { status: 'in-progress' };
 
@@ -64,6 +72,11 @@ export interface RequestStore {
    * Throws IllegalTransitionError, NotFoundError, or TransitionConflictError when another writer won.
    */
   transition(input: TransitionInput): Promise<AccessRequest>;
+  /**
+   * Appends an audit event without changing the request: a refused or late command, a question
+   * asked. The version moves on (the trail stays ordered); a conflict throws as for a transition.
+   */
+  recordEvent(input: RecordEventInput): Promise<AccessRequest>;
   /** The audit trail, oldest first. */
   listAuditEvents(requestId: string): Promise<AuditEvent[]>;
   /** The requester's requests, newest first. */
@@ -115,7 +128,7 @@ export interface Tracker {
   comment(issueKey: string, text: string): Promise<void>;
 }
 
-export type QueueName = 'triage';
+export type QueueName = 'triage' | 'provision';
 
 /** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
 export interface WorkQueue {

@@ -317,3 +317,41 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     ...(model ? { model } : {}),
   };
 }
+
+export interface DecideConfig extends CommonSettings {
+  catalogFile: string;
+  region: string;
+  /** Per call to PagerDuty, Okta, Jira and SQS: PagerDuty wants an answer within 5 s. */
+  timeoutMs: number;
+  webhookSecrets: string[];
+  pagerduty: PagerDutySettings;
+  jira: JiraApiSettings;
+  okta: { orgUrl: string; token: string };
+  provisionQueueUrl: string;
+  /** Only in the sandbox: the SQS stand-in. */
+  sqsEndpoint?: string;
+  cancelOnResolve: boolean;
+}
+
+export function readDecideConfig(env = new Env()): DecideConfig {
+  const webhookSecrets = list(env, 'LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS');
+  if (webhookSecrets.length > 2) {
+    throw new ConfigurationError(
+      'LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS holds at most two secrets (the current and the previous)',
+    );
+  }
+  const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
+    region: env.string('AWS_REGION'),
+    timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 1500),
+    webhookSecrets,
+    pagerduty: readPagerDuty(env),
+    jira: readJiraApi(env),
+    okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+    cancelOnResolve: env.oneOfOr('LOOPGATE_CANCEL_ON_RESOLVE', ['true', 'false'], 'true') === 'true',
+  };
+}

@@ -3,6 +3,9 @@
 //           stand-ins, DynamoDB Local, SQS), one after another: latency percentiles.
 //   gather: triage's context gathering with stand-in latencies Okta 300 ms, IAM 200 ms,
 //           Slack 400 ms, PagerDuty 150 ms, Jira 250 ms: gather wall time / the slowest source alone.
+//   decide: signed incident.annotated webhooks ("approve" by the on-call owner) through the
+//           pagerduty-webhook function (user lookup and on-call check on the PagerDuty stand-in,
+//           DynamoDB Local), one after another, each on its own PENDING request: latency percentiles.
 //   advice: prompt tokens per request over the default scenario (every person asks for every
 //           entitlement, triaged as in production), and the advisor's wall time over the model's
 //           own: the same request sent raw with fetch vs through Advisor.advise.
@@ -29,10 +32,12 @@ const { positionals, values } = parseArgs({
 const which = positionals[0] ?? 'all';
 const count = values.count === undefined ? undefined : Number(values.count);
 if (
-  !['intake', 'gather', 'advice', 'all'].includes(which) ||
+  !['intake', 'gather', 'advice', 'decide', 'all'].includes(which) ||
   (count !== undefined && !(Number.isInteger(count) && count > 0))
 ) {
-  process.stderr.write('usage: npm run bench -- [intake | gather | advice | all] [--count N] [--json]\n');
+  process.stderr.write(
+    'usage: npm run bench -- [intake | gather | advice | decide | all] [--count N] [--json]\n',
+  );
   process.exit(2);
 }
 const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -266,6 +271,74 @@ async function advice(sandbox: Sandbox, rounds: number) {
   };
 }
 
+async function decide(sandbox: Sandbox, count: number) {
+  // Requests to approve: filed and paged first, so the timed part is the webhook alone.
+  const requesters = sandbox.scenario.people.filter((p) => !['priya', 'loopgate', 'zoe'].includes(p.id));
+  const keys = Array.from({ length: count }, (_, i) => {
+    const reporter = requesters[i % requesters.length]?.id ?? 'dana';
+    return sandbox.jira.fileTicket({
+      reporter,
+      entitlement: 'okta-prod-readonly',
+      justification: `INC-${4000 + i} dashboards`,
+    }).key;
+  });
+  await sandbox.jira.settled();
+  const incidents: string[] = [];
+  for (const [i, key] of keys.entries()) {
+    for (let attempt = 0; ; attempt++) {
+      const request = await sandbox.store.getByJiraIssueKey(key);
+      if (request?.state === 'PENDING' && request.incidentId) {
+        incidents.push(request.incidentId);
+        break;
+      }
+      if (attempt > 600) throw new Error(`${key} was not paged`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if ((i + 1) % 50 === 0) progress(`decide: ${i + 1}/${count} requests paged`);
+  }
+  await sandbox.pagerduty.settled();
+  await sandbox.host.sqs.stopPolling();
+  const priya = sandbox.scenario.people.find((p) => p.id === 'priya');
+  if (!priya) throw new Error('the scenario lacks priya, the on-call SRE');
+  const secret = sandbox.summary().webhooks.pagerduty.secrets[0] ?? '';
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  for (const [i, incidentId] of incidents.entries()) {
+    const body = JSON.stringify({
+      event: {
+        id: randomUUID(),
+        event_type: 'incident.annotated',
+        resource_type: 'incident',
+        occurred_at: new Date().toISOString(),
+        agent: { id: priya.pagerduty.userId, type: 'user_reference' },
+        client: null,
+        data: { incident: { id: incidentId }, id: `PBENCH${i}`, content: 'approve bench', trimmed: false },
+      },
+    });
+    const started = performance.now();
+    const response = await fetch(sandbox.webhookUrl('pagerduty'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-webhook-id': randomUUID(),
+        'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    await response.text();
+    latencies.push(performance.now() - started);
+    statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    deliveries: latencies.length,
+    statuses,
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? NaN),
+  };
+}
+
 // Okta's default 600 user reads a minute would cap intake at 10 webhooks a second (intake looks
 // every requester up): raised here so the benchmark measures loopgate, and said in the output.
 const oktaRateLimits = { users: 100_000, groups: 100_000, logs: 100_000 };
@@ -282,6 +355,7 @@ try {
   if (which === 'intake' || which === 'all') results.intake = await intake(sandbox, count ?? 1000);
   if (which === 'gather' || which === 'all') results.gather = await gather(sandbox, count ?? 10);
   if (which === 'advice' || which === 'all') results.advice = await advice(sandbox, count ?? 50);
+  if (which === 'decide' || which === 'all') results.decide = await decide(sandbox, count ?? 200);
   process.stdout.write(
     values.json ? `${JSON.stringify(results)}\n` : `${JSON.stringify(results, null, 2)}\n`,
   );

@@ -23,6 +23,7 @@ import {
   type ListOptions,
   type RequestStore,
   systemClock,
+  type RecordEventInput,
   type TransitionInput,
   type DeliveryClaim,
 } from '../../core/ports';
@@ -128,8 +129,20 @@ export class DynamoRequestStore implements RequestStore {
     return found;
   }
 
-  async transition({ requestId, from, to, expectedVersion, audit, changes = {} }: TransitionInput) {
-    assertTransition(requestId, from, to);
+  async transition(input: TransitionInput) {
+    assertTransition(input.requestId, input.from, input.to);
+    return this.write(input, false);
+  }
+
+  async recordEvent({ requestId, state, expectedVersion, audit }: RecordEventInput) {
+    return this.write({ requestId, from: state, to: state, expectedVersion, audit }, true);
+  }
+
+  /** One conditional write of the request and its audit event; `keepDue` leaves the due time as it was. */
+  private async write(
+    { requestId, from, to, expectedVersion, audit, changes = {} }: TransitionInput,
+    keepDue: boolean,
+  ) {
     if (changes.dueAt !== undefined && isFinal(to)) {
       throw new ValidationError(`request ${requestId}: ${to} is final and cannot have a due time`);
     }
@@ -147,9 +160,10 @@ export class DynamoRequestStore implements RequestStore {
     }
 
     const now = this.clock.now().toISOString();
-    const { dueAt: _previousDue, ...rest } = current;
+    const { dueAt: previousDue, ...rest } = current;
     const next: AccessRequest = {
       ...rest,
+      ...(keepDue && previousDue !== undefined ? { dueAt: previousDue } : {}),
       ...changes,
       state: to,
       version: expectedVersion + 1,

@@ -296,6 +296,9 @@ export class FakeStore implements RequestStore {
   transition(): never {
     throw new Error('not used by triage');
   }
+  recordEvent(): never {
+    throw new Error('not used by triage');
+  }
   async listAuditEvents(): Promise<AuditEvent[]> {
     return [];
   }

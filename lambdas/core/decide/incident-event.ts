@@ -1,0 +1,331 @@
+// What loopgate does with a verified PagerDuty event about one of its incidents:
+// a note is read as a command from a person (approve, deny, info, …), checked
+// against who may decide, and recorded; a resolved incident with no decision
+// cancels the request. Every refused attempt is answered with a note and
+// recorded in the audit trail as a security event. A source that cannot be
+// asked right now throws, so the delivery is retried instead of answered wrong.
+
+import { type Catalog, type Entitlement, entitlementById } from '../catalog';
+import { UpstreamError } from '../errors';
+import { TransitionConflictError } from '../lifecycle';
+import type { AccessRequest, Actor } from '../model';
+import type { Clock, Directory, OnCall, Pager, PagerUser, RequestStore, Tracker, WorkQueue } from '../ports';
+import { duration } from '../triage/text';
+import { authorizeApprover } from './authorize';
+import { type Command, parseCommand } from './command';
+import { applyDecision } from './decide';
+import { normaliseAddress } from './identity';
+
+export type IncidentEvent =
+  | {
+      kind: 'annotated';
+      incidentId: string;
+      noteId: string;
+      /** As the webhook carries it: cut when `trimmed`. */
+      content: string;
+      trimmed: boolean;
+      /** The PagerDuty user who wrote the note. */
+      agentId?: string;
+      occurredAt: string;
+    }
+  | { kind: 'resolved'; incidentId: string; agentId?: string; occurredAt: string };
+
+export interface DecideDeps {
+  store: RequestStore;
+  pager: Pager;
+  tracker: Pick<Tracker, 'comment'>;
+  directory: Directory;
+  onCall: OnCall;
+  queue: WorkQueue;
+  catalog: Catalog;
+  clock: Clock;
+}
+
+export interface DecideSettings {
+  /** loopgate's own PagerDuty user (the From address): its notes are never commands. */
+  loopgateEmail: string;
+  /** Cancel a PENDING request when its incident is resolved without a decision (default true). */
+  cancelOnResolve: boolean;
+  /** When the sweeper should look again at an APPROVED request that provisioning has not picked up. */
+  provisionDueMs: number;
+}
+
+export type EventOutcome =
+  { kind: 'ignored'; reason: string } | { kind: 'answered'; requestId: string; result: string };
+
+const SYSTEM: Actor = { kind: 'system', id: 'pagerduty-webhook' };
+/** A racing writer (the other approver, a retry) moved the request: read it again and decide again. */
+const MAX_ATTEMPTS = 4;
+
+export async function handleIncidentEvent(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  event: IncidentEvent,
+): Promise<EventOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return event.kind === 'annotated'
+        ? await onNote(deps, settings, event)
+        : await onResolved(deps, settings, event);
+    } catch (error) {
+      if (!(error instanceof TransitionConflictError) || attempt === MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function onNote(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  event: Extract<IncidentEvent, { kind: 'annotated' }>,
+): Promise<EventOutcome> {
+  const found = await requestOf(deps, event.incidentId);
+  if (found.kind === 'ignored') return found;
+  const { request, entitlement } = found;
+  if (request.decisions.some((d) => d.sourceId === event.noteId)) {
+    return { kind: 'ignored', reason: `note ${event.noteId} was already counted` };
+  }
+  if (!event.agentId) return { kind: 'ignored', reason: 'the note has no author' };
+  const author = await deps.pager.getUser(event.agentId);
+  if (!author) return { kind: 'ignored', reason: `no PagerDuty user ${event.agentId}` };
+  if (normaliseAddress(author.email) === normaliseAddress(settings.loopgateEmail)) {
+    return { kind: 'ignored', reason: "loopgate's own note" };
+  }
+
+  const content = event.trimmed
+    ? ((await deps.pager.getNote(event.incidentId, event.noteId))?.content ?? event.content)
+    : event.content;
+  const parsed = parseCommand(content);
+  if (parsed.kind === 'discussion') return { kind: 'ignored', reason: 'discussion, not a command' };
+  const answer = (result: string): EventOutcome => ({ kind: 'answered', requestId: request.id, result });
+  if (parsed.kind === 'mistake') {
+    await deps.pager.addNote(event.incidentId, parsed.message);
+    return answer(`syntax help for "${parsed.verb}"`);
+  }
+
+  const { command } = parsed;
+  const actor: Actor = { kind: 'person', id: author.email };
+  const authorization = await authorizeApprover(deps, {
+    verb: command.verb,
+    author: { email: author.email },
+    requester: request.requester.email ? { email: request.requester.email } : {},
+    entitlement,
+    notedAt: new Date(event.occurredAt),
+  });
+  if (!authorization.allowed) {
+    if (authorization.retryable) {
+      throw new UpstreamError('authorization', 'unavailable', authorization.reason, {
+        cause: authorization.cause,
+      });
+    }
+    await refuse(deps, request, event, actor, command, authorization.reason);
+    return answer(`refused ${command.verb}: ${authorization.reason}`);
+  }
+
+  switch (command.verb) {
+    case 'approve':
+    case 'deny':
+      return vote(deps, settings, {
+        request,
+        entitlement,
+        event,
+        actor,
+        author,
+        command,
+        via: authorization.via,
+      });
+    case 'info':
+      return askRequester(deps, { request, event, actor, author, question: command.question });
+    case 'revoke':
+    case 'extend': {
+      // Only granted access can be revoked or extended; nothing in this request is granted.
+      const reason = `there is nothing to ${command.verb}: request ${request.jiraIssueKey} is ${request.state}, not GRANTED`;
+      await refuse(deps, request, event, actor, command, reason);
+      return answer(`refused ${command.verb}: ${reason}`);
+    }
+  }
+}
+
+async function vote(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    event: Extract<IncidentEvent, { kind: 'annotated' }>;
+    actor: Actor;
+    author: PagerUser;
+    command: Extract<Command, { verb: 'approve' | 'deny' }>;
+    via: string;
+  },
+): Promise<EventOutcome> {
+  const { request, entitlement, event, actor, author, command } = input;
+  const step = applyDecision(
+    request,
+    entitlement,
+    {
+      outcome: command.verb,
+      actor,
+      sourceId: event.noteId,
+      ...(command.reason ? { comment: command.reason } : {}),
+      ...(command.verb === 'approve' && command.durationSeconds !== undefined
+        ? { durationSeconds: command.durationSeconds }
+        : {}),
+    },
+    deps.clock.now(),
+  );
+  const answered = (result: string): EventOutcome => ({ kind: 'answered', requestId: request.id, result });
+  if (step.kind === 'refuse') {
+    await refuse(deps, request, event, actor, command, step.message);
+    return answered(`refused ${command.verb}: ${step.message}`);
+  }
+  if (step.kind === 'duplicate') {
+    await deps.pager.addNote(event.incidentId, step.message);
+    return answered(`duplicate ${command.verb}`);
+  }
+
+  const who = `${author.name} <${author.email}>`;
+  const decided = await deps.store.transition({
+    requestId: request.id,
+    from: request.state,
+    to: step.to,
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason:
+        step.to === 'DENIED'
+          ? `denied by ${author.email}: ${command.reason ?? ''}`.trim()
+          : step.to === 'APPROVED'
+            ? `approved by ${author.email}; quorum reached`
+            : `approval by ${author.email} recorded; quorum not yet reached`,
+      evidence: { noteId: event.noteId, incidentId: event.incidentId, authorizedAs: input.via },
+    },
+    changes: {
+      decisions: step.decisions,
+      // APPROVED waits for provisioning; the sweeper re-drives it if that message is lost.
+      ...(step.to === 'APPROVED' ? { dueAt: at(deps, settings.provisionDueMs) } : {}),
+      ...(step.to === 'PENDING' && request.dueAt ? { dueAt: request.dueAt } : {}),
+    },
+  });
+  await deps.pager.addNote(event.incidentId, step.message);
+  if (step.to === 'APPROVED') {
+    await deps.queue.send('provision', { requestId: decided.id });
+    const granted = step.durationSeconds ?? decided.durationSeconds;
+    await deps.tracker.comment(
+      decided.jiraIssueKey,
+      `Approved by ${approverList(decided)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
+    );
+  } else if (step.to === 'DENIED') {
+    await deps.tracker.comment(
+      decided.jiraIssueKey,
+      `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
+    );
+    await deps.pager.resolve(event.incidentId);
+  }
+  return answered(step.to === 'PENDING' ? 'approval recorded, quorum not met' : step.to);
+}
+
+async function askRequester(
+  deps: DecideDeps,
+  input: {
+    request: AccessRequest;
+    event: Extract<IncidentEvent, { kind: 'annotated' }>;
+    actor: Actor;
+    author: PagerUser;
+    question: string;
+  },
+): Promise<EventOutcome> {
+  const { request, event, actor, author, question } = input;
+  await deps.tracker.comment(
+    request.jiraIssueKey,
+    `${author.name} (${author.email}), who is reviewing this request, asks: ${question}\nPlease answer here; the reviewers see this ticket.`,
+  );
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: { actor, reason: `asked the requester: ${question}`, evidence: { noteId: event.noteId } },
+  });
+  await deps.pager.addNote(
+    event.incidentId,
+    `Asked ${request.requester.displayName ?? 'the requester'} on ${request.jiraIssueKey}.`,
+  );
+  return { kind: 'answered', requestId: request.id, result: 'question posted on Jira' };
+}
+
+/** A refused attempt: audited as a security event, and the author is told why. */
+async function refuse(
+  deps: DecideDeps,
+  request: AccessRequest,
+  event: Extract<IncidentEvent, { kind: 'annotated' }>,
+  actor: Actor,
+  command: Command,
+  reason: string,
+): Promise<void> {
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `refused ${command.verb} by ${actor.id}: ${reason}`,
+      evidence: { securityEvent: 'refused-command', verb: command.verb, noteId: event.noteId },
+    },
+  });
+  await deps.pager.addNote(event.incidentId, `Not accepted: ${reason}`);
+}
+
+async function onResolved(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  event: Extract<IncidentEvent, { kind: 'resolved' }>,
+): Promise<EventOutcome> {
+  const found = await requestOf(deps, event.incidentId);
+  if (found.kind === 'ignored') return found;
+  const { request } = found;
+  if (request.state !== 'PENDING') return { kind: 'ignored', reason: `request is ${request.state}` };
+  if (!settings.cancelOnResolve) return { kind: 'ignored', reason: 'resolving does not cancel (configured)' };
+  const author = event.agentId ? await deps.pager.getUser(event.agentId) : undefined;
+  const actor: Actor = author ? { kind: 'person', id: author.email } : SYSTEM;
+  const cancelled = await deps.store.transition({
+    requestId: request.id,
+    from: 'PENDING',
+    to: 'CANCELLED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: 'the incident was resolved without a decision',
+      evidence: { incidentId: event.incidentId },
+    },
+  });
+  await deps.tracker.comment(
+    cancelled.jiraIssueKey,
+    `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
+  );
+  return { kind: 'answered', requestId: request.id, result: 'CANCELLED' };
+}
+
+async function requestOf(
+  deps: DecideDeps,
+  incidentId: string,
+): Promise<
+  { kind: 'found'; request: AccessRequest; entitlement: Entitlement } | { kind: 'ignored'; reason: string }
+> {
+  const request = await deps.store.getByIncidentId(incidentId);
+  if (!request) return { kind: 'ignored', reason: `incident ${incidentId} is not a loopgate page` };
+  const entitlement = entitlementById(deps.catalog, request.entitlementId);
+  if (!entitlement) {
+    return { kind: 'ignored', reason: `entitlement ${request.entitlementId} is no longer in the catalog` };
+  }
+  return { kind: 'found', request, entitlement };
+}
+
+function at(deps: DecideDeps, ms: number): string {
+  return new Date(deps.clock.now().getTime() + ms).toISOString();
+}
+
+function approverList(request: AccessRequest): string {
+  return request.decisions
+    .filter((d) => d.outcome === 'approve' && d.actor.kind === 'person')
+    .map((d) => d.actor.id)
+    .join(' and ');
+}

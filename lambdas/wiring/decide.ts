@@ -1,0 +1,76 @@
+// Builds the pagerduty-webhook function's dependencies from its configuration, once per cold start.
+
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createJiraClient } from '../connectors/jira/client';
+import { JiraTracker } from '../connectors/jira/tracker';
+import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { createPagerDutyClient } from '../connectors/pagerduty/client';
+import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
+import { PagerDutyPager } from '../connectors/pagerduty/pager';
+import { SqsWorkQueue } from '../connectors/sqs/work-queue';
+import type { DecideDeps } from '../core/decide/incident-event';
+import { systemClock } from '../core/ports';
+import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../handlers/pagerduty-webhook';
+import { loadCatalogFile } from '../platform/catalog-file';
+import type { DecideConfig } from '../platform/env';
+import { Logger } from '../platform/logger';
+import { awsCredentials, awsTimeouts, requestStore, type WireOptions } from './shared';
+
+/** APPROVED waits this long for provisioning before the sweeper sends it again. */
+const PROVISION_DUE_MS = 15 * 60_000;
+
+export function wireDecide(
+  config: DecideConfig,
+  options: WireOptions = {},
+): { deps: DecideDeps; settings: PagerDutyWebhookSettings; logger: Logger } {
+  const { timeoutMs } = config;
+  const pagerDuty = createPagerDutyClient({
+    token: config.pagerduty.token,
+    ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
+    from: config.pagerduty.from,
+    timeoutMs,
+  });
+  const okta = createOktaClient({
+    orgUrl: config.okta.orgUrl,
+    token: config.okta.token,
+    timeoutMs,
+    maxRetries: 1,
+  });
+  const jira = createJiraClient({
+    host: config.jira.baseUrl,
+    email: config.jira.email,
+    apiToken: config.jira.apiToken,
+    timeoutMs,
+  });
+  const sqs = new SQSClient({
+    region: config.region,
+    ...awsTimeouts(timeoutMs),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...awsCredentials(config),
+    maxAttempts: 3,
+  });
+  return {
+    deps: {
+      store: requestStore(config, timeoutMs),
+      pager: new PagerDutyPager(pagerDuty),
+      tracker: new JiraTracker(jira),
+      directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),
+      onCall: new PagerDutyOnCall(pagerDuty),
+      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl }),
+      catalog: loadCatalogFile(config.catalogFile),
+      clock: systemClock,
+    },
+    settings: {
+      secrets: config.webhookSecrets,
+      maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
+      loopgateEmail: config.pagerduty.from,
+      cancelOnResolve: config.cancelOnResolve,
+      provisionDueMs: PROVISION_DUE_MS,
+    },
+    logger: new Logger({
+      service: 'pagerduty-webhook',
+      level: config.logLevel,
+      ...(options.log ? { write: options.log } : {}),
+    }),
+  };
+}

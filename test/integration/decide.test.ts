@@ -1,0 +1,314 @@
+// Page and decide, end to end in the sandbox: a ticket filed in Jira is paged
+// to the owners' on-call in PagerDuty, and notes on the incident (sent by the
+// PagerDuty stand-in as signed v3 webhooks, or crafted here) become verified,
+// authorized, audited decisions.
+
+import { createHmac, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccessRequest, AuditEvent } from '../../lambdas/core/model';
+import { Sandbox } from '../../sandbox/world';
+
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  sandbox = await Sandbox.start({ log: () => {} });
+});
+
+afterAll(() => sandbox.stop());
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Files a ticket and waits until the owners are paged. */
+async function paged(
+  reporter: string,
+  entitlement: string,
+  justification = 'INC-4411 checkout latency in production',
+) {
+  const { key } = sandbox.jira.fileTicket({ reporter, entitlement, justification });
+  await sandbox.jira.settled();
+  const request = await until(`${key} to be paged`, async () => {
+    const r = await sandbox.store.getByJiraIssueKey(key);
+    return r?.state === 'PENDING' && r.incidentId ? r : undefined;
+  });
+  const incidentId = request.incidentId ?? '';
+  // loopgate's own note with the answer syntax has been delivered (and ignored) before the test starts.
+  await sandbox.pagerduty.settled();
+  return { request, incidentId, key };
+}
+
+/** A person writes a note; resolves once PagerDuty's webhook has been answered. */
+async function note(incidentId: string, person: string, content: string) {
+  sandbox.pagerduty.addNote(incidentId, person, content);
+  await sandbox.pagerduty.settled();
+}
+
+const state = async (request: AccessRequest) => (await sandbox.store.get(request.id))?.state;
+const trail = (request: AccessRequest) => sandbox.store.listAuditEvents(request.id);
+const notes = (incidentId: string) =>
+  sandbox.pagerduty.incident(incidentId)?.notes.map((n) => n.content) ?? [];
+const lastNote = (incidentId: string) => notes(incidentId).at(-1) ?? '';
+const comments = (key: string) =>
+  (sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key)?.comments ?? []).map((c) => JSON.stringify(c.body));
+const personOf = (id: string) => {
+  const person = sandbox.scenario.people.find((p) => p.id === id);
+  if (!person) throw new Error(id);
+  return person;
+};
+
+/** Posts a v3 event to the pagerduty-webhook function, signed as the subscription signs. */
+async function deliver(
+  event: Record<string, unknown>,
+  options: { webhookId?: string; signature?: string } = {},
+) {
+  const body = JSON.stringify({ event });
+  const signature =
+    options.signature ??
+    `v1=${createHmac('sha256', sandbox.secrets.pagerduty[0] ?? '')
+      .update(body)
+      .digest('hex')}`;
+  const response = await fetch(sandbox.webhookUrl('pagerduty'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-webhook-id': options.webhookId ?? randomUUID(),
+      'x-pagerduty-signature': signature,
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const annotated = (
+  incidentId: string,
+  person: string,
+  content: string,
+  noteId = `Q${randomUUID().slice(0, 12).toUpperCase()}`,
+) => ({
+  id: randomUUID(),
+  event_type: 'incident.annotated',
+  resource_type: 'incident',
+  occurred_at: new Date().toISOString(),
+  agent: { id: personOf(person).pagerduty.userId, type: 'user_reference' },
+  client: null,
+  data: {
+    incident: { id: incidentId, type: 'incident_reference' },
+    id: noteId,
+    content,
+    trimmed: false,
+    type: 'incident_note',
+  },
+});
+
+describe('the page', () => {
+  it('reaches the on-call owner with the context, the advice and how to answer; Jira is told', async () => {
+    const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
+    const incident = sandbox.pagerduty.incident(incidentId);
+
+    expect(incident?.incidentKey).toBe(request.id);
+    expect(incident?.policy.id).toBe('PSREPOL');
+    expect(incident?.title).toMatch(
+      /^Access: Dana Reyes → okta-prod-readonly for 8h \(ACCESS-\d+; advice: approve\)$/,
+    );
+    expect(incident?.urgency).toBe('low');
+    const details = incident?.details ?? '';
+    for (const heading of [
+      '== WHO ==',
+      '== WHAT ==',
+      '== WHY ==',
+      '== RECOMMENDATION',
+      '== SIGNALS',
+      '== HOW TO ANSWER',
+    ]) {
+      expect(details).toContain(heading);
+    }
+    expect(Buffer.byteLength(details)).toBeLessThan(16_000);
+    expect(notes(incidentId)[0]).toMatch(/^How to answer, in a note on this incident:\n/);
+    expect(comments(key).at(-1)).toContain('have been paged');
+    expect((await trail(request)).at(-1)).toMatchObject({ from: 'TRIAGING', to: 'PENDING' });
+  });
+});
+
+describe('deciding by note', () => {
+  it('approves on an on-call owner’s note: APPROVED, provisioning queued, a complete trail', async () => {
+    const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
+
+    await note(incidentId, 'priya', 'approve 2h checked INC-4411 with Dana');
+
+    expect(await state(request)).toBe('APPROVED');
+    const stored = await sandbox.store.get(request.id);
+    expect(stored?.decisions).toEqual([
+      expect.objectContaining({
+        outcome: 'approve',
+        actor: { kind: 'person', id: 'priya.nair@example.com' },
+        comment: 'checked INC-4411 with Dana',
+        durationSeconds: 7200,
+      }),
+    ]);
+    expect(stored?.advice).toMatchObject({ status: 'advised', recommendation: 'approve' });
+    const events = await trail(request);
+    expect(events.map((e) => `${e.from ?? ''}>${e.to}`)).toEqual([
+      '>RECEIVED',
+      'RECEIVED>TRIAGING',
+      'TRIAGING>TRIAGING',
+      'TRIAGING>TRIAGING',
+      'TRIAGING>PENDING',
+      'PENDING>APPROVED',
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      actor: { kind: 'person', id: 'priya.nair@example.com' },
+      evidence: { authorizedAs: 'on-call' },
+    });
+    expect(lastNote(incidentId)).toContain('Approved');
+    expect(comments(key).at(-1)).toContain('Approved by priya.nair@example.com for 2h');
+    const provision = sandbox.host.sqs.state().queues.find((q) => q.name === 'loopgate-provision');
+    expect(provision?.visible.map((m) => JSON.parse(m.body).requestId)).toContain(request.id);
+  });
+
+  it('denies with the reason, tells the requester and resolves the incident', async () => {
+    const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
+
+    await note(incidentId, 'priya', 'Deny no incident needs this today');
+
+    expect(await state(request)).toBe('DENIED');
+    expect(comments(key).at(-1)).toContain(
+      'Denied by Priya Nair <priya.nair@example.com>: no incident needs this today',
+    );
+    expect(sandbox.pagerduty.incident(incidentId)?.status).toBe('resolved');
+  });
+
+  it('needs two different people for a 2-approval entitlement', async () => {
+    const { request, incidentId } = await paged('kenji', 'okta-prod-admin');
+
+    await note(incidentId, 'lena', 'approve on call for identity');
+    expect(await state(request)).toBe('PENDING');
+    expect(lastNote(incidentId)).toMatch(/1 of 2/);
+
+    await note(incidentId, 'lena', '/APPROVE again');
+    expect(await state(request)).toBe('PENDING');
+    expect((await sandbox.store.get(request.id))?.decisions).toHaveLength(1);
+
+    await note(incidentId, 'sam', 'approve security lead');
+    expect(await state(request)).toBe('APPROVED');
+    const events = await trail(request);
+    expect(events.filter((e) => e.to === 'PENDING' && e.from === 'PENDING')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ to: 'APPROVED', evidence: { authorizedAs: 'okta-group' } });
+  });
+
+  it('refuses self-approval and a non-approver, noting why and auditing each as a security event', async () => {
+    const { request, incidentId } = await paged('priya', 'okta-prod-readonly');
+
+    await note(incidentId, 'priya', 'approve');
+    expect(lastNote(incidentId)).toMatch(/^Not accepted: You asked for this access/);
+    await note(incidentId, 'chloe', 'approve');
+    expect(lastNote(incidentId)).toMatch(/^Not accepted: /);
+
+    expect(await state(request)).toBe('PENDING');
+    const refused = (await trail(request)).filter((e) => e.evidence?.securityEvent === 'refused-command');
+    expect(refused.map((e) => e.actor.id)).toEqual(['priya.nair@example.com', 'chloe.martin@example.com']);
+    expect(refused.every((e) => e.from === 'PENDING' && e.to === 'PENDING')).toBe(true);
+  });
+
+  it('answers a command with a mistake with the syntax, and ignores discussion and its own notes', async () => {
+    const { request, incidentId } = await paged('dana', 'okta-prod-readonly');
+    const before = (await trail(request)).length;
+
+    await note(incidentId, 'priya', 'deny');
+    expect(lastNote(incidentId)).toContain('approve [duration] [reason]');
+    await note(incidentId, 'priya', 'I would approve if Dana confirms the incident');
+    await note(incidentId, 'loopgate', 'approve');
+
+    expect(await state(request)).toBe('PENDING');
+    expect((await trail(request)).length).toBe(before);
+  });
+
+  it('reads the whole note when the webhook carries it trimmed', async () => {
+    const { request, incidentId } = await paged('dana', 'okta-prod-readonly');
+    const reason = `checked with Dana ${'and the runbook '.repeat(80)}end of reason`;
+
+    await note(incidentId, 'priya', `approve ${reason}`);
+
+    expect(await state(request)).toBe('APPROVED');
+    const delivered = sandbox.pagerduty.deliveries().at(-1);
+    expect(delivered?.outcome).toBe('delivered');
+    expect((await sandbox.store.get(request.id))?.decisions[0]?.comment?.endsWith('end of reason')).toBe(
+      true,
+    );
+  });
+
+  it('cancels the request when the incident is resolved without a decision', async () => {
+    const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
+
+    sandbox.pagerduty.resolve(incidentId, 'priya');
+    await sandbox.pagerduty.settled();
+
+    expect(await state(request)).toBe('CANCELLED');
+    expect(comments(key).at(-1)).toContain('without a decision');
+  });
+});
+
+describe('deliveries', () => {
+  it('counts a delivery repeated 3 times once', async () => {
+    const { request, incidentId } = await paged('dana', 'okta-prod-readonly');
+    const event = annotated(incidentId, 'priya', 'approve');
+
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await deliver(event, { webhookId: 'same-delivery' }));
+
+    expect(answers.map((a) => a.status)).toEqual([200, 202, 202]);
+    expect(answers[1]?.body).toMatchObject({
+      status: 'ignored',
+      reason: 'duplicate delivery: already handled',
+    });
+    expect((await sandbox.store.get(request.id))?.decisions).toHaveLength(1);
+    // A replay under another delivery id is recognised by the note id.
+    expect((await deliver(event)).body).toMatchObject({ reason: expect.stringMatching(/already counted/) });
+    expect((await trail(request)).filter((e) => e.to === 'APPROVED')).toHaveLength(1);
+  });
+
+  it('refuses forged, truncated and foreign signatures with 401 and stores nothing', async () => {
+    const { request, incidentId } = await paged('dana', 'okta-prod-readonly');
+    const event = annotated(incidentId, 'priya', 'approve');
+    const good = `v1=${createHmac('sha256', sandbox.secrets.pagerduty[0] ?? '')
+      .update(JSON.stringify({ event }))
+      .digest('hex')}`;
+
+    for (const signature of [
+      `v1=${createHmac('sha256', 'not-the-secret').update(JSON.stringify({ event })).digest('hex')}`,
+      good.slice(0, -2),
+      good.replace('v1=', 'v0='),
+      '',
+      `v1=${createHmac('sha256', sandbox.secrets.pagerduty[0] ?? '')
+        .update('{"event":{}}')
+        .digest('hex')}`,
+    ]) {
+      expect((await deliver(event, { signature })).status, signature).toBe(401);
+    }
+    expect(await state(request)).toBe('PENDING');
+    expect((await trail(request)).at(-1)?.to).toBe('PENDING');
+  });
+
+  it('lets exactly one of an approve and a deny sent at once win; the trail shows both', async () => {
+    const { request, incidentId } = await paged('kenji', 'aws-logs-read');
+    const [a, b] = await Promise.all([
+      deliver(annotated(incidentId, 'ana', 'approve fine')),
+      deliver(annotated(incidentId, 'sam', 'deny not today')),
+    ]);
+
+    expect([a?.status, b?.status], JSON.stringify([a, b])).toEqual([200, 200]);
+    const final = await state(request);
+    expect(['APPROVED', 'DENIED']).toContain(final);
+    const events: AuditEvent[] = await trail(request);
+    expect(
+      events.filter((e) => e.to === 'APPROVED' || e.to === 'DENIED').filter((e) => e.from === 'PENDING'),
+    ).toHaveLength(1);
+    const loser = events.at(-1);
+    expect(loser).toMatchObject({ from: final, to: final, evidence: { securityEvent: 'refused-command' } });
+  });
+});
