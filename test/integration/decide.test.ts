@@ -55,7 +55,9 @@ const notes = (incidentId: string) =>
   sandbox.pagerduty.incident(incidentId)?.notes.map((n) => n.content) ?? [];
 const lastNote = (incidentId: string) => notes(incidentId).at(-1) ?? '';
 const comments = (key: string) =>
-  (sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key)?.comments ?? []).map((c) => JSON.stringify(c.body));
+  (sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key)?.comments ?? []).map((c) =>
+    JSON.stringify(c.body),
+  );
 const personOf = (id: string) => {
   const person = sandbox.scenario.people.find((p) => p.id === id);
   if (!person) throw new Error(id);
