@@ -361,6 +361,10 @@ function loopgateEnvironment(world: {
     LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
     LOOPGATE_PROVISION_QUEUE_URL: host.sqs.queueUrl(PROVISION_QUEUE),
     LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: secrets.pagerduty.join(','),
+    // The stand-in's workflow: Open → In Review → Approved → Granted, Declined, Cancelled, Done.
+    LOOPGATE_JIRA_STATUS_APPROVED: 'Approved',
+    LOOPGATE_JIRA_STATUS_DENIED: 'Declined',
+    LOOPGATE_JIRA_STATUS_CANCELLED: 'Cancelled',
     LOOPGATE_SQS_ENDPOINT: host.urls.sqs,
     LOOPGATE_JIRA_BASE_URL: services.jira.url,
     LOOPGATE_JIRA_EMAIL: credentials.jira.email,

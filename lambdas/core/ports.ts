@@ -126,6 +126,8 @@ export interface OnCall {
 export interface Tracker {
   getUser(accountId: string): Promise<TrackerUser | undefined>;
   comment(issueKey: string, text: string): Promise<void>;
+  /** Moves the ticket to the named status, if its workflow has a transition there from where it is. */
+  moveTo(issueKey: string, statusName: string): Promise<'moved' | 'no-such-transition'>;
 }
 
 export type QueueName = 'triage' | 'provision';

@@ -105,6 +105,12 @@ export function createPagerDutyWebhookHandler(
     }
     await deps.store.completeDelivery(DELIVERY_SOURCE, deliveryId, claim.token);
     if (outcome.kind === 'ignored') return ignored(log, outcome.reason);
+    if (outcome.problems) {
+      log.error('decision recorded, but a follow-up failed', {
+        requestId: outcome.requestId,
+        problems: outcome.problems,
+      });
+    }
     log.info('event handled', { requestId: outcome.requestId, result: outcome.result });
     return jsonResponse(200, { status: 'handled', requestId: outcome.requestId, result: outcome.result });
   };

@@ -331,6 +331,8 @@ export interface DecideConfig extends CommonSettings {
   /** Only in the sandbox: the SQS stand-in. */
   sqsEndpoint?: string;
   cancelOnResolve: boolean;
+  /** Jira statuses the ticket is moved to on each outcome, when set. */
+  jiraStatuses: { approved?: string; denied?: string; cancelled?: string };
 }
 
 export function readDecideConfig(env = new Env()): DecideConfig {
@@ -353,5 +355,14 @@ export function readDecideConfig(env = new Env()): DecideConfig {
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     cancelOnResolve: env.oneOfOr('LOOPGATE_CANCEL_ON_RESOLVE', ['true', 'false'], 'true') === 'true',
+    jiraStatuses: Object.fromEntries(
+      (
+        [
+          ['approved', env.optionalString('LOOPGATE_JIRA_STATUS_APPROVED')],
+          ['denied', env.optionalString('LOOPGATE_JIRA_STATUS_DENIED')],
+          ['cancelled', env.optionalString('LOOPGATE_JIRA_STATUS_CANCELLED')],
+        ] as const
+      ).filter(([, status]) => status !== undefined),
+    ),
   };
 }

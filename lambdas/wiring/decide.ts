@@ -66,6 +66,7 @@ export function wireDecide(
       loopgateEmail: config.pagerduty.from,
       cancelOnResolve: config.cancelOnResolve,
       provisionDueMs: PROVISION_DUE_MS,
+      jiraStatuses: config.jiraStatuses,
     },
     logger: new Logger({
       service: 'pagerduty-webhook',

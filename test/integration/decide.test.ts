@@ -9,9 +9,10 @@ import type { AccessRequest, AuditEvent } from '../../lambdas/core/model';
 import { Sandbox } from '../../sandbox/world';
 
 let sandbox: Sandbox;
+const logs: string[] = [];
 
 beforeAll(async () => {
-  sandbox = await Sandbox.start({ log: () => {} });
+  sandbox = await Sandbox.start({ log: (line) => logs.push(line) });
 });
 
 afterAll(() => sandbox.stop());
@@ -58,6 +59,11 @@ const comments = (key: string) =>
   (sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key)?.comments ?? []).map((c) =>
     JSON.stringify(c.body),
   );
+const jiraStatus = (key: string) =>
+  (
+    sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key) as
+      { fields?: { status?: { name?: string } } } | undefined
+  )?.fields?.status?.name;
 const personOf = (id: string) => {
   const person = sandbox.scenario.people.find((p) => p.id === id);
   if (!person) throw new Error(id);
@@ -169,6 +175,7 @@ describe('deciding by note', () => {
     });
     expect(lastNote(incidentId)).toContain('Approved');
     expect(comments(key).at(-1)).toContain('Approved by priya.nair@example.com for 2h');
+    expect(jiraStatus(key)).toBe('Approved');
     const provision = sandbox.host.sqs.state().queues.find((q) => q.name === 'loopgate-provision');
     expect(provision?.visible.map((m) => JSON.parse(m.body).requestId)).toContain(request.id);
   });
@@ -183,6 +190,7 @@ describe('deciding by note', () => {
       'Denied by Priya Nair <priya.nair@example.com>: no incident needs this today',
     );
     expect(sandbox.pagerduty.incident(incidentId)?.status).toBe('resolved');
+    expect(jiraStatus(key)).toBe('Declined');
   });
 
   it('needs two different people for a 2-approval entitlement', async () => {
@@ -244,6 +252,25 @@ describe('deciding by note', () => {
     );
   });
 
+  it('keeps a recorded approval when Jira fails afterwards, and says so in the log', async () => {
+    const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
+    const before = comments(key).length;
+    sandbox.jira.faults.set('*', { failNext: 20, status: 503 });
+    try {
+      await note(incidentId, 'priya', 'approve');
+    } finally {
+      sandbox.jira.faults.clear('*');
+    }
+
+    expect(await state(request)).toBe('APPROVED');
+    expect(sandbox.pagerduty.deliveries().at(-1)?.outcome).toBe('delivered');
+    expect(comments(key)).toHaveLength(before);
+    expect(lastNote(incidentId)).toContain('Approved');
+    const failure = logs.map((l) => JSON.parse(l)).find((l) => l.requestId === request.id && l.problems);
+    expect(failure).toMatchObject({ level: 'error', message: 'decision recorded, but a follow-up failed' });
+    expect(failure.problems.join()).toMatch(/Jira comment failed/);
+  });
+
   it('cancels the request when the incident is resolved without a decision', async () => {
     const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
 
@@ -252,6 +279,7 @@ describe('deciding by note', () => {
 
     expect(await state(request)).toBe('CANCELLED');
     expect(comments(key).at(-1)).toContain('without a decision');
+    expect(jiraStatus(key)).toBe('Cancelled');
   });
 });
 

@@ -19,6 +19,7 @@ const settings = {
   loopgateEmail: 'loopgate@example.com',
   cancelOnResolve: true,
   provisionDueMs: 60_000,
+  jiraStatuses: {},
 };
 const sign = (body: string, secret = 'current-secret') =>
   `v1=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -1,5 +1,5 @@
-// Tracker on Jira Cloud (REST v3 through jira.js): who a Jira account is, and
-// loopgate's comments on the ticket. A comment is loopgate's plain text; it is
+// Tracker on Jira Cloud (REST v3 through jira.js): who a Jira account is,
+// loopgate's comments on the ticket, and moving the ticket to a status. A comment is loopgate's plain text; it is
 // sent as an ADF document of text paragraphs only, so nothing in it (wiki
 // markup, Markdown, a mention, a smart link) can become anything but text.
 
@@ -19,6 +19,12 @@ const jiraUser = z.object({
   // Absent, or empty, when the user's privacy settings hide it from the caller.
   emailAddress: z.string().optional(),
   active: z.boolean(),
+});
+
+const transitionList = z.object({
+  transitions: z.array(
+    z.object({ id: z.string(), name: z.string(), to: z.object({ name: z.string() }).optional() }),
+  ),
 });
 
 export class JiraTracker implements Tracker {
@@ -48,6 +54,31 @@ export class JiraTracker implements Tracker {
       ...(emailAddress?.trim() ? { email: emailAddress.trim() } : {}),
       active,
     };
+  }
+
+  async moveTo(issueKey: string, statusName: string): Promise<'moved' | 'no-such-transition'> {
+    if (!ISSUE_KEY.test(issueKey)) throw new ValidationError(`"${issueKey}" is not a Jira issue key`);
+    const wanted = statusName.trim().toLowerCase();
+    const raw = await this.client.call<unknown>(`GET transitions of ${issueKey}`, (api) =>
+      api.issues.getTransitions({ issueIdOrKey: issueKey }),
+    );
+    const parsed = transitionList.safeParse(raw);
+    if (!parsed.success) {
+      throw new UpstreamError(
+        JIRA,
+        'bad-response',
+        `GET transitions of ${issueKey} answered an unexpected shape`,
+      );
+    }
+    // Workflows name transitions freely ("Approve", "Mark approved"); the status they lead to is what is configured.
+    const transition = parsed.data.transitions.find(
+      (t) => t.to?.name.toLowerCase() === wanted || t.name.toLowerCase() === wanted,
+    );
+    if (!transition) return 'no-such-transition';
+    await this.client.call(`move ${issueKey} to ${statusName}`, (api) =>
+      api.issues.doTransition({ issueIdOrKey: issueKey, transition: { id: transition.id } }),
+    );
+    return 'moved';
   }
 
   async comment(issueKey: string, text: string): Promise<void> {

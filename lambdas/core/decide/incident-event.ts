@@ -33,7 +33,7 @@ export type IncidentEvent =
 export interface DecideDeps {
   store: RequestStore;
   pager: Pager;
-  tracker: Pick<Tracker, 'comment'>;
+  tracker: Pick<Tracker, 'comment' | 'moveTo'>;
   directory: Directory;
   onCall: OnCall;
   queue: WorkQueue;
@@ -48,10 +48,19 @@ export interface DecideSettings {
   cancelOnResolve: boolean;
   /** When the sweeper should look again at an APPROVED request that provisioning has not picked up. */
   provisionDueMs: number;
+  /** Jira statuses to move the ticket to, by name, when configured. */
+  jiraStatuses: { approved?: string; denied?: string; cancelled?: string };
 }
 
 export type EventOutcome =
-  { kind: 'ignored'; reason: string } | { kind: 'answered'; requestId: string; result: string };
+  | { kind: 'ignored'; reason: string }
+  | {
+      kind: 'answered';
+      requestId: string;
+      result: string;
+      /** Steps after the recorded decision that failed (a note, a comment): for the log. */
+      problems?: string[];
+    };
 
 const SYSTEM: Actor = { kind: 'system', id: 'pagerduty-webhook' };
 /** A racing writer (the other approver, a retry) moved the request: read it again and decide again. */
@@ -206,22 +215,35 @@ async function vote(
       ...(step.to === 'PENDING' && request.dueAt ? { dueAt: request.dueAt } : {}),
     },
   });
-  await deps.pager.addNote(event.incidentId, step.message);
+  // The decision is recorded: what follows must not undo it or make PagerDuty send it again, so a
+  // failure is reported, not thrown. A lost provisioning message is re-sent by the sweeper (dueAt).
+  const problems: string[] = [];
+  const attempt = (what: string, work: () => Promise<unknown>) => bestEffort(problems, what, work);
+  await attempt('note on the incident', () => deps.pager.addNote(event.incidentId, step.message));
   if (step.to === 'APPROVED') {
-    await deps.queue.send('provision', { requestId: decided.id });
+    await attempt('provisioning message', () => deps.queue.send('provision', { requestId: decided.id }));
     const granted = step.durationSeconds ?? decided.durationSeconds;
-    await deps.tracker.comment(
-      decided.jiraIssueKey,
-      `Approved by ${approverList(decided)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
+    await attempt('Jira comment', () =>
+      deps.tracker.comment(
+        decided.jiraIssueKey,
+        `Approved by ${approverList(decided)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
+      ),
     );
+    await moveTicket(deps, settings.jiraStatuses.approved, decided, attempt);
   } else if (step.to === 'DENIED') {
-    await deps.tracker.comment(
-      decided.jiraIssueKey,
-      `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
+    await attempt('Jira comment', () =>
+      deps.tracker.comment(
+        decided.jiraIssueKey,
+        `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
+      ),
     );
-    await deps.pager.resolve(event.incidentId);
+    await moveTicket(deps, settings.jiraStatuses.denied, decided, attempt);
+    await attempt('resolving the incident', () => deps.pager.resolve(event.incidentId));
   }
-  return answered(step.to === 'PENDING' ? 'approval recorded, quorum not met' : step.to);
+  return {
+    ...answered(step.to === 'PENDING' ? 'approval recorded, quorum not met' : step.to),
+    ...(problems.length ? { problems } : {}),
+  };
 }
 
 async function askRequester(
@@ -297,11 +319,21 @@ async function onResolved(
       evidence: { incidentId: event.incidentId },
     },
   });
-  await deps.tracker.comment(
-    cancelled.jiraIssueKey,
-    `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
+  const problems: string[] = [];
+  const attempt = (what: string, work: () => Promise<unknown>) => bestEffort(problems, what, work);
+  await attempt('Jira comment', () =>
+    deps.tracker.comment(
+      cancelled.jiraIssueKey,
+      `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
+    ),
   );
-  return { kind: 'answered', requestId: request.id, result: 'CANCELLED' };
+  await moveTicket(deps, settings.jiraStatuses.cancelled, cancelled, attempt);
+  return {
+    kind: 'answered',
+    requestId: request.id,
+    result: 'CANCELLED',
+    ...(problems.length ? { problems } : {}),
+  };
 }
 
 async function requestOf(
@@ -317,6 +349,30 @@ async function requestOf(
     return { kind: 'ignored', reason: `entitlement ${request.entitlementId} is no longer in the catalog` };
   }
   return { kind: 'found', request, entitlement };
+}
+
+/** Runs a step that follows a recorded decision; a failure is collected for the log instead of thrown. */
+async function bestEffort(problems: string[], what: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    problems.push(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Moves the ticket to the configured status, if one is configured and the workflow allows it. */
+async function moveTicket(
+  deps: DecideDeps,
+  status: string | undefined,
+  request: AccessRequest,
+  attempt: (what: string, work: () => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  if (!status) return;
+  await attempt(`moving ${request.jiraIssueKey} to ${status}`, async () => {
+    if ((await deps.tracker.moveTo(request.jiraIssueKey, status)) === 'no-such-transition') {
+      throw new Error(`the workflow has no transition to "${status}" from where the ticket is`);
+    }
+  });
 }
 
 function at(deps: DecideDeps, ms: number): string {
