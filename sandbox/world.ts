@@ -11,7 +11,17 @@ import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
-import { Env, readDecideConfig, readIntakeConfig, readTriageConfig } from '../lambdas/platform/env';
+import {
+  Env,
+  readDecideConfig,
+  readIntakeConfig,
+  readProvisionConfig,
+  readTriageConfig,
+} from '../lambdas/platform/env';
+import { createProvisionHandler, MAX_ATTEMPTS } from '../lambdas/handlers/provision';
+import { createRevokeHandler } from '../lambdas/handlers/revoke';
+import { createSweeperHandler } from '../lambdas/handlers/sweeper';
+import { wireProvision } from '../lambdas/wiring/provision';
 import { createTriageHandler } from '../lambdas/handlers/triage';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
 import { createPagerDutyWebhookHandler } from '../lambdas/handlers/pagerduty-webhook';
@@ -37,6 +47,11 @@ const TRIAGE_DLQ = 'loopgate-triage-dlq';
 /** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
 export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
 export const TRIAGE_FUNCTION = 'triage';
+export const PROVISION_FUNCTIONS = { provision: 'provision', revoke: 'revoke', sweeper: 'sweeper' } as const;
+/** Early revokes asked on an incident wait here for the revoke function. */
+export const REVOKE_QUEUE = 'loopgate-revoke';
+const REVOKE_DLQ = 'loopgate-revoke-dlq';
+export const SCHEDULE_GROUP = 'loopgate-expiry';
 
 export interface SandboxOptions {
   scenarioFile?: string;
@@ -183,6 +198,9 @@ export class Sandbox {
           served(WEBHOOK_FUNCTIONS.jira),
           served(WEBHOOK_FUNCTIONS.pagerduty),
           { ...served(TRIAGE_FUNCTION), timeoutSeconds: 60 },
+          { ...served(PROVISION_FUNCTIONS.provision), timeoutSeconds: 60 },
+          { ...served(PROVISION_FUNCTIONS.revoke), timeoutSeconds: 60 },
+          { ...served(PROVISION_FUNCTIONS.sweeper), timeoutSeconds: 120 },
         ],
         queues: [
           { name: TRIAGE_DLQ },
@@ -195,10 +213,21 @@ export class Sandbox {
           {
             name: PROVISION_QUEUE,
             visibilityTimeoutSeconds: 60,
-            redrivePolicy: { deadLetterQueue: PROVISION_DLQ, maxReceiveCount: 5 },
+            redrivePolicy: { deadLetterQueue: PROVISION_DLQ, maxReceiveCount: MAX_ATTEMPTS },
+          },
+          { name: REVOKE_DLQ },
+          {
+            name: REVOKE_QUEUE,
+            visibilityTimeoutSeconds: 60,
+            redrivePolicy: { deadLetterQueue: REVOKE_DLQ, maxReceiveCount: MAX_ATTEMPTS },
           },
         ],
-        eventSourceMappings: [{ queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 }],
+        eventSourceMappings: [
+          { queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 },
+          { queue: PROVISION_QUEUE, functionName: PROVISION_FUNCTIONS.provision, batchSize: 5 },
+          { queue: REVOKE_QUEUE, functionName: PROVISION_FUNCTIONS.revoke, batchSize: 5 },
+        ],
+        scheduleGroups: [SCHEDULE_GROUP],
         ports: { functionUrls: port('functionUrls'), sqs: port('sqs'), scheduler: port('scheduler') },
       });
       await host.start();
@@ -255,15 +284,36 @@ export class Sandbox {
         environment,
       );
       const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-      const intake = wireIntake(readIntakeConfig(new Env(env)), { log });
+      const intake = wireIntake(readIntakeConfig(new Env(env)), { log, clock });
       functions[WEBHOOK_FUNCTIONS.jira] = createJiraWebhookHandler(
         intake.deps,
         intake.settings,
         intake.logger,
       ) as never;
-      const triage = wireTriage(readTriageConfig(new Env(env)), { log });
+      const triage = wireTriage(readTriageConfig(new Env(env)), { log, clock });
       functions[TRIAGE_FUNCTION] = createTriageHandler(triage.deps, triage.settings, triage.logger) as never;
-      const decide = wireDecide(readDecideConfig(new Env(env)), { log });
+      const provisionConfig = readProvisionConfig(new Env(env));
+      const provisioning = (name: 'provision' | 'revoke' | 'sweeper') =>
+        wireProvision(provisionConfig, name, { log, clock });
+      const provision = provisioning('provision');
+      functions[PROVISION_FUNCTIONS.provision] = createProvisionHandler(
+        provision.deps,
+        provision.settings,
+        provision.logger,
+      ) as never;
+      const revoke = provisioning('revoke');
+      functions[PROVISION_FUNCTIONS.revoke] = createRevokeHandler(
+        revoke.deps,
+        revoke.settings,
+        revoke.logger,
+      ) as never;
+      const sweeper = provisioning('sweeper');
+      functions[PROVISION_FUNCTIONS.sweeper] = createSweeperHandler(
+        sweeper.deps,
+        sweeper.settings,
+        sweeper.logger,
+      ) as never;
+      const decide = wireDecide(readDecideConfig(new Env(env)), { log, clock });
       functions[WEBHOOK_FUNCTIONS.pagerduty] = createPagerDutyWebhookHandler(
         decide.deps,
         decide.settings,
@@ -360,6 +410,13 @@ function loopgateEnvironment(world: {
     AWS_REGION: 'us-east-1',
     LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
     LOOPGATE_PROVISION_QUEUE_URL: host.sqs.queueUrl(PROVISION_QUEUE),
+    LOOPGATE_REVOKE_QUEUE_URL: host.sqs.queueUrl(REVOKE_QUEUE),
+    LOOPGATE_SCHEDULER_ENDPOINT: host.urls.scheduler,
+    LOOPGATE_SCHEDULE_GROUP: SCHEDULE_GROUP,
+    LOOPGATE_REVOKE_FUNCTION_ARN: host.invoker.functionArn(PROVISION_FUNCTIONS.revoke),
+    LOOPGATE_SCHEDULER_ROLE_ARN: `arn:aws:iam::${scenario.aws.accountId}:role/loopgate-scheduler`,
+    LOOPGATE_JIRA_STATUS_GRANTED: 'Granted',
+    LOOPGATE_JIRA_STATUS_REVOKED: 'Done',
     LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: secrets.pagerduty.join(','),
     // The stand-in's workflow: Open → In Review → Approved → Granted, Declined, Cancelled, Done.
     LOOPGATE_JIRA_STATUS_APPROVED: 'Approved',

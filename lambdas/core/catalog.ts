@@ -46,6 +46,14 @@ const awsIamPolicyAction = z
     kind: z.literal('aws-iam-policy'),
     /** The requester's IAM user, or the IAM role they work through. */
     principalType: z.enum(['user', 'role']),
+    /**
+     * With principalType role: the role the requester assumes (their session name is their email,
+     * as with IAM Identity Center); the grant applies to their sessions of it only.
+     */
+    roleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name is 1 to 64 letters, digits and +=,.@_-')
+      .optional(),
     policyArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, 'not an IAM managed policy ARN')
@@ -54,6 +62,14 @@ const awsIamPolicyAction = z
   })
   .refine((a) => (a.policyArn === undefined) !== (a.statements === undefined), {
     message: 'give exactly one of policyArn (a managed policy) or statements (an inline policy)',
+  })
+  .refine((a) => (a.principalType === 'role') === (a.roleName !== undefined), {
+    message:
+      'principalType role needs roleName (the role the requester assumes); principalType user takes none',
+  })
+  .refine((a) => a.principalType === 'user' || a.statements !== undefined, {
+    message:
+      'a role is shared by everyone who assumes it: grant on a role with statements (scoped to the requester), not a managed policy',
   });
 
 const ACTION_KINDS = ['okta-group', 'aws-iam-policy'] as const;

@@ -53,6 +53,8 @@ export interface Grant {
   target: string;
   grantedAt: string;
   expiresAt: string;
+  /** The requester held this access before loopgate granted it: the revoke leaves it in place. */
+  preExisting?: boolean;
 }
 
 export interface AccessRequest {

@@ -2,6 +2,7 @@
 // of the core use in-memory fakes. Later stages add their ports here.
 
 import type { PromptMessage } from './advice/prompt';
+import type { EntitlementAction } from './catalog';
 import type { ModelOutput } from './advice/schema';
 import type {
   ChatMessage,
@@ -130,7 +131,7 @@ export interface Tracker {
   moveTo(issueKey: string, statusName: string): Promise<'moved' | 'no-such-transition'>;
 }
 
-export type QueueName = 'triage' | 'provision';
+export type QueueName = 'triage' | 'provision' | 'revoke';
 
 /** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
 export interface WorkQueue {
@@ -217,4 +218,42 @@ export interface Advisor {
   /** The model asked, as configured. */
   readonly model: string;
   advise(messages: readonly PromptMessage[]): Promise<ModelAnswer>;
+}
+
+// --- provisioning -----------------------------------------------------------------
+
+/** What one grant is about: enough for a provisioner to find the principal and the access. */
+export interface GrantSubject {
+  requestId: string;
+  /** The requester's email: the Okta login, or what maps to the IAM principal. */
+  email: string;
+  action: EntitlementAction;
+  /** When the access must stop working (IAM inline grants carry it as a condition). */
+  expiresAt: Date;
+}
+
+export interface GrantOutcome {
+  /** Who holds it: an Okta user id or an IAM principal ARN. */
+  principal: string;
+  /** What was granted: an Okta group id, an IAM policy name or ARN. */
+  target: string;
+  /** The requester held this access before loopgate granted it: it must survive the revoke. */
+  preExisting: boolean;
+}
+
+/** Grants and revokes one kind of access. Both are idempotent: a redelivered message changes nothing. */
+export interface Provisioner {
+  grant(subject: GrantSubject): Promise<GrantOutcome>;
+  /** Removes what loopgate granted; never access that pre-existed (`preExisting`). */
+  revoke(subject: GrantSubject, grant: GrantOutcome): Promise<void>;
+  /** Whether the access is in place now (read back from the vendor). */
+  verify(subject: GrantSubject): Promise<boolean>;
+}
+
+/** One-shot revokes at expiry (EventBridge Scheduler). */
+export interface ExpiryScheduler {
+  /** Schedules (or moves) the revoke of a request at `at`; safe to repeat. */
+  schedule(requestId: string, at: Date): Promise<void>;
+  /** Removes the request's schedule; none is fine. */
+  cancel(requestId: string): Promise<void>;
 }

@@ -152,6 +152,8 @@ export interface IntakeConfig extends CommonSettings {
     projects: string[];
     issueTypes: string[];
     fields: { entitlement?: string; duration?: string; justification?: string };
+    /** A label (default `break-glass`) or a priority that marks a ticket as break-glass. */
+    breakGlass: { label?: string; priority?: string };
   };
   okta: { orgUrl: string; token: string };
 }
@@ -189,6 +191,12 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
       projects: list(env, 'LOOPGATE_JIRA_PROJECTS'),
       issueTypes: list(env, 'LOOPGATE_JIRA_ISSUE_TYPES'),
       fields: Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+      breakGlass: {
+        label: env.optionalString('LOOPGATE_BREAK_GLASS_LABEL') ?? 'break-glass',
+        ...(env.optionalString('LOOPGATE_BREAK_GLASS_PRIORITY')
+          ? { priority: env.string('LOOPGATE_BREAK_GLASS_PRIORITY') }
+          : {}),
+      },
     },
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
   };
@@ -214,6 +222,10 @@ export interface TriageConfig extends CommonSettings {
   jira: JiraApiSettings;
   /** How long a page waits for a decision before the request is cancelled (default 24 h). */
   decisionTimeoutMs: number;
+  /** Rule-approved requests (audit-only, on-call, break-glass) are sent here at once. */
+  provisionQueueUrl: string;
+  /** Only in the sandbox: the SQS stand-in. */
+  sqsEndpoint?: string;
   /** Folder of the recommendation prompt templates (system.md, user.md). */
   promptDir: string;
   /** Absent when no model API key is configured: triage goes on without a recommendation. */
@@ -249,6 +261,19 @@ function readJiraApi(env: Env): JiraApiSettings {
     apiToken: env.string('LOOPGATE_JIRA_API_TOKEN'),
   };
 }
+
+/** `LOOPGATE_JIRA_STATUS_<OUTCOME>` for each outcome: the Jira status a ticket moves to, when set. */
+function jiraStatuses<const T extends string>(env: Env, outcomes: readonly T[]): Partial<Record<T, string>> {
+  const statuses: Partial<Record<T, string>> = {};
+  for (const outcome of outcomes) {
+    const status = env.optionalString(`LOOPGATE_JIRA_STATUS_${outcome.toUpperCase()}`);
+    if (status !== undefined) statuses[outcome] = status;
+  }
+  return statuses;
+}
+
+/** How long an APPROVED request waits for provisioning before the sweeper sends it again. */
+export const PROVISION_DUE_MS = 15 * 60_000;
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
 /** Tokens of the evidence bundle; the prompt's templates add about 700. */
@@ -313,6 +338,8 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     pagerduty: readPagerDuty(env),
     jira: readJiraApi(env),
     decisionTimeoutMs: env.positiveIntOr('LOOPGATE_DECISION_TIMEOUT_MINUTES', 24 * 60) * 60_000,
+    provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    ...(env.optionalUrl('LOOPGATE_SQS_ENDPOINT') ? { sqsEndpoint: env.url('LOOPGATE_SQS_ENDPOINT') } : {}),
     promptDir: env.string('LOOPGATE_PROMPT_DIR'),
     ...(model ? { model } : {}),
   };
@@ -328,6 +355,8 @@ export interface DecideConfig extends CommonSettings {
   jira: JiraApiSettings;
   okta: { orgUrl: string; token: string };
   provisionQueueUrl: string;
+  /** Early revokes asked on the incident go here, to the revoke function. */
+  revokeQueueUrl: string;
   /** Only in the sandbox: the SQS stand-in. */
   sqsEndpoint?: string;
   cancelOnResolve: boolean;
@@ -353,16 +382,63 @@ export function readDecideConfig(env = new Env()): DecideConfig {
     jira: readJiraApi(env),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     cancelOnResolve: env.oneOfOr('LOOPGATE_CANCEL_ON_RESOLVE', ['true', 'false'], 'true') === 'true',
-    jiraStatuses: Object.fromEntries(
-      (
-        [
-          ['approved', env.optionalString('LOOPGATE_JIRA_STATUS_APPROVED')],
-          ['denied', env.optionalString('LOOPGATE_JIRA_STATUS_DENIED')],
-          ['cancelled', env.optionalString('LOOPGATE_JIRA_STATUS_CANCELLED')],
-        ] as const
-      ).filter(([, status]) => status !== undefined),
-    ),
+    jiraStatuses: jiraStatuses(env, ['approved', 'denied', 'cancelled']),
+  };
+}
+
+/** The provision, revoke and sweeper functions share one configuration. */
+export interface ProvisionConfig extends CommonSettings {
+  catalogFile: string;
+  region: string;
+  /** Per call to Okta, IAM, Scheduler, PagerDuty and Jira. */
+  timeoutMs: number;
+  /** Only requesters with an email in this domain map to an IAM user of the same name. */
+  companyEmailDomain: string;
+  okta: { orgUrl: string; token: string };
+  /** Only in the sandbox: the IAM stand-in. */
+  iamEndpoint?: string;
+  pagerduty: PagerDutySettings;
+  jira: JiraApiSettings;
+  scheduler: {
+    groupName: string;
+    /** What a grant's schedule invokes at expiry: the revoke function. */
+    targetArn: string;
+    /** The role Scheduler assumes to invoke it. */
+    roleArn: string;
+    /** Only in the sandbox: the Scheduler stand-in. */
+    endpoint?: string;
+  };
+  /** The sweeper re-sends approved requests here. */
+  provisionQueueUrl: string;
+  sqsEndpoint?: string;
+  jiraStatuses: { granted?: string; revoked?: string; failed?: string };
+}
+
+export function readProvisionConfig(env = new Env()): ProvisionConfig {
+  const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
+  const schedulerEndpoint = env.optionalUrl('LOOPGATE_SCHEDULER_ENDPOINT');
+  const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
+    region: env.string('AWS_REGION'),
+    timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 3000),
+    companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
+    okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    ...(iamEndpoint ? { iamEndpoint } : {}),
+    pagerduty: readPagerDuty(env),
+    jira: readJiraApi(env),
+    scheduler: {
+      groupName: env.string('LOOPGATE_SCHEDULE_GROUP'),
+      targetArn: env.string('LOOPGATE_REVOKE_FUNCTION_ARN'),
+      roleArn: env.string('LOOPGATE_SCHEDULER_ROLE_ARN'),
+      ...(schedulerEndpoint ? { endpoint: schedulerEndpoint } : {}),
+    },
+    provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+    jiraStatuses: jiraStatuses(env, ['granted', 'revoked', 'failed']),
   };
 }

@@ -9,15 +9,11 @@ import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import type { DecideDeps } from '../core/decide/incident-event';
-import { systemClock } from '../core/ports';
 import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../handlers/pagerduty-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
-import type { DecideConfig } from '../platform/env';
+import { type DecideConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, requestStore, type WireOptions } from './shared';
-
-/** APPROVED waits this long for provisioning before the sweeper sends it again. */
-const PROVISION_DUE_MS = 15 * 60_000;
+import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
 
 export function wireDecide(
   config: DecideConfig,
@@ -51,14 +47,14 @@ export function wireDecide(
   });
   return {
     deps: {
-      store: requestStore(config, timeoutMs),
+      store: requestStore(config, timeoutMs, clockOf(options)),
       pager: new PagerDutyPager(pagerDuty),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),
       onCall: new PagerDutyOnCall(pagerDuty),
-      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl }),
+      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl, revoke: config.revokeQueueUrl }),
       catalog: loadCatalogFile(config.catalogFile),
-      clock: systemClock,
+      clock: clockOf(options),
     },
     settings: {
       secrets: config.webhookSecrets,

@@ -7,12 +7,11 @@ import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
 import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import type { IntakeDeps } from '../core/intake/intake';
-import { systemClock } from '../core/ports';
 import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { IntakeConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, requestStore, type WireOptions } from './shared';
+import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
 
 export function wireIntake(
   config: IntakeConfig,
@@ -39,12 +38,12 @@ export function wireIntake(
   });
   return {
     deps: {
-      store: requestStore(config, config.timeoutMs),
+      store: requestStore(config, config.timeoutMs, clockOf(options)),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
       queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl }),
       catalog: loadCatalogFile(config.catalogFile),
-      clock: systemClock,
+      clock: clockOf(options),
     },
     settings: {
       secrets: config.jira.webhookSecrets,
@@ -52,6 +51,7 @@ export function wireIntake(
       projects: config.jira.projects,
       issueTypes: config.jira.issueTypes,
       fields: config.jira.fields,
+      breakGlass: config.jira.breakGlass,
       maxBodyBytes: MAX_JIRA_BODY_BYTES,
     },
     logger: new Logger({

@@ -8,17 +8,18 @@ import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { SlackChatSearch } from '../connectors/slack/chat-search';
 import { createSlackClient } from '../connectors/slack/client';
-import { systemClock } from '../core/ports';
 import type { TriageDeps, TriageSettings } from '../core/triage/triage';
 import { createJiraClient } from '../connectors/jira/client';
 import { JiraTracker } from '../connectors/jira/tracker';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { OpenAiAdvisor } from '../connectors/openai/advisor';
+import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { loadCatalogFile } from '../platform/catalog-file';
 import { loadPolicy, loadPromptTemplates } from '../platform/prompt-files';
-import type { TriageConfig } from '../platform/env';
+import { PROVISION_DUE_MS, type TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, requestStore, type WireOptions } from './shared';
+import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
 
 /**
  * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
@@ -70,7 +71,7 @@ export function wireTriage(
   });
   return {
     deps: {
-      store: requestStore(config),
+      store: requestStore(config, undefined, clockOf(options)),
       directory: new OktaDirectory({ client: okta, maxSignIns: 100 }),
       cloud: new IamCloudAccess({
         client: iam,
@@ -83,13 +84,23 @@ export function wireTriage(
           : { client: slack, maxMessages: 20, mode: 'search' },
       ),
       onCall: new PagerDutyOnCall(pagerDuty),
-      clock: systemClock,
+      clock: clockOf(options),
       catalog: loadCatalogFile(config.catalogFile),
       policyChunks: loadPolicy(config.policyDir),
       countTokens: (text) => encode(text).length,
       prompt: loadPromptTemplates(config.promptDir),
       ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
       pager: new PagerDutyPager(pagerDuty),
+      queue: new SqsWorkQueue(
+        new SQSClient({
+          region: config.region,
+          ...awsTimeouts(timeoutMs),
+          ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+          ...awsCredentials(config),
+          maxAttempts: 3,
+        }),
+        { provision: config.provisionQueueUrl },
+      ),
       tracker: new JiraTracker(jira),
     },
     settings: {
@@ -101,6 +112,7 @@ export function wireTriage(
       tokenBudget: config.tokenBudget,
       links: { jiraBaseUrl: config.jira.baseUrl },
       decisionTimeoutMs: config.decisionTimeoutMs,
+      provisionDueMs: PROVISION_DUE_MS,
     },
     logger: new Logger({
       service: 'triage',

@@ -221,6 +221,8 @@ export class JiraStandIn extends HttpStandIn {
     format?: 'fields' | 'wiki' | 'adf';
     projectKey?: string;
     issueType?: string;
+    /** Jira labels, e.g. `break-glass`. */
+    labels?: string[];
   }): { id: string; key: string } {
     const reporter = this.findUser(input.reporter);
     if (!reporter) throw new Error(`no Jira user for "${input.reporter}"`);
@@ -231,7 +233,8 @@ export class JiraStandIn extends HttpStandIn {
       input.justification !== undefined ? `Reason: ${input.justification}` : undefined,
     ].filter((l): l is string => l !== undefined);
     const text = input.description ?? lines.join('\n');
-    const customFields: Record<string, unknown> = {};
+    // Rendered among the issue's fields like any other (`fields.labels`).
+    const customFields: Record<string, unknown> = input.labels ? { labels: [...input.labels] } : {};
     if (format === 'fields') {
       if (input.entitlement !== undefined) customFields[this.fieldIds.entitlement] = input.entitlement;
       if (input.duration !== undefined) customFields[this.fieldIds.duration] = input.duration;

@@ -1,7 +1,7 @@
 // Amazon EventBridge Scheduler for the sandbox: the REST-JSON API that
-// @aws-sdk/client-scheduler speaks (CreateSchedule, GetSchedule,
-// DeleteSchedule, ListSchedules) with the service's validations and errors,
-// and schedules that fire on the SandboxClock. A Lambda target is invoked
+// @aws-sdk/client-scheduler speaks (CreateSchedule, UpdateSchedule,
+// GetSchedule, DeleteSchedule, ListSchedules) with the service's validations
+// and errors, and schedules that fire on the SandboxClock. A Lambda target is invoked
 // asynchronously, as Scheduler does: Scheduler's retry policy and dead-letter
 // queue cover failed deliveries, Lambda's own asynchronous retries (two, after
 // one and two minutes) cover handler errors.
@@ -116,6 +116,7 @@ export class SchedulerStandIn extends HttpStandIn {
     super('scheduler', clock);
     for (const group of options.groups ?? []) this.groups.add(group);
     this.route('POST', '/schedules/:name', (r) => this.createSchedule(r));
+    this.route('PUT', '/schedules/:name', (r) => this.updateSchedule(r));
     this.route('GET', '/schedules/:name', (r) => this.getSchedule(r));
     this.route('DELETE', '/schedules/:name', (r) => this.deleteSchedule(r));
     this.route('GET', '/schedules', (r) => this.listSchedules(r));
@@ -465,6 +466,22 @@ export class SchedulerStandIn extends HttpStandIn {
         throw new SchedulerError(409, 'ConflictException', `Schedule ${name} already exists.`);
       }
       const schedule = this.parseSchedule(name, groupName, input);
+      this.schedules.set(scheduleKey(groupName, name), schedule);
+      return { ScheduleArn: schedule.arn };
+    });
+  }
+
+  /** UpdateSchedule replaces the whole definition (unset fields take their defaults), keeping CreationDate. */
+  private updateSchedule(request: StandInRequest): StandInResponse {
+    return this.guarded(() => {
+      const input = jsonBody<Record<string, unknown>>(request) ?? {};
+      if (typeof input !== 'object' || Array.isArray(input))
+        throw validation('Request body must be a JSON object.');
+      const name = validName(request.params.name ?? '');
+      const groupName = this.group(input.GroupName);
+      const existing = this.find(groupName, name);
+      const schedule = this.parseSchedule(name, groupName, input);
+      schedule.creationDate = existing.creationDate;
       this.schedules.set(scheduleKey(groupName, name), schedule);
       return { ScheduleArn: schedule.arn };
     });

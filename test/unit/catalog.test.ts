@@ -156,7 +156,7 @@ describe('a bad catalog names the file, the path and the reason', () => {
         'action: { kind: okta-group, groupId: 00g1prodreadonly0001 }',
         `action:
       kind: aws-iam-policy
-      principalType: role
+      principalType: user
       statements: [{ Effect: Allow, NotAction: s3:DeleteObject, Resource: "*" }]`,
       ),
     );

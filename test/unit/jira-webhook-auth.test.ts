@@ -12,6 +12,7 @@ const settings = {
   projects: ['ACCESS'],
   issueTypes: ['Access Request'],
   fields: {},
+  breakGlass: { label: 'break-glass' },
   maxBodyBytes: MAX_JIRA_BODY_BYTES,
 };
 // A ticket of another project: authenticated deliveries of it are ignored before any dependency is used.

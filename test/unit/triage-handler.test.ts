@@ -14,7 +14,7 @@ describe('the triage handler', () => {
     const deps = { store: new FakeStore() } as unknown as TriageDeps;
     const handler = createTriageHandler(
       deps,
-      { gather: { budgetMs: 1000 }, tokenBudget: 1000, decisionTimeoutMs: 60_000 },
+      { gather: { budgetMs: 1000 }, tokenBudget: 1000, decisionTimeoutMs: 60_000, provisionDueMs: 60_000 },
       new Logger({ service: 'triage', write: (l) => lines.push(l) }),
     );
 

@@ -7,10 +7,11 @@
 
 import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { UpstreamError } from '../errors';
+import { FollowUps } from '../follow-up';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, Actor } from '../model';
 import type { Clock, Directory, OnCall, Pager, PagerUser, RequestStore, Tracker, WorkQueue } from '../ports';
-import { duration } from '../triage/text';
+import { duration, minute } from '../triage/text';
 import { authorizeApprover } from './authorize';
 import { type Command, parseCommand } from './command';
 import { applyDecision } from './decide';
@@ -29,6 +30,8 @@ export type IncidentEvent =
       occurredAt: string;
     }
   | { kind: 'resolved'; incidentId: string; agentId?: string; occurredAt: string };
+
+type AnnotatedEvent = Extract<IncidentEvent, { kind: 'annotated' }>;
 
 export interface DecideDeps {
   store: RequestStore;
@@ -130,6 +133,19 @@ async function onNote(
     return answer(`refused ${command.verb}: ${authorization.reason}`);
   }
 
+  if (
+    request.state === 'GRANTED' &&
+    request.breakGlass &&
+    (command.verb === 'approve' || command.verb === 'deny')
+  ) {
+    return reviewBreakGlass(deps, {
+      request,
+      event,
+      actor,
+      approved: command.verb === 'approve',
+      reason: command.reason,
+    });
+  }
   switch (command.verb) {
     case 'approve':
     case 'deny':
@@ -146,12 +162,133 @@ async function onNote(
       return askRequester(deps, { request, event, actor, author, question: command.question });
     case 'revoke':
     case 'extend': {
-      // Only granted access can be revoked or extended; nothing in this request is granted.
-      const reason = `there is nothing to ${command.verb}: request ${request.jiraIssueKey} is ${request.state}, not GRANTED`;
-      await refuse(deps, request, event, actor, command, reason);
-      return answer(`refused ${command.verb}: ${reason}`);
+      if (request.state !== 'GRANTED' || !request.grant) {
+        const reason = `there is nothing to ${command.verb}: request ${request.jiraIssueKey} is ${request.state}, not GRANTED`;
+        await refuse(deps, request, event, actor, command, reason);
+        return answer(`refused ${command.verb}: ${reason}`);
+      }
+      return command.verb === 'revoke'
+        ? revokeEarly(deps, { request, event, actor, reason: command.reason })
+        : extend(deps, { request, entitlement, event, actor, seconds: command.durationSeconds });
     }
   }
+}
+
+/**
+ * The review a break-glass grant requires after the fact: `approve` records it and keeps the access;
+ * `deny` records it and revokes at once.
+ */
+async function reviewBreakGlass(
+  deps: DecideDeps,
+  input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; approved: boolean; reason?: string },
+): Promise<EventOutcome> {
+  const { request, event, actor } = input;
+  if (!input.approved)
+    return revokeEarly(deps, {
+      request,
+      event,
+      actor,
+      reason: `break-glass review: ${input.reason ?? 'denied'}`,
+    });
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `break-glass reviewed and kept by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
+      evidence: { review: 'approved', noteId: event.noteId },
+    },
+  });
+  const followUps = new FollowUps();
+  await followUps.attempt('note on the incident', () =>
+    deps.pager.addNote(event.incidentId, 'Break-glass review recorded; the access stays until it expires.'),
+  );
+  return {
+    kind: 'answered',
+    requestId: request.id,
+    result: 'break-glass reviewed',
+    ...problemsOf(followUps),
+  };
+}
+
+/** Revoking is the revoke function's work (it holds the permissions); this records who asked and queues it. */
+async function revokeEarly(
+  deps: DecideDeps,
+  input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; reason?: string },
+): Promise<EventOutcome> {
+  const { request, event, actor } = input;
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `early revoke asked by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
+      evidence: { noteId: event.noteId },
+    },
+  });
+  await deps.queue.send('revoke', { requestId: request.id });
+  const followUps = new FollowUps();
+  await followUps.attempt('note on the incident', () =>
+    deps.pager.addNote(event.incidentId, 'Revoking now.'),
+  );
+  return { kind: 'answered', requestId: request.id, result: 'revoke queued', ...problemsOf(followUps) };
+}
+
+/**
+ * Moves the expiry later, never beyond the catalog maximum counted from the original grant. The
+ * record changes here; the provision function then moves the revoke schedule and, for an IAM
+ * inline grant, the policy's own expiry condition (until it does, access ends at the earlier time).
+ */
+async function extend(
+  deps: DecideDeps,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    event: AnnotatedEvent;
+    actor: Actor;
+    seconds: number;
+  },
+): Promise<EventOutcome> {
+  const { request, entitlement, event, actor } = input;
+  const grant = request.grant as NonNullable<AccessRequest['grant']>;
+  const latest = Date.parse(grant.grantedAt) + entitlement.duration.max * 1000;
+  const wanted = Date.parse(grant.expiresAt) + input.seconds * 1000;
+  const expiresAt = new Date(Math.min(wanted, latest));
+  if (expiresAt.getTime() <= Date.parse(grant.expiresAt)) {
+    const reason = `${entitlement.id} may be held for at most ${duration(entitlement.duration.max)} from the grant, which ends ${minute(grant.expiresAt)} already`;
+    await refuse(deps, request, event, actor, { verb: 'extend', durationSeconds: input.seconds }, reason);
+    return { kind: 'answered', requestId: request.id, result: `refused extend: ${reason}` };
+  }
+  const capped = expiresAt.getTime() < wanted;
+  const extended = await deps.store.transition({
+    requestId: request.id,
+    from: 'GRANTED',
+    to: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `extended by ${actor.id} until ${minute(expiresAt.toISOString())}${capped ? ' (capped at the catalog maximum)' : ''}`,
+      evidence: { noteId: event.noteId, from: grant.expiresAt, to: expiresAt.toISOString() },
+    },
+    changes: { grant: { ...grant, expiresAt: expiresAt.toISOString() }, dueAt: expiresAt.toISOString() },
+  });
+  await deps.queue.send('provision', { requestId: request.id });
+  const followUps = new FollowUps();
+  const message = `Extended until ${minute(expiresAt.toISOString())}${capped ? `, the most ${entitlement.id} allows` : ''}.`;
+  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
+  await followUps.attempt('Jira comment', () =>
+    deps.tracker.comment(
+      extended.jiraIssueKey,
+      `Your access to ${entitlement.id} was extended by ${actor.id}: it now ends ${minute(expiresAt.toISOString())} (${expiresAt.toISOString()}).`,
+    ),
+  );
+  return { kind: 'answered', requestId: request.id, result: 'extended', ...problemsOf(followUps) };
+}
+
+function problemsOf(followUps: FollowUps): { problems?: string[] } {
+  return followUps.problems.length ? { problems: followUps.problems } : {};
 }
 
 async function vote(
@@ -217,8 +354,9 @@ async function vote(
   });
   // The decision is recorded: what follows must not undo it or make PagerDuty send it again, so a
   // failure is reported, not thrown. A lost provisioning message is re-sent by the sweeper (dueAt).
-  const problems: string[] = [];
-  const attempt = (what: string, work: () => Promise<unknown>) => bestEffort(problems, what, work);
+  const followUps = new FollowUps();
+  const attempt = (what: string, work: () => Promise<unknown>) => followUps.attempt(what, work);
+  const problems = followUps.problems;
   await attempt('note on the incident', () => deps.pager.addNote(event.incidentId, step.message));
   if (step.to === 'APPROVED') {
     await attempt('provisioning message', () => deps.queue.send('provision', { requestId: decided.id }));
@@ -229,7 +367,7 @@ async function vote(
         `Approved by ${approverList(decided)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
       ),
     );
-    await moveTicket(deps, settings.jiraStatuses.approved, decided, attempt);
+    await followUps.moveTicket(deps.tracker, decided.jiraIssueKey, settings.jiraStatuses.approved);
   } else if (step.to === 'DENIED') {
     await attempt('Jira comment', () =>
       deps.tracker.comment(
@@ -237,7 +375,7 @@ async function vote(
         `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
       ),
     );
-    await moveTicket(deps, settings.jiraStatuses.denied, decided, attempt);
+    await followUps.moveTicket(deps.tracker, decided.jiraIssueKey, settings.jiraStatuses.denied);
     await attempt('resolving the incident', () => deps.pager.resolve(event.incidentId));
   }
   return {
@@ -319,15 +457,16 @@ async function onResolved(
       evidence: { incidentId: event.incidentId },
     },
   });
-  const problems: string[] = [];
-  const attempt = (what: string, work: () => Promise<unknown>) => bestEffort(problems, what, work);
+  const followUps = new FollowUps();
+  const attempt = (what: string, work: () => Promise<unknown>) => followUps.attempt(what, work);
+  const problems = followUps.problems;
   await attempt('Jira comment', () =>
     deps.tracker.comment(
       cancelled.jiraIssueKey,
       `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
     ),
   );
-  await moveTicket(deps, settings.jiraStatuses.cancelled, cancelled, attempt);
+  await followUps.moveTicket(deps.tracker, cancelled.jiraIssueKey, settings.jiraStatuses.cancelled);
   return {
     kind: 'answered',
     requestId: request.id,
@@ -349,30 +488,6 @@ async function requestOf(
     return { kind: 'ignored', reason: `entitlement ${request.entitlementId} is no longer in the catalog` };
   }
   return { kind: 'found', request, entitlement };
-}
-
-/** Runs a step that follows a recorded decision; a failure is collected for the log instead of thrown. */
-async function bestEffort(problems: string[], what: string, work: () => Promise<unknown>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
-    problems.push(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** Moves the ticket to the configured status, if one is configured and the workflow allows it. */
-async function moveTicket(
-  deps: DecideDeps,
-  status: string | undefined,
-  request: AccessRequest,
-  attempt: (what: string, work: () => Promise<unknown>) => Promise<void>,
-): Promise<void> {
-  if (!status) return;
-  await attempt(`moving ${request.jiraIssueKey} to ${status}`, async () => {
-    if ((await deps.tracker.moveTo(request.jiraIssueKey, status)) === 'no-such-transition') {
-      throw new Error(`the workflow has no transition to "${status}" from where the ticket is`);
-    }
-  });
 }
 
 function at(deps: DecideDeps, ms: number): string {

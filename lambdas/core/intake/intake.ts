@@ -28,6 +28,8 @@ export interface IntakeSettings {
   /** Issue types that are access requests (others in those projects are ignored). */
   issueTypes: readonly string[];
   fields: RequestFieldIds;
+  /** A ticket with this label, or of this priority, asks for break-glass access. */
+  breakGlass: { label?: string; priority?: string };
 }
 
 export type IntakeOutcome =
@@ -99,7 +101,7 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
     entitlementId: validation.ok ? validation.value.entitlement.id : (parts.entitlementId ?? ''),
     durationSeconds: validation.ok ? validation.value.durationSeconds : 0,
     justification: validation.ok ? validation.value.justification : (parts.justification ?? ''),
-    breakGlass: false,
+    breakGlass: markedBreakGlass(ticket, settings.breakGlass),
     dueAt: new Date(deps.clock.now().getTime() + TRIAGE_DEADLINE_MS).toISOString(),
   };
   const filed: AuditEntry = {
@@ -158,4 +160,17 @@ async function resolveRequester(
     }
     throw error;
   }
+}
+
+/** Whether the ticket carries the configured break-glass label or priority (the catalog still decides if it is allowed). */
+export function markedBreakGlass(ticket: Ticket, marks: IntakeSettings['breakGlass']): boolean {
+  const labels = Array.isArray(ticket.fields.labels) ? ticket.fields.labels : [];
+  const priority = (ticket.fields.priority as { name?: unknown } | null | undefined)?.name;
+  return (
+    (marks.label !== undefined &&
+      labels.some((l) => typeof l === 'string' && l.toLowerCase() === marks.label?.toLowerCase())) ||
+    (marks.priority !== undefined &&
+      typeof priority === 'string' &&
+      priority.toLowerCase() === marks.priority.toLowerCase())
+  );
 }

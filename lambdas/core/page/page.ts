@@ -34,6 +34,8 @@ export interface PageInput {
   ticketUrl?: string;
   /** How to answer: the command syntax. */
   answerSyntax: string;
+  /** Shown first: a catalog rule already approved the request (audit-only, on-call, break-glass). */
+  banner?: string;
 }
 
 interface Section {
@@ -59,6 +61,7 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
   const who = request.requester.displayName ?? request.requester.email ?? request.requester.jiraAccountId;
 
   const sections: Section[] = [
+    ...(input.banner ? [{ heading: 'ALREADY APPROVED', lines: [input.banner], cutOrder: 0 }] : []),
     {
       heading: 'WHO',
       lines: take((k) => k === 'request' || k === 'okta.account'),

@@ -5,7 +5,7 @@
 // tell the requester on Jira. Each step is recorded before the next starts, so
 // a redelivered message carries on where the last attempt stopped.
 
-import { type Catalog, entitlementById } from '../catalog';
+import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import type { EvidenceBundle, RequestContext } from '../context';
 import { TransitionConflictError } from '../lifecycle';
 import { type AdviceRecord, adviceSummary, seekAdvice } from '../advice/advise';
@@ -13,7 +13,8 @@ import { type PromptTemplates, renderPrompt } from '../advice/prompt';
 import type { AccessRequest, AuditEvent } from '../model';
 import { COMMAND_SYNTAX } from '../decide/command';
 import { type Page, renderPage } from '../page/page';
-import type { Advisor, Pager, Tracker } from '../ports';
+import type { Advisor, IncidentRef, Pager, Tracker, WorkQueue } from '../ports';
+import { approvalByRule, type RuleApproval } from './rules';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
@@ -29,6 +30,8 @@ export interface TriageDeps extends GatherDeps {
   advisor?: Advisor;
   pager: Pager;
   tracker: Pick<Tracker, 'comment'>;
+  /** Rule-approved requests go straight to provisioning. */
+  queue: WorkQueue;
 }
 
 export interface TriageSettings {
@@ -37,12 +40,22 @@ export interface TriageSettings {
   links?: AssembleOptions['links'];
   /** How long a page may wait for a decision before the sweeper cancels the request. */
   decisionTimeoutMs: number;
+  /** How long an APPROVED request may wait for provisioning before the sweeper sends it again. */
+  provisionDueMs: number;
 }
 
 export type TriageOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'rejected'; request: AccessRequest; reason: string }
-  | { kind: 'paged'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord; page: Page };
+  | { kind: 'paged'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord; page: Page }
+  | {
+      kind: 'approved';
+      request: AccessRequest;
+      bundle: EvidenceBundle;
+      advice: AdviceRecord;
+      page: Page;
+      rule: RuleApproval['rule'];
+    };
 
 const TRIAGE_ACTOR = { kind: 'system', id: 'triage' } as const;
 const ADVISOR_ACTOR = { kind: 'system', id: 'advisor' } as const;
@@ -141,6 +154,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     });
   }
 
+  const rule = await approvalByRule(deps, request, entitlement);
   // The incident key is the request id: a retry after a crash finds the incident instead of paging twice.
   const page = renderPage({
     request,
@@ -151,15 +165,20 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       ? { ticketUrl: issueUrl(settings.links.jiraBaseUrl, request.jiraIssueKey) }
       : {}),
     answerSyntax: COMMAND_SYNTAX,
+    ...(rule ? { banner: rule.explanation } : {}),
   });
   const incident = await deps.pager.openIncident({
     incidentKey: request.id,
     serviceId: entitlement.owners.service,
-    escalationPolicyId: entitlement.owners.escalationPolicy,
-    title: page.title,
-    urgency: page.urgency,
+    escalationPolicyId: rule?.escalationPolicyId ?? entitlement.owners.escalationPolicy,
+    title: rule
+      ? `${rule.rule === 'break-glass' ? 'BREAK-GLASS' : 'Granted by rule'}: ${page.title}`
+      : page.title,
+    urgency: rule?.urgency ?? page.urgency,
     details: page.details,
   });
+  if (rule)
+    return approveByRule(deps, settings, { request, entitlement, bundle, advice, page, incident, rule });
   if (incident.created)
     await deps.pager.addNote(incident.id, `How to answer, in a note on this incident:\n${COMMAND_SYNTAX}`);
   // Before the state write: a crash in between repeats the comment rather than losing it.
@@ -184,6 +203,62 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     },
   });
   return { kind: 'paged', request, bundle, advice, page };
+}
+
+/** APPROVED by a catalog rule: provisioning is queued at once; the page was a notification (or, for break-glass, a review). */
+async function approveByRule(
+  deps: TriageDeps,
+  settings: TriageSettings,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    bundle: EvidenceBundle;
+    advice: AdviceRecord;
+    page: Page;
+    incident: IncidentRef;
+    rule: RuleApproval;
+  },
+): Promise<TriageOutcome> {
+  const { entitlement, incident, rule } = input;
+  await deps.tracker.comment(
+    input.request.jiraIssueKey,
+    `${rule.rule === 'break-glass' ? 'Break-glass: granted at once, to be reviewed after' : `Approved by the catalog rule ${rule.rule}`}; the access to ${entitlement.id} is being granted. The owners were notified: ${incident.url}`,
+  );
+  const now = deps.clock.now();
+  const request = await deps.store.transition({
+    requestId: input.request.id,
+    from: 'TRIAGING',
+    to: 'APPROVED',
+    expectedVersion: input.request.version,
+    audit: {
+      actor: { kind: 'rule', id: rule.rule },
+      reason: rule.explanation,
+      evidence: { incident: { ...incident }, page: { ...input.page }, rule: rule.rule },
+    },
+    changes: {
+      incidentId: incident.id,
+      decisions: [
+        {
+          outcome: 'approve',
+          actor: { kind: 'rule', id: rule.rule },
+          decidedAt: now.toISOString(),
+          comment: rule.explanation,
+          ...(rule.durationSeconds ? { durationSeconds: rule.durationSeconds } : {}),
+        },
+      ],
+      // The sweeper re-drives it if the provisioning message is lost.
+      dueAt: new Date(now.getTime() + settings.provisionDueMs).toISOString(),
+    },
+  });
+  await deps.queue.send('provision', { requestId: request.id });
+  return {
+    kind: 'approved',
+    request,
+    bundle: input.bundle,
+    advice: input.advice,
+    page: input.page,
+    rule: rule.rule,
+  };
 }
 
 function issueUrl(jiraBaseUrl: string, key: string): string {

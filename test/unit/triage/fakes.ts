@@ -71,6 +71,7 @@ const catalog = parseCatalog(
         action: {
           kind: 'aws-iam-policy',
           principalType: 'role',
+          roleName: 'prod-incident-operator',
           statements: [
             {
               Effect: 'Allow',

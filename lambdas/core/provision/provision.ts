@@ -1,0 +1,301 @@
+// Granting and revoking, exactly once in effect, whatever is redelivered or
+// crashes in between. A grant first records whether the requester already held
+// the access (so a revoke never removes what loopgate did not give) and the
+// expiry, then grants, reads the grant back, schedules the revoke and records
+// GRANTED. A revoke removes the access, reads back that it is gone and records
+// REVOKED. Each step is idempotent, so a redelivered message converges; the
+// last attempt that still fails records FAILED, loudly.
+
+import { type Catalog, type Entitlement, entitlementById } from '../catalog';
+import { grantDuration } from '../decide/decide';
+import { ValidationError } from '../errors';
+import { FollowUps } from '../follow-up';
+import { TransitionConflictError } from '../lifecycle';
+import type { AccessRequest, ActionKind, Actor, Grant } from '../model';
+import type {
+  Clock,
+  ExpiryScheduler,
+  GrantSubject,
+  Pager,
+  Provisioner,
+  RequestStore,
+  Tracker,
+} from '../ports';
+import { duration, minute } from '../triage/text';
+
+export interface ProvisionDeps {
+  store: RequestStore;
+  provisioners: Record<ActionKind, Provisioner>;
+  scheduler: ExpiryScheduler;
+  pager: Pick<Pager, 'addNote' | 'resolve'>;
+  tracker: Pick<Tracker, 'comment' | 'moveTo'>;
+  catalog: Catalog;
+  clock: Clock;
+}
+
+export interface ProvisionSettings {
+  /** Jira statuses to move the ticket to, by name, when configured. */
+  jiraStatuses: { granted?: string; revoked?: string; failed?: string };
+}
+
+export type ProvisionOutcome =
+  { kind: 'skipped'; reason: string } | { kind: 'done'; request: AccessRequest; problems: string[] };
+
+/** The provisioning step recorded before anything is granted, so a redelivery reuses its answers. */
+interface Preparation {
+  preExisting: boolean;
+  grantedAt: string;
+  expiresAt: string;
+}
+
+const PROVISIONER: Actor = { kind: 'system', id: 'provision' };
+const REVOKER: Actor = { kind: 'system', id: 'revoke' };
+
+/** Grants an APPROVED request. Throws on a failure worth retrying; `finalAttempt` turns that into FAILED. */
+export async function grantRequest(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  requestId: string,
+  options: { finalAttempt: boolean },
+): Promise<ProvisionOutcome> {
+  const found = await load(deps, requestId);
+  if (found.kind === 'skipped') return found;
+  let { request } = found;
+  const { entitlement } = found;
+  if (request.state === 'GRANTED' && request.grant) return refresh(deps, request, entitlement);
+  if (request.state !== 'APPROVED') return { kind: 'skipped', reason: `request is ${request.state}` };
+  const email = requireEmail(request);
+  const provisioner = deps.provisioners[entitlement.action.kind];
+
+  try {
+    let prepared = await preparation(deps, request);
+    if (!prepared) {
+      // Asked before anything is granted: afterwards the answer would be loopgate's own grant.
+      const now = deps.clock.now();
+      const expiresAt = new Date(now.getTime() + grantDuration(request, entitlement) * 1000);
+      const subject: GrantSubject = { requestId, email, action: entitlement.action, expiresAt };
+      prepared = {
+        preExisting: await provisioner.verify(subject),
+        grantedAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      };
+      request = await deps.store.recordEvent({
+        requestId,
+        state: 'APPROVED',
+        expectedVersion: request.version,
+        audit: {
+          actor: PROVISIONER,
+          reason: prepared.preExisting
+            ? 'provisioning: the requester already holds this access; it will be kept at revoke'
+            : 'provisioning started',
+          evidence: { provisioning: { ...prepared } },
+        },
+      });
+    }
+    const subject: GrantSubject = {
+      requestId,
+      email,
+      action: entitlement.action,
+      expiresAt: new Date(prepared.expiresAt),
+    };
+    const outcome = await provisioner.grant(subject);
+    if (!(await provisioner.verify(subject))) {
+      throw new Error(`the ${entitlement.action.kind} grant is not in place after granting it`);
+    }
+    await deps.scheduler.schedule(requestId, subject.expiresAt);
+    const grant: Grant = {
+      action: entitlement.action.kind,
+      principal: outcome.principal,
+      target: outcome.target,
+      grantedAt: prepared.grantedAt,
+      expiresAt: prepared.expiresAt,
+      // What was recorded before granting is the truth; the provisioner would now see loopgate's grant.
+      preExisting: prepared.preExisting,
+    };
+    const granted = await deps.store.transition({
+      requestId,
+      from: 'APPROVED',
+      to: 'GRANTED',
+      expectedVersion: request.version,
+      audit: {
+        actor: PROVISIONER,
+        reason: `granted ${entitlement.id} until ${minute(prepared.expiresAt)}`,
+        evidence: { grant: { ...grant }, verified: true },
+      },
+      changes: { grant, dueAt: prepared.expiresAt },
+    });
+    const problems = await tell(deps, granted, settings.jiraStatuses.granted, {
+      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.`,
+      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.`,
+      // A break-glass page stays open until someone reviews it.
+      resolveIncident: !granted.breakGlass,
+    });
+    return { kind: 'done', request: granted, problems };
+  } catch (error) {
+    if (error instanceof TransitionConflictError || !options.finalAttempt) throw error;
+    return fail(deps, settings, request, entitlement, 'provisioning', error);
+  }
+}
+
+/**
+ * Brings a grant in line with its record after an extension: the revoke schedule moves, and an
+ * IAM inline policy is written again with the new expiry condition. Idempotent, so a duplicate
+ * provisioning message for a granted request changes nothing.
+ */
+async function refresh(
+  deps: ProvisionDeps,
+  request: AccessRequest,
+  entitlement: Entitlement,
+): Promise<ProvisionOutcome> {
+  const grant = request.grant as Grant;
+  const subject: GrantSubject = {
+    requestId: request.id,
+    email: requireEmail(request),
+    action: entitlement.action,
+    expiresAt: new Date(grant.expiresAt),
+  };
+  if (!grant.preExisting) await deps.provisioners[grant.action].grant(subject);
+  await deps.scheduler.schedule(request.id, subject.expiresAt);
+  return { kind: 'done', request, problems: [] };
+}
+
+/** Revokes a GRANTED request: at expiry, by the sweeper, or early by someone allowed to. */
+export async function revokeRequest(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  requestId: string,
+  options: { finalAttempt: boolean; actor?: Actor; reason?: string },
+): Promise<ProvisionOutcome> {
+  const found = await load(deps, requestId);
+  if (found.kind === 'skipped') return found;
+  const { request, entitlement } = found;
+  if (request.state !== 'GRANTED' && request.state !== 'FAILED') {
+    return { kind: 'skipped', reason: `request is ${request.state}` };
+  }
+  const { grant } = request;
+  if (!grant) return { kind: 'skipped', reason: 'nothing was granted' };
+  const subject: GrantSubject = {
+    requestId,
+    email: requireEmail(request),
+    action: entitlement.action,
+    expiresAt: new Date(grant.expiresAt),
+  };
+  const provisioner = deps.provisioners[grant.action];
+  try {
+    await provisioner.revoke(subject, {
+      principal: grant.principal,
+      target: grant.target,
+      preExisting: grant.preExisting ?? false,
+    });
+    if (!grant.preExisting && (await provisioner.verify(subject))) {
+      throw new Error(`the ${grant.action} grant is still in place after revoking it`);
+    }
+    await deps.scheduler.cancel(requestId);
+    const expired = deps.clock.now().getTime() >= Date.parse(grant.expiresAt);
+    const reason =
+      options.reason ?? (expired ? `expired at ${minute(grant.expiresAt)}` : 'revoked before its expiry');
+    const revoked = await deps.store.transition({
+      requestId,
+      from: request.state,
+      to: 'REVOKED',
+      expectedVersion: request.version,
+      audit: {
+        actor: options.actor ?? REVOKER,
+        reason: `${reason}${grant.preExisting ? '; the access the requester held before was kept' : ''}`,
+        evidence: { revoked: { ...grant }, verifiedGone: !grant.preExisting },
+      },
+    });
+    const at = minute(deps.clock.now().toISOString());
+    const problems = await tell(deps, revoked, settings.jiraStatuses.revoked, {
+      note: `Revoked at ${at}: ${reason}.`,
+      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${grant.preExisting ? ' The access you held before this request is unchanged.' : ''}`,
+      resolveIncident: true,
+    });
+    return { kind: 'done', request: revoked, problems };
+  } catch (error) {
+    if (error instanceof TransitionConflictError || !options.finalAttempt || request.state === 'FAILED')
+      throw error;
+    return fail(deps, settings, request, entitlement, 'revocation', error);
+  }
+}
+
+/** The last attempt failed: FAILED, said on the incident and the ticket; the sweeper raises the alarm. */
+async function fail(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  request: AccessRequest,
+  entitlement: Entitlement,
+  what: 'provisioning' | 'revocation',
+  error: unknown,
+): Promise<ProvisionOutcome> {
+  const message = error instanceof Error ? error.message : String(error);
+  const failed = await deps.store.transition({
+    requestId: request.id,
+    from: request.state,
+    to: 'FAILED',
+    expectedVersion: request.version,
+    audit: {
+      actor: what === 'provisioning' ? PROVISIONER : REVOKER,
+      reason: `${what} failed after retries: ${message}`,
+      evidence: { error: message },
+    },
+    // The sweeper looks at FAILED requests on every run until a person cleans them up.
+    changes: { dueAt: deps.clock.now().toISOString() },
+  });
+  const problems = await tell(deps, failed, settings.jiraStatuses.failed, {
+    note: `FAILED: ${what} of ${entitlement.id} failed after retries (${message}). A person must check ${what === 'revocation' ? 'that the access is removed' : 'that nothing was granted'}.`,
+    comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${entitlement.id} failed; the security team has been alerted.`,
+    resolveIncident: false,
+  });
+  return { kind: 'done', request: failed, problems };
+}
+
+async function load(
+  deps: ProvisionDeps,
+  requestId: string,
+): Promise<
+  { kind: 'found'; request: AccessRequest; entitlement: Entitlement } | { kind: 'skipped'; reason: string }
+> {
+  const request = await deps.store.get(requestId);
+  if (!request) return { kind: 'skipped', reason: `no request ${requestId}` };
+  const entitlement = entitlementById(deps.catalog, request.entitlementId);
+  if (!entitlement)
+    return { kind: 'skipped', reason: `entitlement ${request.entitlementId} is not in the catalog` };
+  return { kind: 'found', request, entitlement };
+}
+
+async function preparation(deps: ProvisionDeps, request: AccessRequest): Promise<Preparation | undefined> {
+  const trail = await deps.store.listAuditEvents(request.id);
+  const event = trail.findLast(
+    (e) => e.to === 'APPROVED' && e.from === 'APPROVED' && e.evidence?.provisioning,
+  );
+  return event?.evidence?.provisioning as Preparation | undefined;
+}
+
+function requireEmail(request: AccessRequest): string {
+  if (!request.requester.email) throw new ValidationError(`request ${request.id} has no requester email`);
+  return request.requester.email;
+}
+
+function grantSeconds(grant: Grant): number {
+  return Math.round((Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt)) / 1000);
+}
+
+/** Notes, comments and the ticket's status after a recorded step: best-effort, failures returned for the log. */
+async function tell(
+  deps: ProvisionDeps,
+  request: AccessRequest,
+  status: string | undefined,
+  message: { note: string; comment: string; resolveIncident: boolean },
+): Promise<string[]> {
+  const followUps = new FollowUps();
+  const incidentId = request.incidentId;
+  if (incidentId)
+    await followUps.attempt('note on the incident', () => deps.pager.addNote(incidentId, message.note));
+  await followUps.attempt('Jira comment', () => deps.tracker.comment(request.jiraIssueKey, message.comment));
+  await followUps.moveTicket(deps.tracker, request.jiraIssueKey, status);
+  if (incidentId && message.resolveIncident) {
+    await followUps.attempt('resolving the incident', () => deps.pager.resolve(incidentId));
+  }
+  return followUps.problems;
+}

@@ -1,0 +1,48 @@
+// The sweeper function, on a rate(5 minutes) schedule. Its counts go out as
+// CloudWatch metrics in the Embedded Metric Format (one JSON log line), so an
+// alarm on FailedRequests pages a person without any extra API call.
+
+import type { ScheduledEvent } from 'aws-lambda';
+import type { ProvisionSettings } from '../core/provision/provision';
+import { sweep, type SweepDeps, type SweepReport } from '../core/provision/sweep';
+import { builtOnFirstCall } from '../platform/cold-start';
+import type { Logger } from '../platform/logger';
+
+export const METRIC_NAMESPACE = 'loopgate';
+
+export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSettings, logger: Logger) {
+  return async (_event?: ScheduledEvent): Promise<SweepReport> => {
+    const report = await sweep(deps, settings);
+    const metrics = {
+      ExpiredRevoked: report.revoked.length,
+      PendingCancelled: report.cancelled.length,
+      ApprovedRedriven: report.redriven.length,
+      FailedRequests: report.failed.length,
+      SweepErrors: report.errors.length,
+    };
+    logger.info('sweep done', {
+      ...report,
+      _aws: {
+        Timestamp: deps.clock.now().getTime(),
+        CloudWatchMetrics: [
+          {
+            Namespace: METRIC_NAMESPACE,
+            Dimensions: [[]],
+            Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })),
+          },
+        ],
+      },
+      ...metrics,
+    });
+    if (report.failed.length) logger.error('requests in FAILED need a person', { requestIds: report.failed });
+    return report;
+  };
+}
+
+/** The Lambda entry point: configuration is read and clients are built on the first invocation. */
+export const handler = builtOnFirstCall<ScheduledEvent, SweepReport>(async () => {
+  const { readProvisionConfig } = await import('../platform/env');
+  const { wireProvision } = await import('../wiring/provision');
+  const { deps, settings, logger } = wireProvision(readProvisionConfig(), 'sweeper');
+  return createSweeperHandler(deps, settings, logger);
+});

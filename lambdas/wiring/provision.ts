@@ -1,0 +1,92 @@
+// Builds the dependencies of the provision, revoke and sweeper functions from
+// their shared configuration, once per cold start. They hold the only
+// credentials that can change access (Okta group membership, IAM policies).
+
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createIamClient } from '../connectors/aws-iam/client';
+import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam/provisioner';
+import { createJiraClient } from '../connectors/jira/client';
+import { JiraTracker } from '../connectors/jira/tracker';
+import { createOktaClient } from '../connectors/okta';
+import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
+import { createPagerDutyClient } from '../connectors/pagerduty/client';
+import { PagerDutyPager } from '../connectors/pagerduty/pager';
+import { createSchedulerClient, EventBridgeExpiryScheduler } from '../connectors/scheduler/expiry-scheduler';
+import { SqsWorkQueue } from '../connectors/sqs/work-queue';
+import type { ProvisionSettings } from '../core/provision/provision';
+import type { SweepDeps } from '../core/provision/sweep';
+import { loadCatalogFile } from '../platform/catalog-file';
+import type { ProvisionConfig } from '../platform/env';
+import { Logger } from '../platform/logger';
+import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
+
+export function wireProvision(
+  config: ProvisionConfig,
+  service: 'provision' | 'revoke' | 'sweeper',
+  options: WireOptions = {},
+): { deps: SweepDeps; settings: ProvisionSettings; logger: Logger } {
+  const { timeoutMs } = config;
+  const okta = createOktaClient({
+    orgUrl: config.okta.orgUrl,
+    token: config.okta.token,
+    timeoutMs,
+    maxRetries: 2,
+  });
+  const iam = createIamClient({
+    region: config.region,
+    ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
+    ...awsCredentials(config),
+    timeoutMs,
+    maxAttempts: 3,
+  });
+  const scheduler = createSchedulerClient({
+    region: config.region,
+    ...(config.scheduler.endpoint ? { endpoint: config.scheduler.endpoint } : {}),
+    ...awsCredentials(config),
+    timeoutMs,
+    maxAttempts: 3,
+  });
+  const pagerDuty = createPagerDutyClient({
+    token: config.pagerduty.token,
+    ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
+    from: config.pagerduty.from,
+    timeoutMs,
+  });
+  const jira = createJiraClient({
+    host: config.jira.baseUrl,
+    email: config.jira.email,
+    apiToken: config.jira.apiToken,
+    timeoutMs,
+  });
+  const sqs = new SQSClient({
+    region: config.region,
+    ...awsTimeouts(timeoutMs),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...awsCredentials(config),
+    maxAttempts: 3,
+  });
+  return {
+    deps: {
+      store: requestStore(config, timeoutMs, clockOf(options)),
+      provisioners: {
+        'okta-group': new OktaGroupProvisioner({ client: okta }),
+        'aws-iam-policy': new IamPolicyProvisioner({
+          client: iam,
+          principalFor: companyPrincipalFor(config.companyEmailDomain),
+        }),
+      },
+      scheduler: new EventBridgeExpiryScheduler({
+        client: scheduler,
+        groupName: config.scheduler.groupName,
+        target: { arn: config.scheduler.targetArn, roleArn: config.scheduler.roleArn },
+      }),
+      pager: new PagerDutyPager(pagerDuty),
+      tracker: new JiraTracker(jira),
+      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl }),
+      catalog: loadCatalogFile(config.catalogFile),
+      clock: clockOf(options),
+    },
+    settings: { jiraStatuses: config.jiraStatuses },
+    logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),
+  };
+}

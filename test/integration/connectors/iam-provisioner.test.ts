@@ -1,0 +1,369 @@
+// IamPolicyProvisioner against the IAM stand-in over real HTTP with the real
+// SDK: inline grants stored with their expiry (and, on a role, the requester's
+// sessions) as conditions, managed policies attached unless they already
+// were, idempotent grants and revokes, and IAM's failures as UpstreamError.
+
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createIamClient } from '../../../lambdas/connectors/aws-iam/client';
+import {
+  companyPrincipalFor,
+  IamPolicyProvisioner,
+  type IamPolicyAction,
+  type IamStatement,
+} from '../../../lambdas/connectors/aws-iam/provisioner';
+import { NotFoundError, UpstreamError, ValidationError } from '../../../lambdas/core/errors';
+import type { GrantSubject } from '../../../lambdas/core/ports';
+import { SandboxClock } from '../../../sandbox/clock';
+import { type IamCredentials, IamStandIn } from '../../../sandbox/iam/stand-in';
+import { DEFAULT_SCENARIO_FILE, loadScenarioFile } from '../../../sandbox/scenario/load';
+
+const START = new Date('2026-11-21T09:00:00.000Z');
+const EXPIRES = new Date('2026-11-21T13:00:00.000Z');
+const CREDENTIALS: IamCredentials = {
+  accessKeyId: 'AKIASANDBOXLOOPGATE1',
+  secretAccessKey: 'sandbox/secret+key/for-the-iam-stand-in',
+};
+const ACCOUNT = '111122223333';
+const REQUEST_ID = '0b6f3a52-94d7-4c1e-8f0a-5d2e7c9b1a34';
+const POLICY = `loopgate-${REQUEST_ID}`;
+const ROLE = 'prod-incident-operator';
+const BILLING = 'arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess';
+const ONCALL_TOOLS = `arn:aws:iam::${ACCOUNT}:policy/sre-oncall-tools`;
+const LOGS: IamStatement = {
+  Sid: 'ReadLogs',
+  Effect: 'Allow',
+  Action: ['logs:GetLogEvents', 'logs:FilterLogEvents'],
+  Resource: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/prod/*`,
+};
+
+let clock: SandboxClock;
+let standIn: IamStandIn;
+const clients: IAMClient[] = [];
+
+beforeEach(async () => {
+  clock = new SandboxClock({ start: START, frozen: true });
+  standIn = new IamStandIn({
+    scenario: loadScenarioFile(DEFAULT_SCENARIO_FILE, clock.now()),
+    clock,
+    credentials: [CREDENTIALS],
+  });
+  await standIn.start();
+});
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await standIn.stop();
+});
+
+function provisioner(options: { timeoutMs?: number; maxAttempts?: number } = {}): IamPolicyProvisioner {
+  const client = createIamClient({
+    region: 'us-east-1',
+    endpoint: standIn.url,
+    credentials: CREDENTIALS,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    maxAttempts: options.maxAttempts ?? 1,
+  });
+  clients.push(client);
+  return new IamPolicyProvisioner({ client, principalFor: companyPrincipalFor('example.com') });
+}
+
+const inlineOnUser = (statements: IamStatement[] = [LOGS]): IamPolicyAction => ({
+  kind: 'aws-iam-policy',
+  principalType: 'user',
+  statements,
+});
+const inlineOnRole = (statements: IamStatement[] = [LOGS]): IamPolicyAction => ({
+  kind: 'aws-iam-policy',
+  principalType: 'role',
+  roleName: ROLE,
+  statements,
+});
+const managed = (policyArn: string): IamPolicyAction => ({
+  kind: 'aws-iam-policy',
+  principalType: 'user',
+  policyArn,
+});
+
+function subject(email: string, action: IamPolicyAction, expiresAt = EXPIRES): GrantSubject {
+  return { requestId: REQUEST_ID, email, action, expiresAt };
+}
+
+function held(kind: 'user' | 'role', name: string) {
+  const policies = standIn.principalPolicies(kind, name);
+  if (!policies) throw new Error(`no ${kind} ${name}`);
+  return policies;
+}
+
+function actions(name: string): number[] {
+  return standIn.actionCalls.filter((c) => c.action === name).map((c) => c.status);
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe('inline grants on a user', () => {
+  it('puts loopgate-<requestId> on priya with the exact expiry condition on every statement', async () => {
+    const outcome = await provisioner().grant(subject('priya.nair@example.com', inlineOnUser()));
+
+    expect(outcome).toEqual({
+      principal: `arn:aws:iam::${ACCOUNT}:user/priya.nair`,
+      target: POLICY,
+      preExisting: false,
+    });
+    expect(held('user', 'priya.nair').inline).toEqual({
+      [POLICY]: {
+        Version: '2012-10-17',
+        Statement: [
+          { ...LOGS, Condition: { DateLessThan: { 'aws:CurrentTime': '2026-11-21T13:00:00.000Z' } } },
+        ],
+      },
+    });
+  });
+
+  it('granting again, or extending, overwrites the one policy', async () => {
+    const iam = provisioner();
+    await iam.grant(subject('priya.nair@example.com', inlineOnUser()));
+    await iam.grant(subject('priya.nair@example.com', inlineOnUser()));
+    const later = new Date('2026-11-21T17:00:00.000Z');
+
+    const extended = await iam.grant(subject('priya.nair@example.com', inlineOnUser(), later));
+
+    expect(extended.preExisting).toBe(false);
+    const inline = held('user', 'priya.nair').inline;
+    expect(Object.keys(inline)).toEqual([POLICY]);
+    expect(inline[POLICY]).toMatchObject({
+      Statement: [{ Condition: { DateLessThan: { 'aws:CurrentTime': later.toISOString() } } }],
+    });
+    expect(actions('PutUserPolicy')).toEqual([200, 200, 200]);
+  });
+
+  it('revoking deletes the policy; revoking again is fine', async () => {
+    const iam = provisioner();
+    const priya = subject('priya.nair@example.com', inlineOnUser());
+    const outcome = await iam.grant(priya);
+
+    await iam.revoke(priya, outcome);
+    expect(held('user', 'priya.nair').inline).toEqual({});
+
+    await iam.revoke(priya, outcome);
+    expect(actions('DeleteUserPolicy')).toEqual([200, 404]);
+  });
+
+  it('deletes loopgate’s inline policy even when recorded as pre-existing: only loopgate writes that name', async () => {
+    const iam = provisioner();
+    const priya = subject('priya.nair@example.com', inlineOnUser());
+    const outcome = await iam.grant(priya);
+
+    await iam.revoke(priya, { ...outcome, preExisting: true });
+
+    expect(held('user', 'priya.nair').inline).toEqual({});
+  });
+
+  it('verify reads the policy back: absent, present, absent', async () => {
+    const iam = provisioner();
+    const priya = subject('priya.nair@example.com', inlineOnUser());
+
+    expect(await iam.verify(priya)).toBe(false);
+    const outcome = await iam.grant(priya);
+    expect(await iam.verify(priya)).toBe(true);
+    await iam.revoke(priya, outcome);
+    expect(await iam.verify(priya)).toBe(false);
+  });
+
+  it('verify refuses a policy of loopgate’s name that does not end at the expiry', async () => {
+    const iam = provisioner();
+    const user = standIn.account.user('priya.nair');
+    standIn.account.putInlinePolicy(
+      user,
+      POLICY,
+      JSON.stringify({ Version: '2012-10-17', Statement: [LOGS] }),
+    );
+
+    const unbounded = await errorOf(iam.verify(subject('priya.nair@example.com', inlineOnUser())));
+    expect(unbounded).toBeInstanceOf(UpstreamError);
+    expect((unbounded as Error).message).toMatch(/does not end by 2026-11-21T13:00:00.000Z/);
+
+    // Written for a later expiry than the grant's: it would outlast the grant.
+    await iam.grant(subject('priya.nair@example.com', inlineOnUser(), new Date('2026-11-22T13:00:00Z')));
+    expect(await errorOf(iam.verify(subject('priya.nair@example.com', inlineOnUser())))).toBeInstanceOf(
+      UpstreamError,
+    );
+  });
+
+  it('refuses an email outside the company domain before calling IAM', async () => {
+    const error = await errorOf(provisioner().grant(subject('priya.nair@contractor.io', inlineOnUser())));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(standIn.actionCalls).toEqual([]);
+  });
+
+  it('a company email without an IAM user is NotFoundError, and nothing is written', async () => {
+    const error = await errorOf(provisioner().grant(subject('nobody@example.com', inlineOnUser())));
+
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toContain('nobody');
+    expect(actions('PutUserPolicy')).toEqual([]);
+  });
+});
+
+describe('inline grants on a role', () => {
+  it('scopes every statement to the requester’s sessions and keeps the statement’s own conditions', async () => {
+    const regional: IamStatement = {
+      ...LOGS,
+      Condition: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } },
+    };
+
+    const outcome = await provisioner().grant(subject('dana.reyes@example.com', inlineOnRole([regional])));
+
+    expect(outcome).toEqual({
+      principal: `arn:aws:iam::${ACCOUNT}:role/${ROLE}`,
+      target: POLICY,
+      preExisting: false,
+    });
+    expect(held('role', ROLE).inline[POLICY]).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          ...LOGS,
+          Condition: {
+            StringEquals: { 'aws:RequestedRegion': 'eu-west-1' },
+            DateLessThan: { 'aws:CurrentTime': '2026-11-21T13:00:00.000Z' },
+            StringLike: { 'aws:userid': '*:dana.reyes@example.com' },
+          },
+        },
+      ],
+    });
+    // The role's own policies are untouched.
+    expect(held('role', ROLE).attached).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+  });
+
+  it('verify, revoke and verify again on the role', async () => {
+    const iam = provisioner();
+    const dana = subject('dana.reyes@example.com', inlineOnRole());
+    const outcome = await iam.grant(dana);
+    expect(await iam.verify(dana)).toBe(true);
+    // Another requester's grant of the same request id would not be this one.
+    expect(await errorOf(iam.verify({ ...dana, email: 'tomas.silva@example.com' }))).toBeInstanceOf(
+      UpstreamError,
+    );
+
+    await iam.revoke(dana, outcome);
+    await iam.revoke(dana, outcome);
+
+    expect(held('role', ROLE).inline).toEqual({});
+    expect(actions('DeleteRolePolicy')).toEqual([200, 404]);
+    expect(await iam.verify(dana)).toBe(false);
+  });
+
+  it('an unknown role is NotFoundError', async () => {
+    const action = { ...inlineOnRole(), roleName: 'no-such-role' };
+
+    const error = await errorOf(provisioner().grant(subject('dana.reyes@example.com', action)));
+
+    expect(error).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('managed policies', () => {
+  it('attaches billing read-only to priya, once however often granted, and detaches it at revoke', async () => {
+    const iam = provisioner();
+    const priya = subject('priya.nair@example.com', managed(BILLING));
+
+    expect(await iam.verify(priya)).toBe(false);
+    const outcome = await iam.grant(priya);
+    expect(outcome).toEqual({
+      principal: `arn:aws:iam::${ACCOUNT}:user/priya.nair`,
+      target: BILLING,
+      preExisting: false,
+    });
+    await iam.grant(priya);
+    expect(held('user', 'priya.nair').attached).toEqual([BILLING]);
+    expect(actions('AttachUserPolicy')).toEqual([200]);
+    expect(await iam.verify(priya)).toBe(true);
+
+    await iam.revoke(priya, outcome);
+    await iam.revoke(priya, outcome);
+    expect(held('user', 'priya.nair').attached).toEqual([]);
+    expect(actions('DetachUserPolicy')).toEqual([200, 404]);
+    expect(await iam.verify(priya)).toBe(false);
+  });
+
+  it('keeps a policy dana had attached before: pre-existing, never detached', async () => {
+    const iam = provisioner();
+    const dana = subject('dana.reyes@example.com', managed(ONCALL_TOOLS));
+
+    const outcome = await iam.grant(dana);
+    expect(outcome).toEqual({
+      principal: `arn:aws:iam::${ACCOUNT}:user/dana.reyes`,
+      target: ONCALL_TOOLS,
+      preExisting: true,
+    });
+    await iam.revoke(dana, outcome);
+
+    expect(held('user', 'dana.reyes').attached).toEqual([ONCALL_TOOLS]);
+    expect(actions('AttachUserPolicy')).toEqual([]);
+    expect(actions('DetachUserPolicy')).toEqual([]);
+    expect(await iam.verify(dana)).toBe(true);
+  });
+
+  it('a policy IAM does not have is NotFoundError naming the policy', async () => {
+    const missing = `arn:aws:iam::${ACCOUNT}:policy/never-created`;
+
+    const error = await errorOf(provisioner().grant(subject('priya.nair@example.com', managed(missing))));
+
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toContain('never-created');
+  });
+
+  it('verify of an unknown user is false', async () => {
+    expect(await provisioner().verify(subject('nobody@example.com', managed(BILLING)))).toBe(false);
+  });
+});
+
+describe('when IAM fails', () => {
+  it('a 500 on PutUserPolicy is an UpstreamError and no policy is written', async () => {
+    standIn.actionFaults.set('PutUserPolicy', { failNext: 1, status: 500 });
+
+    const error = await errorOf(provisioner().grant(subject('priya.nair@example.com', inlineOnUser())));
+
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ service: 'aws-iam', failure: 'unavailable' });
+    expect(held('user', 'priya.nair').inline).toEqual({});
+  });
+
+  it('a 500 on DeleteUserPolicy is an UpstreamError, not a silent success', async () => {
+    const iam = provisioner();
+    const priya = subject('priya.nair@example.com', inlineOnUser());
+    const outcome = await iam.grant(priya);
+    standIn.actionFaults.set('DeleteUserPolicy', { failNext: 1, status: 500 });
+
+    const error = await errorOf(iam.revoke(priya, outcome));
+
+    expect(error).toMatchObject({ service: 'aws-iam', failure: 'unavailable' });
+    expect(Object.keys(held('user', 'priya.nair').inline)).toEqual([POLICY]);
+  });
+
+  it('a 500 on the read back is an UpstreamError, not "not granted"', async () => {
+    standIn.actionFaults.set('GetUserPolicy', { failNext: 1, status: 500 });
+
+    const error = await errorOf(provisioner().verify(subject('priya.nair@example.com', inlineOnUser())));
+
+    expect(error).toMatchObject({ service: 'aws-iam', failure: 'unavailable' });
+  });
+
+  it('an answer slower than the timeout is an UpstreamError of kind timeout', async () => {
+    standIn.faults.set('POST /', { delayMs: 400 });
+
+    const error = await errorOf(
+      provisioner({ timeoutMs: 100 }).grant(subject('priya.nair@example.com', inlineOnUser())),
+    );
+
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ failure: 'timeout' });
+  });
+});
