@@ -13,7 +13,7 @@ import {
 } from '../lambdas/core/advice/feedback';
 import type { AdviceRecord } from '../lambdas/core/advice/advise';
 import type { Catalog } from '../lambdas/core/catalog';
-import type { AccessRequest } from '../lambdas/core/model';
+import type { AccessRequest, RequestState } from '../lambdas/core/model';
 import type { RequestStore } from '../lambdas/core/ports';
 
 /** Every decided request of every entitlement in the catalog, newest first per entitlement. */
@@ -77,8 +77,51 @@ export async function reportCommand(
   out: (text: string) => void,
 ): Promise<number> {
   const report = feedbackReport(await decidedRequests(deps.store, deps.catalog, options.limit));
-  out(options.json ? `${JSON.stringify(report, null, 2)}\n` : reportText(report));
+  const unreviewed = await unreviewedBreakGlass(deps.store, deps.catalog, options.limit);
+  out(
+    options.json
+      ? `${JSON.stringify({ ...report, unreviewedBreakGlass: unreviewed.map(breakGlassRow) }, null, 2)}\n`
+      : reportText(report) + unreviewedText(unreviewed),
+  );
   return 0;
+}
+
+/** Break-glass grants nobody has reviewed yet: the review after the fact is required, so they are listed until it happens. */
+export async function unreviewedBreakGlass(
+  store: RequestStore,
+  catalog: Catalog,
+  limitPerEntitlement: number,
+): Promise<AccessRequest[]> {
+  const lists = await Promise.all(
+    catalog.entitlements
+      .filter((e) => e.breakGlass.allowed)
+      .map((e) => store.listByEntitlement(e.id, { states: GRANTED_ONCE, limit: limitPerEntitlement })),
+  );
+  return lists.flat().filter((r) => r.breakGlass && !r.review);
+}
+
+/** The states of a request whose access was granted at some point (or is about to be). */
+const GRANTED_ONCE: RequestState[] = ['APPROVED', 'GRANTED', 'REVOKED', 'FAILED'];
+
+function breakGlassRow(request: AccessRequest) {
+  return {
+    requestId: request.id,
+    jiraIssueKey: request.jiraIssueKey,
+    requester: request.requester.email ?? request.requester.jiraAccountId,
+    entitlementId: request.entitlementId,
+    state: request.state,
+    grantedAt: request.grant?.grantedAt,
+    incidentId: request.incidentId,
+  };
+}
+
+function unreviewedText(requests: AccessRequest[]): string {
+  if (!requests.length) return '\nEvery break-glass grant has been reviewed.\n';
+  const lines = requests.map((r) => {
+    const row = breakGlassRow(r);
+    return `  ${row.jiraIssueKey}  ${row.requester}  ${row.entitlementId}  ${row.state}  granted ${row.grantedAt ?? '-'}  incident ${row.incidentId ?? '-'}`;
+  });
+  return `\nBreak-glass grants waiting for their review (answer "approve" or "deny" on the incident):\n${lines.join('\n')}\n`;
 }
 
 /** Writes one JSON line per decided request that has the messages its advice was asked with. */

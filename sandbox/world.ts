@@ -240,7 +240,12 @@ export class Sandbox {
           scenario,
           clock,
           credentials: [credentials.jira],
-          webhook: { url: webhookUrl('jira'), secret: secrets.jira },
+          webhook: {
+            url: webhookUrl('jira'),
+            secret: secrets.jira,
+            // What the setup guide tells admins to pick: new tickets, and comments (a requester's revoke).
+            events: ['jira:issue_created', 'comment_created'],
+          },
         }),
         pagerduty: new PagerDutyStandIn({
           scenario,

@@ -77,6 +77,18 @@ export interface AccessRequest {
   advice?: AdviceSummary;
   decisions: Decision[];
   grant?: Grant;
+  /** The after-the-fact review a break-glass grant requires; absent until someone reviews it. */
+  review?: BreakGlassReview;
+}
+
+export interface BreakGlassReview {
+  by: string;
+  at: string;
+  /** kept: the access stays until it expires; revoked: the reviewer ended it. */
+  outcome: 'kept' | 'revoked';
+  reason?: string;
+  /** The note it came from, so a redelivered note is not counted again. */
+  sourceId?: string;
 }
 
 export type Recommendation = 'approve' | 'deny' | 'needs-info';
@@ -100,7 +112,7 @@ export type NewAccessRequest = Pick<
 
 /** Fields a transition may change besides state and version. */
 export type RequestChanges = Partial<
-  Pick<AccessRequest, 'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant'>
+  Pick<AccessRequest, 'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant' | 'review'>
 >;
 
 /** What the caller says about a transition; the store stamps request, states, version and time. */

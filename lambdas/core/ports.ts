@@ -47,6 +47,8 @@ export interface RecordEventInput {
   state: RequestState;
   expectedVersion: number;
   audit: AuditEntry;
+  /** Fields recorded with the event; the state and due time stay as they are. */
+  changes?: Pick<Partial<AccessRequest>, 'review'>;
 }
 
 export type DeliveryClaim =

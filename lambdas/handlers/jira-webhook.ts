@@ -1,5 +1,5 @@
 // The jira-webhook function, behind a Function URL: verify the delivery, read
-// the ticket, hand it to intake, answer fast. Jira retries 5xx and timeouts,
+// the ticket (or the comment on one), hand it to intake, answer fast. Jira retries 5xx and timeouts,
 // so only a failure worth retrying becomes a 5xx.
 
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -88,6 +88,8 @@ function respond(outcome: IntakeOutcome): HttpResponse {
     case 'accepted':
     case 'rejected':
       return jsonResponse(202, { requestId: outcome.request.id, state: outcome.request.state });
+    case 'answered':
+      return jsonResponse(200, { requestId: outcome.requestId, result: outcome.result });
   }
 }
 
@@ -101,6 +103,13 @@ function describe(outcome: IntakeOutcome): Record<string, unknown> {
       return { outcome: 'in progress elsewhere' };
     case 'accepted':
       return { outcome: 'accepted', requestId: outcome.request.id, created: outcome.created };
+    case 'answered':
+      return {
+        outcome: 'answered',
+        requestId: outcome.requestId,
+        result: outcome.result,
+        ...(outcome.problems ? { followUpProblems: outcome.problems } : {}),
+      };
     case 'rejected':
       return {
         outcome: 'rejected',

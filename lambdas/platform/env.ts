@@ -141,6 +141,8 @@ export interface IntakeConfig extends CommonSettings {
   timeoutMs: number;
   region: string;
   triageQueueUrl: string;
+  /** A requester's `revoke` comment on the ticket goes to the revoke queue. */
+  revokeQueueUrl: string;
   /** Only in the sandbox: the SQS stand-in (on AWS the SDK finds the regional endpoint). */
   sqsEndpoint?: string;
   jira: {
@@ -179,6 +181,7 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
       : 3000,
     region: env.string('AWS_REGION'),
     triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
+    revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
     ...(env.optionalUrl('LOOPGATE_SQS_ENDPOINT') ? { sqsEndpoint: env.url('LOOPGATE_SQS_ENDPOINT') } : {}),
     jira: {
       baseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),

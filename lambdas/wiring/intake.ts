@@ -41,7 +41,7 @@ export function wireIntake(
       store: requestStore(config, config.timeoutMs, clockOf(options)),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
-      queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl }),
+      queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl, revoke: config.revokeQueueUrl }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },

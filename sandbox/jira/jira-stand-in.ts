@@ -261,6 +261,27 @@ export class JiraStandIn extends HttpStandIn {
     this.applyTransition(issue, index, user.accountId);
   }
 
+  /** Adds a comment as a person (control API), as a human would in the UI: plain text, stored as ADF. */
+  commentAs(key: string, person: string, text: string): { id: string } {
+    const issue = this.issues.get(key);
+    const user = this.findUser(person);
+    if (!issue || !user) throw new Error(`cannot comment on ${key} as ${person}`);
+    const now = this.clock.now().toISOString();
+    const comment: StoredComment = {
+      id: String(this.nextCommentId++),
+      authorId: user.accountId,
+      body: textToAdf(text),
+      created: now,
+      updated: now,
+    };
+    issue.comments.push(comment);
+    issue.updated = now;
+    this.emit('comment_created', issue, comment.authorId, {
+      comment: this.renderComment(issue, comment, 'v3'),
+    });
+    return { id: comment.id };
+  }
+
   // --- routes -------------------------------------------------------------
 
   protected authenticate(request: StandInRequest): StandInResponse | undefined {

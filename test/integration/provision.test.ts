@@ -4,8 +4,13 @@
 // schedule would leave in place.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessRequest, RequestState } from '../../lambdas/core/model';
-import { PROVISION_FUNCTIONS, Sandbox } from '../../sandbox/world';
+import { Env, readProvisionConfig } from '../../lambdas/platform/env';
+import { grantRequest } from '../../lambdas/core/provision/provision';
+import type { RequestStore } from '../../lambdas/core/ports';
+import { wireProvision } from '../../lambdas/wiring/provision';
+import { atExpression } from '../../lambdas/connectors/scheduler/expiry-scheduler';
+import { Sandbox } from '../../sandbox/world';
+import { flow, until } from '../support/sandbox-flow';
 
 let sandbox: Sandbox;
 const HOUR = 3_600_000;
@@ -16,64 +21,10 @@ beforeAll(async () => {
 
 afterAll(() => sandbox.stop());
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const inState = (id: string, state: RequestState) =>
-  until(`${id} to be ${state}`, async () => {
-    const r = await sandbox.store.get(id);
-    return r?.state === state ? r : undefined;
-  });
-
-async function filed(
-  reporter: string,
-  entitlement: string,
-  extra: { duration?: string; labels?: string[] } = {},
-) {
-  const { key } = sandbox.jira.fileTicket({
-    reporter,
-    entitlement,
-    justification: 'INC-4411 checkout latency in production',
-    ...extra,
-  });
-  await sandbox.jira.settled();
-  return until(`${key} to be triaged`, async () => {
-    const r = await sandbox.store.getByJiraIssueKey(key);
-    return r && r.state !== 'RECEIVED' && r.state !== 'TRIAGING' && r.incidentId ? r : undefined;
-  });
-}
-
-async function note(request: AccessRequest, person: string, content: string) {
-  sandbox.pagerduty.addNote(request.incidentId ?? '', person, content);
-  await sandbox.pagerduty.settled();
-}
-
-const oktaMembers = async (groupId: string) => {
-  const response = await fetch(`${sandbox.okta.url}/api/v1/groups/${groupId}/users`, {
-    headers: { authorization: `SSWS ${sandbox.credentials.okta.token}` },
-  });
-  return ((await response.json()) as { profile: { login: string } }[]).map((u) => u.profile.login);
-};
+const { filed, note, inState, passExpiry, oktaMembers, comments, commented, lastNote, sweep } = flow(
+  () => sandbox,
+);
 const schedules = () => sandbox.host.scheduler.state().schedules.map((s) => ({ name: String(s.Name) }));
-const comments = (key: string) =>
-  (sandbox.jira.state().issues.find((i) => (i as { key?: string }).key === key)?.comments ?? []).map((c) =>
-    JSON.stringify(c.body),
-  );
-
-/** Moves the sandbox clock past a request's expiry and runs what fell due. */
-async function passExpiry(request: AccessRequest) {
-  const expiresAt = Date.parse(request.grant?.expiresAt ?? '');
-  sandbox.clock.advance(Math.max(0, expiresAt - sandbox.clock.now().getTime()) + 60_000);
-  await sandbox.host.scheduler.runDue();
-}
-
-const sweep = () => sandbox.host.invoker.invoke(PROVISION_FUNCTIONS.sweeper, {}, 'scheduler');
 
 describe('granting and revoking', () => {
   it('grants an approved Okta group, revokes it when the schedule fires at expiry, and audits every step', async () => {
@@ -187,5 +138,143 @@ describe('redelivery', () => {
     const trail = await sandbox.store.listAuditEvents(request.id);
     expect(trail.filter((e) => e.to === 'GRANTED')).toHaveLength(1);
     expect(trail.filter((e) => e.evidence?.provisioning)).toHaveLength(1);
+  });
+});
+
+describe('revoking early and extending', () => {
+  it('revokes at once when an approver writes "revoke" on the incident', async () => {
+    const request = await filed('chloe', 'okta-prod-readonly', { duration: '4h' });
+    await note(request, 'priya', 'approve');
+    await inState(request.id, 'GRANTED');
+
+    await note(request, 'priya', 'revoke work is done');
+    const revoked = await inState(request.id, 'REVOKED');
+
+    expect(await oktaMembers('00g1prodreadonly0001')).not.toContain('chloe.martin@example.com');
+    expect(schedules().map((s) => s.name)).not.toContain(`loopgate-revoke-${request.id}`);
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.some((e) => e.reason === 'early revoke asked by priya.nair@example.com: work is done')).toBe(
+      true,
+    );
+    expect(trail.at(-1)).toMatchObject({ from: 'GRANTED', to: 'REVOKED' });
+    await commented(revoked.jiraIssueKey, 'removed');
+  });
+
+  it('lets the requester revoke from a Jira comment, and nobody else there', async () => {
+    const request = await filed('kenji', 'okta-prod-readonly', { duration: '4h' });
+    await note(request, 'priya', 'approve');
+    await inState(request.id, 'GRANTED');
+
+    sandbox.jira.commentAs(request.jiraIssueKey, 'omar', 'revoke');
+    await sandbox.jira.settled();
+    await commented(request.jiraIssueKey, 'Only the person who asked for this access can end it');
+    expect((await sandbox.store.get(request.id))?.state).toBe('GRANTED');
+    const refused = (await sandbox.store.listAuditEvents(request.id)).at(-1);
+    expect(refused?.evidence).toMatchObject({ securityEvent: 'refused-command', verb: 'revoke' });
+
+    sandbox.jira.commentAs(request.jiraIssueKey, 'kenji', 'Revoke: finished early');
+    await sandbox.jira.settled();
+    await inState(request.id, 'REVOKED');
+    expect(await oktaMembers('00g1prodreadonly0001')).not.toContain('kenji.watanabe@example.com');
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.find((e) => e.reason.startsWith('early revoke asked by the requester'))).toMatchObject({
+      actor: { kind: 'person', id: 'kenji.watanabe@example.com' },
+      reason: 'early revoke asked by the requester on Jira: finished early',
+    });
+  });
+
+  it('extends the grant and its revoke schedule, never beyond the catalog maximum from the grant', async () => {
+    const request = await filed('felix', 'okta-prod-readonly', { duration: '2h' });
+    await note(request, 'priya', 'approve');
+    const granted = await inState(request.id, 'GRANTED');
+    const grantedAt = Date.parse(granted.grant?.grantedAt ?? '');
+    const expiryOf = async () => Date.parse((await sandbox.store.get(request.id))?.grant?.expiresAt ?? '');
+    const scheduled = () =>
+      sandbox.host.scheduler.state().schedules.find((s) => s.Name === `loopgate-revoke-${request.id}`)
+        ?.ScheduleExpression;
+
+    await note(request, 'priya', 'extend 1h migration still running');
+    await until('the extension', async () =>
+      (await expiryOf()) === grantedAt + 3 * HOUR ? true : undefined,
+    );
+    const threeHours = atExpression(new Date(grantedAt + 3 * HOUR));
+    await until('the schedule to move', async () => (scheduled() === threeHours ? true : undefined));
+
+    // okta-prod-readonly may be held for 7d at most, counted from the grant.
+    await note(request, 'priya', 'extend 30d');
+    await until('the capped extension', async () =>
+      (await expiryOf()) === grantedAt + 7 * 24 * HOUR ? true : undefined,
+    );
+    expect(lastNote(granted.incidentId ?? '')).toContain('the most okta-prod-readonly allows');
+
+    await note(request, 'priya', 'extend 1h');
+    expect(lastNote(granted.incidentId ?? '')).toMatch(
+      /^Not accepted: okta-prod-readonly may be held for at most 7d/,
+    );
+    expect(await expiryOf()).toBe(grantedAt + 7 * 24 * HOUR);
+  });
+});
+
+describe('a crash between the grant and its record', () => {
+  it('converges on redelivery: one grant, the access counted as loopgate’s, revoked at expiry', async () => {
+    const request = await filed('ivan', 'okta-prod-readonly', { duration: '1h' });
+    // Hold the provision queue so that this test plays the first delivery itself.
+    await sandbox.host.sqs.stopPolling();
+    try {
+      await note(request, 'priya', 'approve');
+      await inState(request.id, 'APPROVED');
+      const { deps, settings } = wireProvision(
+        readProvisionConfig(new Env(sandbox.loopgateEnvironment())),
+        'provision',
+        { clock: sandbox.clock, log: () => {} },
+      );
+      // The process dies after Okta granted and the revoke was scheduled, before GRANTED is written.
+      const crashing: RequestStore = Object.assign(Object.create(deps.store) as RequestStore, {
+        transition: () => Promise.reject(new Error('the process died')),
+      });
+      await expect(
+        grantRequest({ ...deps, store: crashing }, settings, request.id, { finalAttempt: false }),
+      ).rejects.toThrow('the process died');
+      expect(await oktaMembers('00g1prodreadonly0001')).toContain('ivan.petrov@example.com');
+      expect((await sandbox.store.get(request.id))?.state).toBe('APPROVED');
+    } finally {
+      sandbox.host.sqs.startPolling();
+    }
+
+    // The queue redelivers the provisioning message to the real function.
+    const granted = await inState(request.id, 'GRANTED');
+    expect(granted.grant?.preExisting).toBe(false);
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.filter((e) => e.evidence?.provisioning)).toHaveLength(1);
+    expect(trail.filter((e) => e.to === 'GRANTED')).toHaveLength(1);
+
+    await passExpiry(granted);
+    await inState(request.id, 'REVOKED');
+    expect(await oktaMembers('00g1prodreadonly0001')).not.toContain('ivan.petrov@example.com');
+  });
+});
+
+// Last: it moves the clock a day forward, past everything the tests above granted.
+describe('a request nobody decides', () => {
+  it('is cancelled by the sweeper after the decision timeout, with the incident resolved and the requester told', async () => {
+    const request = await filed('grace', 'okta-prod-readonly', { duration: '1h' });
+    expect(request.state).toBe('PENDING');
+
+    sandbox.clock.advance(23 * HOUR);
+    await sweep();
+    expect((await sandbox.store.get(request.id))?.state).toBe('PENDING');
+
+    sandbox.clock.advance(2 * HOUR);
+    await sweep();
+    await inState(request.id, 'CANCELLED');
+    expect(sandbox.pagerduty.incident(request.incidentId ?? '')?.status).toBe('resolved');
+    await commented(request.jiraIssueKey, 'Nobody decided on this request in time');
+    const cancelled = await sandbox.store.get(request.id);
+    expect(cancelled?.grant).toBeUndefined();
+    expect((await sandbox.store.listAuditEvents(request.id)).at(-1)).toMatchObject({
+      from: 'PENDING',
+      to: 'CANCELLED',
+      actor: { kind: 'system' },
+    });
   });
 });

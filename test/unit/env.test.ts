@@ -64,6 +64,7 @@ describe('intake configuration', () => {
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
     AWS_REGION: 'eu-west-1',
     LOOPGATE_TRIAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-triage',
+    LOOPGATE_REVOKE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-revoke',
     LOOPGATE_JIRA_BASE_URL: 'https://example.atlassian.net',
     LOOPGATE_JIRA_EMAIL: 'loopgate@example.com',
     LOOPGATE_JIRA_API_TOKEN: 'token',

@@ -134,8 +134,8 @@ export class DynamoRequestStore implements RequestStore {
     return this.write(input, false);
   }
 
-  async recordEvent({ requestId, state, expectedVersion, audit }: RecordEventInput) {
-    return this.write({ requestId, from: state, to: state, expectedVersion, audit }, true);
+  async recordEvent({ requestId, state, expectedVersion, audit, changes }: RecordEventInput) {
+    return this.write({ requestId, from: state, to: state, expectedVersion, audit, changes }, true);
   }
 
   /** One conditional write of the request and its audit event; `keepDue` leaves the due time as it was. */
@@ -396,6 +396,7 @@ const REQUEST_FIELDS = [
   'advice',
   'decisions',
   'grant',
+  'review',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

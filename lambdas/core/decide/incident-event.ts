@@ -93,7 +93,10 @@ async function onNote(
   const found = await requestOf(deps, event.incidentId);
   if (found.kind === 'ignored') return found;
   const { request, entitlement } = found;
-  if (request.decisions.some((d) => d.sourceId === event.noteId)) {
+  if (
+    request.decisions.some((d) => d.sourceId === event.noteId) ||
+    request.review?.sourceId === event.noteId
+  ) {
     return { kind: 'ignored', reason: `note ${event.noteId} was already counted` };
   }
   if (!event.agentId) return { kind: 'ignored', reason: 'the note has no author' };
@@ -116,11 +119,12 @@ async function onNote(
 
   const { command } = parsed;
   const actor: Actor = { kind: 'person', id: author.email };
+  const reviewing = isBreakGlassReview(request, command);
   const authorization = await authorizeApprover(deps, {
     verb: command.verb,
     author: { email: author.email },
     requester: request.requester.email ? { email: request.requester.email } : {},
-    entitlement,
+    entitlement: reviewing ? breakGlassReviewers(entitlement) : entitlement,
     notedAt: new Date(event.occurredAt),
   });
   if (!authorization.allowed) {
@@ -133,17 +137,13 @@ async function onNote(
     return answer(`refused ${command.verb}: ${authorization.reason}`);
   }
 
-  if (
-    request.state === 'GRANTED' &&
-    request.breakGlass &&
-    (command.verb === 'approve' || command.verb === 'deny')
-  ) {
+  if (reviewing && (command.verb === 'approve' || command.verb === 'deny')) {
     return reviewBreakGlass(deps, {
       request,
       event,
       actor,
       approved: command.verb === 'approve',
-      reason: command.reason,
+      ...(command.reason ? { reason: command.reason } : {}),
     });
   }
   switch (command.verb) {
@@ -174,40 +174,86 @@ async function onNote(
   }
 }
 
+/** approve/deny on a break-glass request once it was granted: the review after the fact, not a vote. */
+function isBreakGlassReview(request: AccessRequest, command: Command): boolean {
+  return (
+    request.breakGlass &&
+    (command.verb === 'approve' || command.verb === 'deny') &&
+    (request.state === 'GRANTED' || request.state === 'REVOKED' || request.state === 'FAILED')
+  );
+}
+
 /**
- * The review a break-glass grant requires after the fact: `approve` records it and keeps the access;
- * `deny` records it and revokes at once.
+ * Who reviews a break-glass grant: whoever the catalog alerts (on call for its escalation policy,
+ * or listed), not the owners, who could have approved it the ordinary way.
+ */
+function breakGlassReviewers(entitlement: Entitlement): Entitlement {
+  if (!entitlement.breakGlass.allowed) return entitlement;
+  const { alert } = entitlement.breakGlass;
+  return {
+    ...entitlement,
+    owners: {
+      ...entitlement.owners,
+      escalationPolicy: alert.escalationPolicy ?? entitlement.owners.escalationPolicy,
+    },
+    approvers: { onCall: alert.escalationPolicy !== undefined, emails: alert.emails },
+  };
+}
+
+/**
+ * The review a break-glass grant requires after the fact, recorded on the request (`loopgate
+ * report` lists grants still waiting for one): `approve` keeps the access until it expires,
+ * `deny` revokes it at once. A grant that already ended can still be reviewed.
  */
 async function reviewBreakGlass(
   deps: DecideDeps,
   input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; approved: boolean; reason?: string },
 ): Promise<EventOutcome> {
   const { request, event, actor } = input;
-  if (!input.approved)
-    return revokeEarly(deps, {
-      request,
-      event,
-      actor,
-      reason: `break-glass review: ${input.reason ?? 'denied'}`,
-    });
+  const followUps = new FollowUps();
+  if (request.review) {
+    await followUps.attempt('note on the incident', () =>
+      deps.pager.addNote(
+        event.incidentId,
+        `This break-glass grant was reviewed already: ${request.review?.outcome} by ${request.review?.by} at ${minute(request.review?.at ?? '')}.`,
+      ),
+    );
+    return { kind: 'answered', requestId: request.id, result: 'already reviewed', ...problemsOf(followUps) };
+  }
+  const revoking = !input.approved && request.state === 'GRANTED';
+  const outcome = input.approved ? 'kept' : 'revoked';
   await deps.store.recordEvent({
     requestId: request.id,
-    state: 'GRANTED',
+    state: request.state,
     expectedVersion: request.version,
     audit: {
       actor,
-      reason: `break-glass reviewed and kept by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
-      evidence: { review: 'approved', noteId: event.noteId },
+      reason: `break-glass reviewed by ${actor.id}: ${input.approved ? 'kept' : 'refused'}${input.reason ? `: ${input.reason}` : ''}`,
+      evidence: { review: outcome, noteId: event.noteId },
+    },
+    changes: {
+      review: {
+        by: actor.id,
+        at: deps.clock.now().toISOString(),
+        outcome,
+        ...(input.reason ? { reason: input.reason } : {}),
+        sourceId: event.noteId,
+      },
     },
   });
-  const followUps = new FollowUps();
-  await followUps.attempt('note on the incident', () =>
-    deps.pager.addNote(event.incidentId, 'Break-glass review recorded; the access stays until it expires.'),
-  );
+  if (revoking) await deps.queue.send('revoke', { requestId: request.id });
+  const message = input.approved
+    ? request.state === 'GRANTED'
+      ? 'Break-glass review recorded; the access stays until it expires.'
+      : 'Break-glass review recorded.'
+    : revoking
+      ? 'Break-glass review recorded: refused. Revoking now.'
+      : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
+  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
   return {
     kind: 'answered',
     requestId: request.id,
-    result: 'break-glass reviewed',
+    result: `break-glass review: ${outcome}`,
     ...problemsOf(followUps),
   };
 }

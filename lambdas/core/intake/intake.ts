@@ -1,12 +1,14 @@
 // Intake: a verified Jira delivery becomes a stored access request, once.
 // Valid requests are queued for triage; invalid ones are stored as REJECTED and
 // the requester is told, in a Jira comment, exactly what to fix. Nothing slow
-// happens here: the webhook must answer quickly.
+// happens here: the webhook must answer quickly. A comment on a request's
+// ticket may be the requester's `revoke` (see comment.ts).
 
 import type { Catalog } from '../catalog';
 import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
 import { UpstreamError } from '../errors';
 import type { Clock, Directory, RequestStore, Tracker, WorkQueue } from '../ports';
+import { type CommentOutcome, commentOnTicket } from './comment';
 import { type IntakeProblem, rejectionComment, validateRequest } from './validate';
 import { type RequestFieldIds, requestParts, type Ticket, type TicketEvent } from './ticket';
 
@@ -37,7 +39,9 @@ export type IntakeOutcome =
   | { kind: 'duplicate-delivery' }
   | { kind: 'delivery-in-progress' }
   | { kind: 'accepted'; request: AccessRequest; created: boolean }
-  | { kind: 'rejected'; request: AccessRequest; problems: IntakeProblem[] };
+  | { kind: 'rejected'; request: AccessRequest; problems: IntakeProblem[] }
+  /** A comment on a request's ticket that loopgate acted on (the requester's `revoke`). */
+  | Extract<CommentOutcome, { kind: 'answered' }>;
 
 const INTAKE_ACTOR = { kind: 'system', id: 'jira-webhook' } as const;
 
@@ -53,7 +57,10 @@ export async function intakeTicket(
   event: TicketEvent,
   deliveryId: string | undefined,
 ): Promise<IntakeOutcome> {
-  if (event.kind !== 'issue-created') return { kind: 'ignored', reason: `event ${event.name}` };
+  if (event.kind === 'other') return { kind: 'ignored', reason: `event ${event.name}` };
+  if (event.kind === 'comment-created') {
+    return once(deps.store, deliveryId, () => commentOnTicket(deps, event.comment));
+  }
   const { ticket } = event;
   if (!settings.projects.includes(ticket.projectKey)) {
     return { kind: 'ignored', reason: `project ${ticket.projectKey} is not an access-request project` };
@@ -61,16 +68,25 @@ export async function intakeTicket(
   if (!settings.issueTypes.includes(ticket.issueType)) {
     return { kind: 'ignored', reason: `issue type "${ticket.issueType}" is not an access request` };
   }
-  if (!deliveryId) return admit(deps, settings, ticket);
-  const claim = await deps.store.claimDelivery('jira', deliveryId);
+  return once(deps.store, deliveryId, () => admit(deps, settings, ticket));
+}
+
+/** Runs `work` once per delivery id (when the sender gives one). */
+async function once(
+  store: RequestStore,
+  deliveryId: string | undefined,
+  work: () => Promise<IntakeOutcome>,
+): Promise<IntakeOutcome> {
+  if (!deliveryId) return work();
+  const claim = await store.claimDelivery('jira', deliveryId);
   if (claim.status === 'done') return { kind: 'duplicate-delivery' };
   if (claim.status === 'in-progress') return { kind: 'delivery-in-progress' };
   try {
-    const outcome = await admit(deps, settings, ticket);
-    await deps.store.completeDelivery('jira', deliveryId, claim.token);
+    const outcome = await work();
+    await store.completeDelivery('jira', deliveryId, claim.token);
     return outcome;
   } catch (error) {
-    await deps.store.releaseDelivery('jira', deliveryId, claim.token);
+    await store.releaseDelivery('jira', deliveryId, claim.token);
     throw error;
   }
 }

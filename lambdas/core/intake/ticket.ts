@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { bodyText } from '../adf';
 import { ValidationError } from '../errors';
+import type { TicketComment } from './comment';
 
 export interface Ticket {
   id: string;
@@ -19,7 +20,19 @@ export interface Ticket {
   fields: Record<string, unknown>;
 }
 
-export type TicketEvent = { kind: 'issue-created'; ticket: Ticket } | { kind: 'other'; name: string };
+export type TicketEvent =
+  | { kind: 'issue-created'; ticket: Ticket }
+  | { kind: 'comment-created'; comment: TicketComment }
+  | { kind: 'other'; name: string };
+
+const commentEventSchema = z.object({
+  issue: z.looseObject({ key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'not a Jira issue key') }),
+  comment: z.looseObject({
+    id: z.union([z.string().min(1), z.number()]).transform(String),
+    author: z.looseObject({ accountId: z.string().min(1) }),
+    body: z.unknown(),
+  }),
+});
 
 const issueSchema = z.object({
   id: z.union([z.string().min(1), z.number()]).transform(String),
@@ -46,6 +59,7 @@ export function parseTicketEvent(payload: unknown): TicketEvent {
   }
   const body = payload as Record<string, unknown>;
   if (typeof body.webhookEvent === 'string') {
+    if (body.webhookEvent === 'comment_created') return parseComment(body);
     if (body.webhookEvent !== 'jira:issue_created') return { kind: 'other', name: body.webhookEvent };
     return { kind: 'issue-created', ticket: parseIssue(body.issue, 'issue') };
   }
@@ -54,6 +68,26 @@ export function parseTicketEvent(payload: unknown): TicketEvent {
   }
   if ('key' in body && 'fields' in body) return { kind: 'issue-created', ticket: parseIssue(body, '') };
   return { kind: 'other', name: 'unrecognised payload' };
+}
+
+function parseComment(body: Record<string, unknown>): TicketEvent {
+  const result = commentEventSchema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ValidationError(
+      `malformed comment event at ${(issue?.path ?? []).map(String).join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const { issue, comment } = result.data;
+  return {
+    kind: 'comment-created',
+    comment: {
+      issueKey: issue.key,
+      id: comment.id,
+      authorAccountId: comment.author.accountId,
+      text: bodyText(comment.body),
+    },
+  };
 }
 
 function parseIssue(data: unknown, at: string): Ticket {

@@ -21,7 +21,7 @@ const issue = (fields: Record<string, unknown> = {}) => ({
 
 const ticketOf = (payload: unknown): Ticket => {
   const event = parseTicketEvent(payload);
-  if (event.kind !== 'issue-created') throw new Error(`not an issue: ${event.name}`);
+  if (event.kind !== 'issue-created') throw new Error(`not an issue: ${event.kind}`);
   return event.ticket;
 };
 
@@ -41,11 +41,38 @@ describe('the three delivery formats', () => {
   });
 
   it('tells other events apart', () => {
-    expect(parseTicketEvent({ webhookEvent: 'comment_created', comment: {} })).toEqual({
+    expect(parseTicketEvent({ webhookEvent: 'jira:issue_updated', issue: issue() })).toEqual({
       kind: 'other',
-      name: 'comment_created',
+      name: 'jira:issue_updated',
     });
     expect(parseTicketEvent({ hello: 'world' })).toEqual({ kind: 'other', name: 'unrecognised payload' });
+  });
+
+  it('reads a comment on a ticket, ADF or wiki text, and names the path of a malformed one', () => {
+    const adf = {
+      type: 'doc',
+      version: 1,
+      content: [{ type: 'paragraph', content: [{ type: 'text', text: 'revoke done with it' }] }],
+    };
+    const event = (body: unknown) => ({
+      webhookEvent: 'comment_created',
+      issue: { id: '10001', key: 'ACCESS-7' },
+      comment: { id: 10400, author: { accountId: '712020:dana' }, body },
+    });
+    for (const body of [adf, 'revoke done with it']) {
+      expect(parseTicketEvent(event(body))).toEqual({
+        kind: 'comment-created',
+        comment: {
+          issueKey: 'ACCESS-7',
+          id: '10400',
+          authorAccountId: '712020:dana',
+          text: 'revoke done with it',
+        },
+      });
+    }
+    expect(() =>
+      parseTicketEvent({ webhookEvent: 'comment_created', issue: { key: 'ACCESS-7' }, comment: {} }),
+    ).toThrow(/malformed comment event at comment\.id/);
   });
 
   it('names the path of a malformed issue', () => {
