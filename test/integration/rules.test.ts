@@ -1,0 +1,142 @@
+// Catalog rules that grant without waiting for a person, end to end in the
+// sandbox: audit-only, on-call-auto and break-glass (granted at once, reviewed
+// after by whoever the catalog alerts, and listed by `loopgate report` until then).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportCommand } from '../../bin/feedback';
+import { loadCatalogFile } from '../../lambdas/platform/catalog-file';
+import { Sandbox } from '../../sandbox/world';
+import { flow, until } from '../support/sandbox-flow';
+
+let sandbox: Sandbox;
+const HOUR = 3_600_000;
+
+beforeAll(async () => {
+  sandbox = await Sandbox.start({ log: () => {} });
+});
+
+afterAll(() => sandbox.stop());
+
+const { filed, note, inState, passExpiry, commented, lastNote } = flow(() => sandbox);
+const catalog = loadCatalogFile('config/catalog.yaml');
+const attachedTo = (user: string) => sandbox.iam.principalPolicies('user', user)?.attached ?? [];
+const roleInline = () =>
+  (sandbox.iam.principalPolicies('role', 'prod-incident-operator')?.inline ?? {}) as Record<
+    string,
+    { Statement: { Condition?: Record<string, Record<string, string>> }[] }
+  >;
+
+async function report(): Promise<{ unreviewedBreakGlass: { jiraIssueKey: string }[] }> {
+  let json = '';
+  await reportCommand({ store: sandbox.store, catalog }, { json: true, limit: 100 }, (t) => (json += t));
+  return JSON.parse(json);
+}
+
+// On-call first: the tests after it move the clock, and on-call shifts with it.
+describe('on-call-auto', () => {
+  it('approves a requester on call for the owners’ policy by rule, and the page says so', async () => {
+    // Felix is on call for the databases policy (PDBAPOL) when the sandbox starts.
+    const request = await filed('felix', 'aws-prod-db-connect', { duration: '2h' });
+    const granted = await inState(request.id, 'GRANTED');
+
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.find((e) => e.from === 'TRIAGING' && e.to === 'APPROVED')?.reason).toMatch(/on call/);
+    expect(sandbox.pagerduty.incident(granted.incidentId ?? '')?.details).toContain(
+      'the requester is on call now for the owners',
+    );
+    // A role grant: only the requester's own sessions of the role, and only until the expiry.
+    const statement = roleInline()[`loopgate-${request.id}`]?.Statement[0];
+    expect(statement?.Condition).toMatchObject({
+      DateLessThan: { 'aws:CurrentTime': granted.grant?.expiresAt },
+      StringLike: { 'aws:userid': '*:felix.wagner@example.com' },
+    });
+  });
+
+  it('pages the owners as usual when the requester is not on call', async () => {
+    const request = await filed('chloe', 'aws-prod-db-connect', { duration: '2h' });
+    expect(request.state).toBe('PENDING');
+    expect(sandbox.pagerduty.incident(request.incidentId ?? '')?.policy.id).toBe('PDBAPOL');
+  });
+});
+
+describe('audit-only', () => {
+  it('grants at once, records the justification, and sends a low-urgency notification', async () => {
+    const request = await filed('rob', 'aws-billing-read', { duration: '1d' });
+    const granted = await inState(request.id, 'GRANTED');
+
+    expect(attachedTo('rob.chen')).toContain('arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess');
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    const byRule = trail.find((e) => e.from === 'TRIAGING' && e.to === 'APPROVED');
+    expect(byRule?.actor).toMatchObject({ kind: 'rule' });
+    expect(granted.justification).toBe('INC-4411 checkout latency in production');
+    expect(granted.decisions).toEqual([expect.objectContaining({ outcome: 'approve' })]);
+    const incident = sandbox.pagerduty.incident(granted.incidentId ?? '');
+    expect(incident?.urgency).toBe('low');
+    expect(incident?.details).toContain('APPROVED BY RULE');
+    await until('the incident to be resolved', async () =>
+      sandbox.pagerduty.incident(granted.incidentId ?? '')?.status === 'resolved' ? true : undefined,
+    );
+
+    await passExpiry(granted);
+    await inState(request.id, 'REVOKED');
+    expect(attachedTo('rob.chen')).not.toContain('arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess');
+  });
+});
+
+describe('break-glass', () => {
+  it('grants at once for at most the break-glass maximum, pages security, and is listed until reviewed', async () => {
+    const request = await filed('kenji', 'aws-prod-db-connect', { duration: '4h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+
+    // Asked for 4h; break-glass allows 1h.
+    expect(Date.parse(granted.grant?.expiresAt ?? '') - Date.parse(granted.grant?.grantedAt ?? '')).toBe(
+      HOUR,
+    );
+    expect(roleInline()[`loopgate-${request.id}`]).toBeDefined();
+    const incident = sandbox.pagerduty.incident(granted.incidentId ?? '');
+    expect(incident).toMatchObject({ urgency: 'high', status: expect.not.stringMatching('resolved') });
+    expect(incident?.policy.id).toBe('PSECPOL');
+    expect(incident?.details).toContain('BREAK-GLASS');
+    expect((await report()).unreviewedBreakGlass.map((r) => r.jiraIssueKey)).toContain(request.jiraIssueKey);
+
+    // The owners' on-call (Felix) could have approved it the ordinary way; the review is security's.
+    await note(granted, 'felix', 'approve fine by me');
+    expect(lastNote(granted.incidentId ?? '')).toMatch(
+      /^Not accepted: felix.wagner@example.com is not an approver/,
+    );
+    // Lena is on call for security (PSECPOL).
+    await note(granted, 'lena', 'approve INC-4411 confirmed with the DBA on call');
+    const reviewed = await until('the review', async () => (await sandbox.store.get(request.id))?.review);
+    expect(reviewed).toMatchObject({ by: 'lena.novak@example.com', outcome: 'kept' });
+    expect((await sandbox.store.get(request.id))?.state).toBe('GRANTED');
+    expect((await report()).unreviewedBreakGlass.map((r) => r.jiraIssueKey)).not.toContain(
+      request.jiraIssueKey,
+    );
+
+    // The note delivered again counts once.
+    await note(granted, 'lena', 'approve again');
+    expect(lastNote(granted.incidentId ?? '')).toMatch(/reviewed already: kept by lena.novak@example.com/);
+
+    await passExpiry(granted);
+    await inState(request.id, 'REVOKED');
+    expect(roleInline()[`loopgate-${request.id}`]).toBeUndefined();
+  });
+
+  it('revokes at once when the reviewer refuses it', async () => {
+    const request = await filed('omar', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+    await note(granted, 'lena', 'deny no incident needs this');
+    await inState(request.id, 'REVOKED');
+    expect(roleInline()[`loopgate-${request.id}`]).toBeUndefined();
+    expect((await sandbox.store.get(request.id))?.review).toMatchObject({
+      outcome: 'revoked',
+      by: 'lena.novak@example.com',
+    });
+    await commented(request.jiraIssueKey, 'removed');
+  });
+
+  it('is an ordinary request when the entitlement does not allow break-glass', async () => {
+    const request = await filed('chloe', 'okta-prod-readonly', { duration: '1h', labels: ['break-glass'] });
+    expect(request.state).toBe('PENDING');
+  });
+});
