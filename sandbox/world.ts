@@ -3,6 +3,7 @@
 // host, and the control API, all on one clock. Stopping it stops everything it
 // started, the Java process included.
 
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
@@ -65,6 +66,11 @@ export interface SandboxOptions {
   progress?: (line: string) => void;
   /** Changes to the functions' environment (undefined removes a variable), e.g. a shorter model timeout or no model at all. */
   environment?: Record<string, string | undefined>;
+  /**
+   * Run the sweeper every 5 minutes of sandbox time, as the stack does (`loopgate sandbox` and the
+   * demo). Off by default: tests sweep when they choose, so that they see what a sweep changes.
+   */
+  sweeper?: boolean;
 }
 
 /** Everything a script needs to reach the sandbox: its first stdout line. */
@@ -325,6 +331,8 @@ export class Sandbox {
         decide.logger,
       ) as never;
 
+      if (options.sweeper) await scheduleSweeper(host, env);
+
       const sandbox = new Sandbox(
         clock,
         scenario,
@@ -497,4 +505,32 @@ function newCredentials(scenario: Scenario): SandboxCredentials {
     iam: { accessKeyId: `AKIA${upper(16)}`, secretAccessKey: secret() },
     openai: { apiKey: `sk-sandbox-${secret()}` },
   };
+}
+
+/** The stack's rate(5 minutes) sweeper rule, as a schedule on the Scheduler stand-in. */
+async function scheduleSweeper(host: LambdaHost, env: Record<string, string>): Promise<void> {
+  const client = new SchedulerClient({
+    endpoint: host.urls.scheduler,
+    region: env.AWS_REGION ?? 'us-east-1',
+    credentials: {
+      accessKeyId: env.LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY ?? '',
+    },
+  });
+  try {
+    await client.send(
+      new CreateScheduleCommand({
+        Name: 'loopgate-sweeper',
+        ScheduleExpression: 'rate(5 minutes)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: host.invoker.functionArn(PROVISION_FUNCTIONS.sweeper),
+          RoleArn: env.LOOPGATE_SCHEDULER_ROLE_ARN ?? '',
+          Input: '{}',
+        },
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
 }

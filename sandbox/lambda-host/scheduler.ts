@@ -204,7 +204,9 @@ export class SchedulerStandIn extends HttpStandIn {
   private fire(schedule: Schedule, now: number): PendingAction[] {
     const scheduledTime = schedule.nextFireAt ?? now;
     if (schedule.rateMs !== undefined) {
-      const next = scheduledTime + schedule.rateMs;
+      // Like Scheduler, one invocation for the time that passed, not one per missed interval.
+      const next =
+        scheduledTime + schedule.rateMs * (Math.floor((now - scheduledTime) / schedule.rateMs) + 1);
       schedule.nextFireAt = schedule.endDate !== undefined && next > schedule.endDate ? undefined : next;
     } else {
       schedule.nextFireAt = undefined;

@@ -289,3 +289,29 @@ describe('firing', () => {
     }
   });
 });
+
+describe('rate schedules', () => {
+  it('fire once per interval as the clock moves, and once (not once per missed interval) after a jump', async () => {
+    await scheduler.send(
+      new CreateScheduleCommand({
+        Name: 'every-5-minutes',
+        ScheduleExpression: 'rate(5 minutes)',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: revokeArn, RoleArn: role, Input: '{"sweep":true}' },
+      }),
+    );
+    const sweeps = () => revoked.filter((e) => (e as { sweep?: boolean }).sweep).length;
+    const before = sweeps();
+    clock.advance(5 * 60_000);
+    await host.scheduler.runDue();
+    expect(sweeps() - before).toBe(1);
+    clock.advance(5 * 60_000);
+    await host.scheduler.runDue();
+    expect(sweeps() - before).toBe(2);
+
+    clock.advance(10 * 3_600_000);
+    await host.scheduler.runDue();
+    expect(sweeps() - before).toBe(3);
+    await scheduler.send(new DeleteScheduleCommand({ Name: 'every-5-minutes' }));
+  });
+});
