@@ -46,6 +46,8 @@ export interface CallRecord {
   path: string;
   routeKey: string | undefined;
   status: number;
+  /** Time the stand-in spent on the call, from the whole request read to the response ready. */
+  durationMs: number;
 }
 
 export class JsonBodyError extends Error {}
@@ -152,8 +154,10 @@ export abstract class HttpStandIn {
       routeKey: found ? `${found.route.method} ${found.route.pattern}` : '',
       baseUrl: this.url,
     };
+    const started = performance.now();
     const response = await this.handle(request, found?.route);
     this.calls.push({
+      durationMs: performance.now() - started,
       at: this.logClock.now().toISOString(),
       method,
       path: url.pathname,

@@ -9,6 +9,9 @@
 //   advice: prompt tokens per request over the default scenario (every person asks for every
 //           entitlement, triaged as in production), and the advisor's wall time over the model's
 //           own: the same request sent raw with fetch vs through Advisor.advise.
+//   grant:  an approving note (signed webhook) to GRANTED: the decision, then the provision queue
+//           pumped at once (Okta grant, read back, revoke scheduled, notes and comments), minus
+//           the time the stand-ins spent answering.
 
 import { createHmac, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -32,11 +35,11 @@ const { positionals, values } = parseArgs({
 const which = positionals[0] ?? 'all';
 const count = values.count === undefined ? undefined : Number(values.count);
 if (
-  !['intake', 'gather', 'advice', 'decide', 'all'].includes(which) ||
+  !['intake', 'gather', 'advice', 'decide', 'grant', 'all'].includes(which) ||
   (count !== undefined && !(Number.isInteger(count) && count > 0))
 ) {
   process.stderr.write(
-    'usage: npm run bench -- [intake | gather | advice | decide | all] [--count N] [--json]\n',
+    'usage: npm run bench -- [intake | gather | advice | decide | grant | all] [--count N] [--json]\n',
   );
   process.exit(2);
 }
@@ -234,6 +237,8 @@ async function advice(sandbox: Sandbox, rounds: number) {
     return performance.now() - started;
   };
   const overheads: number[] = [];
+  /** The pagerduty-webhook's answer alone; the rest is the provision function. */
+  const webhookTimes: number[] = [];
   const modelMs: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const bare = await raw();
@@ -271,8 +276,8 @@ async function advice(sandbox: Sandbox, rounds: number) {
   };
 }
 
-async function decide(sandbox: Sandbox, count: number) {
-  // Requests to approve: filed and paged first, so the timed part is the webhook alone.
+/** Files `count` tickets and waits until each is paged (PENDING); returns their incidents. */
+async function pagedRequests(sandbox: Sandbox, count: number, label: string): Promise<string[]> {
   const requesters = sandbox.scenario.people.filter((p) => !['priya', 'loopgate', 'zoe'].includes(p.id));
   const keys = Array.from({ length: count }, (_, i) => {
     const reporter = requesters[i % requesters.length]?.id ?? 'dana';
@@ -294,48 +299,115 @@ async function decide(sandbox: Sandbox, count: number) {
       if (attempt > 600) throw new Error(`${key} was not paged`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    if ((i + 1) % 50 === 0) progress(`decide: ${i + 1}/${count} requests paged`);
+    if ((i + 1) % 50 === 0) progress(`${label}: ${i + 1}/${count} requests paged`);
   }
   await sandbox.pagerduty.settled();
-  await sandbox.host.sqs.stopPolling();
+  return incidents;
+}
+
+/** The on-call owner's "approve" note on an incident, as PagerDuty delivers it: a signed incident.annotated. */
+function approvingNote(sandbox: Sandbox, incidentId: string): Promise<Response> {
   const priya = sandbox.scenario.people.find((p) => p.id === 'priya');
   if (!priya) throw new Error('the scenario lacks priya, the on-call SRE');
   const secret = sandbox.summary().webhooks.pagerduty.secrets[0] ?? '';
+  const body = JSON.stringify({
+    event: {
+      id: randomUUID(),
+      event_type: 'incident.annotated',
+      resource_type: 'incident',
+      occurred_at: new Date().toISOString(),
+      agent: { id: priya.pagerduty.userId, type: 'user_reference' },
+      client: null,
+      data: {
+        incident: { id: incidentId },
+        id: `P${randomUUID().slice(0, 12)}`,
+        content: 'approve bench',
+        trimmed: false,
+      },
+    },
+  });
+  return fetch(sandbox.webhookUrl('pagerduty'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-webhook-id': randomUUID(),
+      'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    },
+    body,
+  });
+}
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50Ms: round(percentile(sorted, 50)),
+    p99Ms: round(percentile(sorted, 99)),
+    maxMs: round(sorted.at(-1) ?? NaN),
+  };
+}
+
+async function decide(sandbox: Sandbox, count: number) {
+  // Requests to approve: filed and paged first, so the timed part is the webhook alone.
+  const incidents = await pagedRequests(sandbox, count, 'decide');
+  await sandbox.host.sqs.stopPolling();
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
-  for (const [i, incidentId] of incidents.entries()) {
-    const body = JSON.stringify({
-      event: {
-        id: randomUUID(),
-        event_type: 'incident.annotated',
-        resource_type: 'incident',
-        occurred_at: new Date().toISOString(),
-        agent: { id: priya.pagerduty.userId, type: 'user_reference' },
-        client: null,
-        data: { incident: { id: incidentId }, id: `PBENCH${i}`, content: 'approve bench', trimmed: false },
-      },
-    });
+  for (const incidentId of incidents) {
     const started = performance.now();
-    const response = await fetch(sandbox.webhookUrl('pagerduty'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-webhook-id': randomUUID(),
-        'x-pagerduty-signature': `v1=${createHmac('sha256', secret).update(body).digest('hex')}`,
-      },
-      body,
-    });
+    const response = await approvingNote(sandbox, incidentId);
     await response.text();
     latencies.push(performance.now() - started);
     statuses[response.status] = (statuses[response.status] ?? 0) + 1;
   }
-  const sorted = [...latencies].sort((a, b) => a - b);
+  return { deliveries: latencies.length, statuses, ...summary(latencies) };
+}
+
+async function grant(sandbox: Sandbox, count: number) {
+  const incidents = await pagedRequests(sandbox, count, 'grant');
+  // The provision queue is pumped by hand right after each note, so no polling interval is timed.
+  await sandbox.host.sqs.stopPolling();
+  const standIns = [
+    sandbox.jira,
+    sandbox.pagerduty,
+    sandbox.okta,
+    sandbox.slack,
+    sandbox.iam,
+    sandbox.openai,
+    sandbox.host.sqs,
+    sandbox.host.scheduler,
+  ];
+  const totals: number[] = [];
+  const standInTimes: number[] = [];
+  const overheads: number[] = [];
+  /** The pagerduty-webhook's answer alone; the rest is the provision function. */
+  const webhookTimes: number[] = [];
+  for (const [i, incidentId] of incidents.entries()) {
+    const marks = standIns.map((s) => s.calls.length);
+    const started = performance.now();
+    await (await approvingNote(sandbox, incidentId)).text();
+    const decided = performance.now();
+    await sandbox.host.sqs.drain();
+    webhookTimes.push(decided - started);
+    const total = performance.now() - started;
+    const request = await sandbox.store.getByIncidentId(incidentId);
+    if (request?.state !== 'GRANTED')
+      throw new Error(`${incidentId}: ${request?.state ?? 'no request'}, not GRANTED`);
+    const standInMs = standIns.reduce(
+      (sum, s, j) => sum + s.calls.slice(marks[j]).reduce((t, c) => t + c.durationMs, 0),
+      0,
+    );
+    totals.push(total);
+    standInTimes.push(standInMs);
+    overheads.push(total - standInMs);
+    if ((i + 1) % 50 === 0) progress(`grant: ${i + 1}/${count} granted`);
+  }
   return {
-    deliveries: latencies.length,
-    statuses,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    maxMs: round(sorted.at(-1) ?? NaN),
+    grants: totals.length,
+    noteToGranted: summary(totals),
+    webhook: summary(webhookTimes),
+    standIns: summary(standInTimes),
+    overhead: summary(overheads),
+    note: 'overhead = note sent → GRANTED recorded, minus the time the stand-ins (PagerDuty, Jira, Okta, SQS, Scheduler) spent on the calls; DynamoDB Local and HTTP transport count as loopgate',
   };
 }
 
@@ -356,6 +428,7 @@ try {
   if (which === 'gather' || which === 'all') results.gather = await gather(sandbox, count ?? 10);
   if (which === 'advice' || which === 'all') results.advice = await advice(sandbox, count ?? 50);
   if (which === 'decide' || which === 'all') results.decide = await decide(sandbox, count ?? 200);
+  if (which === 'grant' || which === 'all') results.grant = await grant(sandbox, count ?? 100);
   process.stdout.write(
     values.json ? `${JSON.stringify(results)}\n` : `${JSON.stringify(results, null, 2)}\n`,
   );
