@@ -254,6 +254,45 @@ describe('a crash between the grant and its record', () => {
   });
 });
 
+describe('a grant that keeps failing', () => {
+  it('is retried by redelivery, then recorded FAILED with a note, a comment and the sweeper’s count', async () => {
+    const route = 'PUT /api/v1/groups/:groupId/users/:userId';
+    sandbox.okta.faults.set(route, { errorRate: 1, status: 500 });
+    const attempts = () => sandbox.okta.calls.filter((c) => c.routeKey === route).length;
+    const before = attempts();
+    try {
+      const request = await filed('lena', 'okta-prod-readonly', { duration: '1h' });
+      await note(request, 'priya', 'approve');
+      // Each redelivery waits out the queue's visibility timeout on the sandbox clock.
+      const failed = await until('FAILED after the last delivery', async () => {
+        sandbox.clock.advance(61_000);
+        const r = await sandbox.store.get(request.id);
+        return r?.state === 'FAILED' ? r : undefined;
+      });
+      expect(failed.grant).toBeUndefined();
+      // One grant attempt per delivery: the queue's five.
+      expect(attempts() - before).toBe(5);
+      expect(await oktaMembers('00g1prodreadonly0001')).not.toContain('lena.novak@example.com');
+      const trail = await sandbox.store.listAuditEvents(request.id);
+      expect(trail.at(-1)).toMatchObject({ from: 'APPROVED', to: 'FAILED' });
+      expect(trail.at(-1)?.reason).toMatch(/^provisioning failed after retries/);
+      await until('the incident note', async () =>
+        lastNote(failed.incidentId ?? '').startsWith('FAILED: provisioning of okta-prod-readonly')
+          ? true
+          : undefined,
+      );
+      await commented(failed.jiraIssueKey, 'failed; the security team has been alerted');
+      const swept = await sweep();
+      expect(swept).toMatchObject({
+        outcome: 'success',
+        result: { failed: expect.arrayContaining([request.id]) },
+      });
+    } finally {
+      sandbox.okta.faults.clear(route);
+    }
+  });
+});
+
 // Last: it moves the clock a day forward, past everything the tests above granted.
 describe('a request nobody decides', () => {
   it('is cancelled by the sweeper after the decision timeout, with the incident resolved and the requester told', async () => {
