@@ -77,7 +77,13 @@ export function createPagerDutyWebhookHandler(
     if (parsed.kind === 'ignored') return ignored(log, parsed.reason);
     const { event, deliveryId } = parsed;
     log = log.child({ eventType: parsed.type, incidentId: event.incidentId });
-    const claim = await deps.store.claimDelivery(DELIVERY_SOURCE, deliveryId);
+    let claim: Awaited<ReturnType<typeof deps.store.claimDelivery>>;
+    try {
+      claim = await deps.store.claimDelivery(DELIVERY_SOURCE, deliveryId);
+    } catch (error) {
+      // The store is unreachable: PagerDuty should retry, not drop the event.
+      return errorResponse(error, log);
+    }
     if (claim.status === 'done') return ignored(log, 'duplicate delivery: already handled');
     if (claim.status === 'in-progress') {
       // Another attempt holds it; if that attempt fails it gives the claim back, and this retry is needed.

@@ -2,6 +2,7 @@
 // The CDK stack and the test/sandbox table creation read the same constants,
 // so the deployed table and the code can never disagree.
 
+import { createHash } from 'node:crypto';
 import { isFinal } from '../../core/lifecycle';
 import type { AccessRequest } from '../../core/model';
 
@@ -35,8 +36,9 @@ export const keys = {
   auditPrefix: 'AUDIT#',
   /** Points a Jira issue key at its request; its conditional put is what makes create idempotent. */
   jiraIssue: (issueKey: string) => ({ pk: `JIRA#${issueKey}`, sk: 'JIRA' }),
+  /** Hashed: the id is a header outside the signature, so its length is the sender's to choose. */
   delivery: (source: string, deliveryId: string) => ({
-    pk: `DELIVERY#${source}#${deliveryId}`,
+    pk: `DELIVERY#${source}#${createHash('sha256').update(deliveryId).digest('hex')}`,
     sk: 'DELIVERY',
   }),
   requester: (email: string) => `REQUESTER#${email.toLowerCase()}`,

@@ -43,6 +43,9 @@ export type IntakeOutcome =
   /** A comment on a request's ticket that loopgate acted on (the requester's `revoke`). */
   | Extract<CommentOutcome, { kind: 'answered' }>;
 
+/** Catalog ids are short; what someone typed instead is kept only this long. */
+const MAX_STORED_ENTITLEMENT_LENGTH = 128;
+
 const INTAKE_ACTOR = { kind: 'system', id: 'jira-webhook' } as const;
 
 /**
@@ -114,7 +117,10 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
       ...(requester.email ? { email: requester.email } : {}),
       ...(ticket.reporter?.displayName ? { displayName: ticket.reporter.displayName } : {}),
     },
-    entitlementId: validation.ok ? validation.value.entitlement.id : (parts.entitlementId ?? ''),
+    // A rejected request keeps what was typed, cut short: it becomes part of an index key.
+    entitlementId: validation.ok
+      ? validation.value.entitlement.id
+      : (parts.entitlementId ?? '').slice(0, MAX_STORED_ENTITLEMENT_LENGTH),
     durationSeconds: validation.ok ? validation.value.durationSeconds : 0,
     justification: validation.ok ? validation.value.justification : (parts.justification ?? ''),
     breakGlass: markedBreakGlass(ticket, settings.breakGlass),

@@ -25,8 +25,14 @@ export type TicketEvent =
   | { kind: 'comment-created'; comment: TicketComment }
   | { kind: 'other'; name: string };
 
+/** Jira keys are a project key (at most 255 characters, usually far less) and a number. */
+const issueKey = z
+  .string()
+  .max(300, 'too long for a Jira issue key')
+  .regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'not a Jira issue key');
+
 const commentEventSchema = z.object({
-  issue: z.looseObject({ key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'not a Jira issue key') }),
+  issue: z.looseObject({ key: issueKey }),
   comment: z.looseObject({
     id: z.union([z.string().min(1), z.number()]).transform(String),
     author: z.looseObject({ accountId: z.string().min(1) }),
@@ -36,7 +42,7 @@ const commentEventSchema = z.object({
 
 const issueSchema = z.object({
   id: z.union([z.string().min(1), z.number()]).transform(String),
-  key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'not a Jira issue key'),
+  key: issueKey,
   fields: z.looseObject({
     summary: z.string().nullish(),
     description: z.unknown().optional(),
