@@ -266,20 +266,23 @@ export class JiraStandIn extends HttpStandIn {
     const issue = this.issues.get(key);
     const user = this.findUser(person);
     if (!issue || !user) throw new Error(`cannot comment on ${key} as ${person}`);
+    return { id: this.storeComment(issue, user.accountId, textToAdf(text)).id };
+  }
+
+  /** Adds a comment and tells the webhook, which carries it as API v2 renders it. */
+  private storeComment(issue: StoredIssue, authorId: string, body: Body): StoredComment {
     const now = this.clock.now().toISOString();
     const comment: StoredComment = {
       id: String(this.nextCommentId++),
-      authorId: user.accountId,
-      body: textToAdf(text),
+      authorId,
+      body,
       created: now,
       updated: now,
     };
     issue.comments.push(comment);
     issue.updated = now;
-    this.emit('comment_created', issue, comment.authorId, {
-      comment: this.renderComment(issue, comment, 'v3'),
-    });
-    return { id: comment.id };
+    this.emit('comment_created', issue, authorId, { comment: this.renderComment(issue, comment, 'v2') });
+    return comment;
   }
 
   // --- routes -------------------------------------------------------------
@@ -434,19 +437,7 @@ export class JiraStandIn extends HttpStandIn {
         comment: version === 'v3' ? 'Comment body is not valid!' : 'Comment body can not be empty!',
       });
     }
-    const now = this.clock.now().toISOString();
-    const comment: StoredComment = {
-      id: String(this.nextCommentId++),
-      authorId: this.caller(request).accountId,
-      body: body as Body,
-      created: now,
-      updated: now,
-    };
-    issue.comments.push(comment);
-    issue.updated = now;
-    this.emit('comment_created', issue, comment.authorId, {
-      comment: this.renderComment(issue, comment, 'v2'),
-    });
+    const comment = this.storeComment(issue, this.caller(request).accountId, body as Body);
     return json(201, this.renderComment(issue, comment, version, request.baseUrl));
   }
 
