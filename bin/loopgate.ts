@@ -9,11 +9,12 @@ import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/ca
 import { formatDuration } from '../lambdas/core/duration';
 import { ConfigurationError } from '../lambdas/core/errors';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
-import { DEFAULT_CATALOG_FILE } from '../lib/loopgate-app';
+import { DEFAULT_CATALOG_FILE } from '../lib/stage-config';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
 import { Env, readCommonSettings } from '../lambdas/platform/env';
 import { requestStore } from '../lambdas/wiring/shared';
+import { demo } from './demo/run';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
@@ -34,6 +35,8 @@ const USAGE = `usage: loopgate <command> [options]
 commands:
   catalog check [file]   validate the catalog (default ${DEFAULT_CATALOG_FILE}); exit 1 if invalid
   catalog list [file]    list the entitlements: mode, action, durations, approvers
+  demo                   four access requests through the real handlers in the sandbox, shown as they
+                         happen (routine, risky, 2 approvals, break-glass); a summary and an audit trail
   sandbox                run the local world (stand-ins, DynamoDB Local, Lambda host) until Ctrl-C;
                          the first stdout line is JSON with every URL, secret and credential
   eval                   run the evaluation suite (prompts/evals) against the configured model
@@ -75,6 +78,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   if (command === 'catalog' && (sub === 'check' || sub === 'list') && rest.length <= 1) {
     return catalogCommand(sub, rest[0] ?? DEFAULT_CATALOG_FILE, values.json ?? false, io);
+  }
+  if (command === 'demo' && sub === undefined) {
+    // Colour only for a person at a terminal who has not asked for none (https://no-color.org).
+    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    return demo(io, { color, ...(values.scenario ? { scenarioFile: values.scenario } : {}) });
   }
   if (command === 'sandbox' && sub === undefined) {
     const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
@@ -241,7 +249,7 @@ function approversText(e: Entitlement): string {
  */
 async function sandbox(io: Io, options: { scenarioFile?: string; portBase?: number }): Promise<number> {
   const progress = (line: string) => io.err(`sandbox: ${line}\n`);
-  const world = await Sandbox.start({ ...options, progress });
+  const world = await Sandbox.start({ ...options, progress, sweeper: true });
   try {
     const summary = world.summary();
     io.out(`${JSON.stringify(summary)}\n`);

@@ -1,25 +1,49 @@
-// Builds the loopgate CDK app. The catalog is validated here, so a bad catalog fails the synth.
+// Builds the loopgate CDK app: the stage configuration and the catalog are
+// validated first, so a bad value fails the synth with its name and place.
 
-import { App, type AppProps, Tags } from 'aws-cdk-lib';
+import { App, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Catalog } from '../lambdas/core/catalog';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
+import { AppStack } from './app-stack';
+import { DEFAULT_CATALOG_FILE, parseStageConfig, STAGE_CONTEXT_KEY, type StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
 
-export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
+export { DEFAULT_CATALOG_FILE };
 
 export interface LoopgateApp {
   app: App;
+  config: StageConfig;
   catalog: Catalog;
   stateful: StatefulStack;
+  appStack: AppStack;
 }
 
 export function buildApp(props?: AppProps): LoopgateApp {
   const app = new App(props);
-  const catalogFile = String(app.node.tryGetContext('catalog') ?? DEFAULT_CATALOG_FILE);
-  const catalog = loadCatalogFile(catalogFile);
+  const config = parseStageConfig(app.node.tryGetContext(STAGE_CONTEXT_KEY));
+  const catalog = loadCatalogFile(config.catalog);
+  const env =
+    config.account !== undefined || config.region !== undefined
+      ? { account: config.account, region: config.region }
+      : undefined;
   const stateful = new StatefulStack(app, 'LoopgateStateful', {
-    description: 'loopgate: access requests and their audit trail',
+    stackName: `loopgate-${config.stage}-stateful`,
+    description: 'loopgate: access requests, their audit trail, and the integration secrets',
+    stage: config.stage,
+    ...(env ? { env } : {}),
+  });
+  const appStack = new AppStack(app, 'LoopgateApp', {
+    stackName: `loopgate-${config.stage}-app`,
+    description: 'loopgate: the functions, queues, expiry schedules and alarms',
+    config,
+    catalog,
+    stateful,
+    ...(env ? { env } : {}),
   });
   Tags.of(app).add('app', 'loopgate');
-  return { app, catalog, stateful };
+  Tags.of(app).add('loopgate-stage', config.stage);
+  // cdk-nag 3 is a validation plugin: the synth fails on any finding not acknowledged with a reason.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, config, catalog, stateful, appStack };
 }

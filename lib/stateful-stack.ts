@@ -1,15 +1,30 @@
 // Stateful resources live apart from the functions so that a bad deploy of code
-// can never replace or delete the data: today, the request and audit table.
+// can never replace or delete the data: the request and audit table, and the
+// secrets the operator filled by hand.
 
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { INDEXES, TABLE } from '../lambdas/connectors/dynamodb/schema';
+import {
+  INTEGRATION_SECRETS,
+  SECRET_IDS,
+  SECRET_PLACEHOLDER,
+  type SecretId,
+  secretName,
+} from './integration-secrets';
+
+export interface StatefulStackProps extends StackProps {
+  /** Names the secrets `loopgate/<stage>/<integration>`. */
+  stage: string;
+}
 
 export class StatefulStack extends Stack {
   readonly table: TableV2;
+  readonly secrets: Record<SecretId, Secret>;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
 
     this.table = new TableV2(this, 'Requests', {
@@ -30,5 +45,38 @@ export class StatefulStack extends Stack {
         ...(index.sortKey ? { sortKey: { name: index.sortKey, type: AttributeType.STRING } } : {}),
       })),
     });
+
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'The request and audit table (LOOPGATE_TABLE_NAME for npm run report)',
+    });
+
+    const secrets = {} as Record<SecretId, Secret>;
+    for (const id of SECRET_IDS) {
+      const spec = INTEGRATION_SECRETS[id];
+      const keys = [
+        ...Object.keys(spec.keys),
+        ...Object.keys(spec.optionalKeys ?? {}).map((k) => `${k} (optional)`),
+      ];
+      const secret = new Secret(this, `${id[0]?.toUpperCase()}${id.slice(1)}Secret`, {
+        // A fixed name the operator can find; the keys are listed here because the value starts empty.
+        secretName: secretName(props.stage, id),
+        description: `loopgate: ${spec.description}. A JSON object with the keys ${keys.join(', ')}.`,
+        // The placeholder holds nothing secret, so it may sit in the template (see SECRET_PLACEHOLDER).
+        secretStringValue: SecretValue.unsafePlainText(SECRET_PLACEHOLDER),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Vendor credentials (Jira, PagerDuty, Okta, Slack, model API keys, webhook signing secrets) are issued by the vendor and cannot be rotated by a rotation Lambda; they are rotated by hand as docs/setup.md describes (the webhook secrets accept "new,old" during a rotation).',
+      });
+      new CfnOutput(this, `${id[0]?.toUpperCase()}${id.slice(1)}SecretName`, {
+        value: secretName(props.stage, id),
+        description: `Fill with ${keys.join(', ')}`,
+      });
+      secrets[id] = secret;
+    }
+    this.secrets = secrets;
   }
 }

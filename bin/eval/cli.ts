@@ -10,7 +10,7 @@ import { systemClock } from '../../lambdas/core/ports';
 import { loadCatalogFile } from '../../lambdas/platform/catalog-file';
 import { DEFAULT_TOKEN_BUDGET, Env, readModelSettings } from '../../lambdas/platform/env';
 import { loadPolicy, loadPromptTemplates } from '../../lambdas/platform/prompt-files';
-import { DEFAULT_CATALOG_FILE } from '../../lib/loopgate-app';
+import { DEFAULT_CATALOG_FILE } from '../../lib/stage-config';
 import { OpenAiStandIn } from '../../sandbox/openai/stand-in';
 import { type LoadedCase, loadEvalCases } from './cases';
 import {

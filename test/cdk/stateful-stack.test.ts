@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { createTableInput } from '../../lambdas/connectors/dynamodb/create-table';
 import { INDEXES, TABLE } from '../../lambdas/connectors/dynamodb/schema';
 import { CatalogError } from '../../lambdas/core/catalog';
+import { INTEGRATION_SECRETS, SECRET_PLACEHOLDER } from '../../lib/integration-secrets';
 import { buildApp } from '../../lib/loopgate-app';
+import { StageConfigError } from '../../lib/stage-config';
+import { cdkContext, exampleStage } from './support';
 
 describe('the stateful stack', () => {
-  const { stateful } = buildApp();
+  const { stateful } = buildApp({ context: cdkContext() });
   const template = Template.fromStack(stateful);
 
   it('has one table: on demand, recoverable, protected from deletion, encrypted, with the TTL attribute', () => {
@@ -46,14 +49,81 @@ describe('the stateful stack', () => {
       Object.values(INDEXES).map((i) => i.name),
     );
   });
+
+  it('has one secret per integration, named by stage, retained, created with the constant placeholder', () => {
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets.map((s) => s.Properties.Name).sort()).toEqual(
+      Object.values(INTEGRATION_SECRETS)
+        .map((s) => `loopgate/dev/${s.name}`)
+        .sort(),
+    );
+    for (const secret of secrets) {
+      expect(secret.DeletionPolicy).toBe('Retain');
+      expect(secret.UpdateReplacePolicy).toBe('Retain');
+      // Never a generated value or anything else: CloudFormation would overwrite what the operator stored.
+      expect(secret.Properties.SecretString).toBe(SECRET_PLACEHOLDER);
+      expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    }
+  });
+
+  it("describes each secret's JSON keys and outputs its name", () => {
+    for (const spec of Object.values(INTEGRATION_SECRETS)) {
+      const [secret] = Object.values(
+        template.findResources('AWS::SecretsManager::Secret', {
+          Properties: { Name: `loopgate/dev/${spec.name}` },
+        }),
+      );
+      for (const key of [...Object.keys(spec.keys), ...Object.keys(spec.optionalKeys ?? {})]) {
+        expect(secret?.Properties.Description).toContain(key);
+      }
+    }
+    const outputs = Object.values(template.findOutputs('*')).map((o) => o.Value);
+    expect(outputs).toEqual(
+      expect.arrayContaining(Object.values(INTEGRATION_SECRETS).map((s) => `loopgate/dev/${s.name}`)),
+    );
+  });
 });
 
 describe('synth', () => {
   it('fails on a bad catalog, naming the file and the problem', () => {
     const file = 'test/fixtures/catalogs/duplicate-ids.yaml';
-    expect(() => buildApp({ context: { catalog: file } })).toThrow(CatalogError);
-    expect(() => buildApp({ context: { catalog: file } })).toThrow(
+    const context = cdkContext({ ...exampleStage(), catalog: file });
+    expect(() => buildApp({ context })).toThrow(CatalogError);
+    expect(() => buildApp({ context })).toThrow(
       `${file}:10:5 entitlements[1].id: duplicate id "okta-prod-readonly": entitlements[0] has it too`,
     );
+  });
+
+  it('fails on a bad stage configuration, naming every bad key', () => {
+    const { okta: _missing, ...stage } = exampleStage();
+    const context = cdkContext({
+      ...stage,
+      companyEmailDomain: 'not a domain',
+      jira: { ...(stage.jira as object), baseUrl: 'http://example.atlassian.net', project: 'ACCESS' },
+      permissionsBoundaryArn: 'arn:aws:iam::111122223333:role/not-a-policy',
+    });
+    expect(() => buildApp({ context })).toThrow(StageConfigError);
+    expect(() => buildApp({ context })).toThrow(
+      [
+        'the stage configuration (CDK context "loopgate") is invalid:',
+        '  loopgate.companyEmailDomain: must be a domain such as example.com',
+        '  loopgate.jira.baseUrl: must be an https URL',
+        '  loopgate.jira.project: unknown key',
+        '  loopgate.okta: required',
+        '  loopgate.permissionsBoundaryArn: must be an IAM managed policy ARN',
+      ].join('\n'),
+    );
+  });
+
+  it('fails without a stage configuration, saying where it goes', () => {
+    const { loopgate: _absent, ...context } = cdkContext();
+    expect(() => buildApp({ context })).toThrow(
+      'loopgate: missing; add a "loopgate" object to the context in cdk.json (see docs/setup.md)',
+    );
+  });
+
+  it('reads the stage configuration as JSON text too (cdk synth --context loopgate=…)', () => {
+    const { config } = buildApp({ context: cdkContext(JSON.stringify(exampleStage()) as never) });
+    expect(config.jira.projects).toEqual(['ACCESS']);
   });
 });

@@ -33,7 +33,8 @@ async function triaged(ticket: Parameters<Sandbox['jira']['fileTicket']>[0]) {
     // Triage is done once the owners are paged.
     if (gathered && trail.some((e) => e.to === 'PENDING'))
       return {
-        request,
+        // Read again: the request read before the trail may predate the page.
+        request: await sandbox.store.getByJiraIssueKey(key),
         gathered,
         ...(gathered.evidence as { sources: Record<string, string>; bundle: EvidenceBundle }),
       };

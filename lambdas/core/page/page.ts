@@ -72,7 +72,7 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
       lines: [
         `${entitlement.id}: ${oneLine(entitlement.description, 200)}`,
         `risk tier ${entitlement.riskTier}; for ${duration(request.durationSeconds)} (catalog maximum ${duration(entitlement.duration.max)}); ` +
-          `${entitlement.approvalsRequired === 1 ? '1 approval' : `${entitlement.approvalsRequired} approvals from different people`} needed`,
+          approvalLine(entitlement.approvalsRequired, input.banner !== undefined, request.breakGlass),
         ...take((k) => k === 'catalog'),
       ],
       cutOrder: 0,
@@ -159,4 +159,11 @@ export function urgencyOf(request: AccessRequest, entitlement: Entitlement, bund
     bundle.signals.some((s) => serious(s.severity))
     ? 'high'
     : 'low';
+}
+
+/** What the page asks of its reader: approvals, nothing (a catalog rule approved), or a break-glass review. */
+function approvalLine(required: number, byRule: boolean, breakGlass: boolean): string {
+  if (byRule && breakGlass) return 'granted by break-glass: a review after the fact is needed';
+  if (byRule) return 'approved by a catalog rule: no approval needed';
+  return required === 1 ? '1 approval needed' : `${required} approvals from different people needed`;
 }

@@ -14,7 +14,7 @@ import type {
   RequestContext,
   Sourced,
 } from '../context';
-import { UpstreamError, type UpstreamFailure } from '../errors';
+import { NotFoundError, UpstreamError, type UpstreamFailure } from '../errors';
 import type { AccessRequest } from '../model';
 import type { ChatSearch, Clock, CloudAccess, Directory, OnCall, RequestStore } from '../ports';
 import { DECIDED_STATES, policyNameOf } from './facts';
@@ -125,7 +125,14 @@ export async function gatherContext(
       bounded(async () => {
         const principal = options.iamPrincipalFor?.(needEmail());
         if (principal === undefined) throw new Unanswerable('no IAM principal is mapped for the requester');
-        return checkAccess(await deps.cloud.principalAccess(principal));
+        try {
+          return checkAccess(await deps.cloud.principalAccess(principal));
+        } catch (error) {
+          // Not an outage: the approver should read that the requester has no such principal.
+          if (error instanceof NotFoundError)
+            throw new Unanswerable(`the requester has no IAM ${principal.kind} named ${principal.name}`);
+          throw error;
+        }
       }),
       bounded(async () =>
         checkList<ChatMessage>(

@@ -222,7 +222,9 @@ async function approveByRule(
   const { entitlement, incident, rule } = input;
   await deps.tracker.comment(
     input.request.jiraIssueKey,
-    `${rule.rule === 'break-glass' ? 'Break-glass: granted at once, to be reviewed after' : `Approved by the catalog rule ${rule.rule}`}; the access to ${entitlement.id} is being granted. The owners were notified: ${incident.url}`,
+    rule.rule === 'break-glass'
+      ? `Break-glass: the access to ${entitlement.id} is being granted at once. The break-glass reviewers were paged to review it after the fact: ${incident.url}`
+      : `Approved by the catalog rule ${rule.rule}; the access to ${entitlement.id} is being granted. The owners were notified: ${incident.url}`,
   );
   const now = deps.clock.now();
   const request = await deps.store.transition({

@@ -1,0 +1,130 @@
+// Loads the function's secrets into its environment at cold start. Each secret
+// named in LOOPGATE_SECRET_ARNS is a JSON object of LOOPGATE_* variables (see
+// lib/integration-secrets.ts); its entries are set in process.env before the
+// configuration is read, so env.ts reads secrets like any other setting.
+// Nothing here ever logs or reports a value: errors name the secret and the key.
+
+import { ConfigurationError } from '../core/errors';
+import { Env, type EnvSource } from './env';
+
+/** Only loopgate's own variables: a secret must not be able to set PATH or NODE_OPTIONS. */
+const KEY = /^LOOPGATE_[A-Z0-9_]+$/;
+
+export interface SecretSettings {
+  arns: string[];
+  region: string;
+  /** Only in tests and the sandbox: another Secrets Manager endpoint. */
+  endpoint?: string;
+  /** Only in the sandbox: keys for its AWS stand-ins. On AWS the function's role signs. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  timeoutMs: number;
+}
+
+/** Undefined when LOOPGATE_SECRET_ARNS is absent: the environment already holds everything. */
+export function readSecretSettings(env = new Env()): SecretSettings | undefined {
+  const arns = (env.optionalString('LOOPGATE_SECRET_ARNS') ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean);
+  if (arns.length === 0) return undefined;
+  for (const arn of arns) {
+    if (!arn.startsWith('arn:')) {
+      throw new ConfigurationError(`LOOPGATE_SECRET_ARNS: "${arn}" is not an ARN`);
+    }
+  }
+  const endpoint = env.optionalUrl('LOOPGATE_SECRETS_ENDPOINT');
+  const accessKeyId = env.optionalString('LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID');
+  return {
+    arns,
+    region: env.string('AWS_REGION'),
+    ...(endpoint ? { endpoint } : {}),
+    ...(accessKeyId
+      ? {
+          credentials: {
+            accessKeyId,
+            secretAccessKey: env.string('LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY'),
+          },
+        }
+      : {}),
+    timeoutMs: env.positiveIntOr('LOOPGATE_SECRETS_TIMEOUT_MS', 3000),
+  };
+}
+
+/**
+ * Fetches every secret (in parallel) and sets its variables in `target`. Nothing is set unless
+ * every secret was read and is well formed. Returns the names set, for a log line.
+ */
+export async function loadSecrets(
+  source: EnvSource = process.env,
+  target: Record<string, string | undefined> = process.env,
+): Promise<string[]> {
+  const settings = readSecretSettings(new Env(source));
+  if (!settings) return [];
+  // Loaded only when used: the sandbox and tests without secrets never pay for the SDK.
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: settings.timeoutMs,
+      requestTimeout: settings.timeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  });
+  try {
+    const entries = await Promise.all(
+      settings.arns.map(async (arn) => {
+        let text: string | undefined;
+        try {
+          text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
+        } catch (error) {
+          const detail = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+          throw new ConfigurationError(`cannot read the secret ${arn} (${detail})`, { cause: error });
+        }
+        return parseSecret(arn, text);
+      }),
+    );
+    const names: string[] = [];
+    for (const values of entries) {
+      for (const [name, value] of Object.entries(values)) {
+        target[name] = value;
+        names.push(name);
+      }
+    }
+    return names;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The secret's variables. Errors name the secret and the key, never a value. */
+export function parseSecret(arn: string, text: string | undefined): Record<string, string> {
+  if (text === undefined) {
+    throw new ConfigurationError(`the secret ${arn} has no SecretString: store a JSON object`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text: it must not reach a log.
+    throw new ConfigurationError(`the secret ${arn} is not JSON: store a JSON object of LOOPGATE_* keys`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new ConfigurationError(`the secret ${arn} is not a JSON object of LOOPGATE_* keys`);
+  }
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (!KEY.test(key)) {
+      throw new ConfigurationError(
+        `the secret ${arn} has the key ${JSON.stringify(key)}: keys must be LOOPGATE_* variable names (upper case, digits, _)`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new ConfigurationError(`the secret ${arn}: the value of ${key} must be a string`);
+    }
+    values[key] = value;
+  }
+  return values;
+}

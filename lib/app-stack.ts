@@ -1,0 +1,498 @@
+// The functions and what connects them: two webhooks behind Function URLs
+// (signatures are checked in code), three queues with dead-letter queues, the
+// expiry schedule group, the sweeper's five-minute rule, and alarms on an
+// encrypted topic. Every function gets its settings as env.ts reads them and
+// may do only what its code calls.
+
+import { Aws, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import {
+  Effect,
+  ManagedPolicy,
+  PermissionsBoundary,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { INDEXES } from '../lambdas/connectors/dynamodb/schema';
+import { SCHEDULE_PREFIX } from '../lambdas/connectors/scheduler/expiry-scheduler';
+import type { Catalog } from '../lambdas/core/catalog';
+import { MAX_ATTEMPTS } from '../lambdas/handlers/provision';
+import { METRIC_NAMESPACE } from '../lambdas/handlers/sweeper';
+import {
+  BUNDLED,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  functionNameOf,
+  TASK_ROOT,
+} from './functions';
+import { catalogPrincipals, contextReadStatements, grantStatements, revokeStatements } from './iam-access';
+import { LoopgateFunction } from './loopgate-function';
+import type { StageConfig } from './stage-config';
+import type { StatefulStack } from './stateful-stack';
+
+export interface AppStackProps extends StackProps {
+  config: StageConfig;
+  catalog: Catalog;
+  stateful: StatefulStack;
+}
+
+type QueueName = 'triage' | 'provision' | 'revoke';
+
+/** Which queue feeds which function, and how often a message is tried before its DLQ. */
+const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: number; batchSize: number }> = {
+  // A source that is down is already an "unavailable" fact: repeated failures are an outage or a bug.
+  triage: { consumer: 'triage', maxReceiveCount: 3, batchSize: 5 },
+  // The handlers record FAILED on the last delivery the queue allows, so both must agree.
+  provision: { consumer: 'provision', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
+  revoke: { consumer: 'revoke', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
+};
+
+/** Who sends to which queue (lambdas/wiring/*: the SqsWorkQueue each function builds). */
+const SENDS: Record<FunctionName, QueueName[]> = {
+  'jira-webhook': ['triage', 'revoke'],
+  triage: ['provision'],
+  'pagerduty-webhook': ['provision', 'revoke'],
+  provision: [],
+  revoke: [],
+  sweeper: ['provision'],
+};
+
+export class AppStack extends Stack {
+  readonly functions: Record<FunctionName, LoopgateFunction>;
+  readonly queues: Record<QueueName, { queue: Queue; dlq: Queue }>;
+  readonly scheduleGroup: ScheduleGroup;
+  readonly schedulerRole: Role;
+  readonly alarmTopic: Topic;
+
+  constructor(scope: Construct, id: string, props: AppStackProps) {
+    super(scope, id, props);
+    const { config, catalog, stateful } = props;
+    const { stage } = config;
+
+    if (config.permissionsBoundaryArn) {
+      PermissionsBoundary.of(this).apply(
+        ManagedPolicy.fromManagedPolicyArn(this, 'PermissionsBoundary', config.permissionsBoundaryArn),
+      );
+    }
+
+    this.queues = {} as AppStack['queues'];
+    for (const [name, spec] of Object.entries(QUEUES) as [QueueName, (typeof QUEUES)[QueueName]][]) {
+      const title = titleOf(name);
+      const dlq = new Queue(this, `${title}DeadLetterQueue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      const queue = new Queue(this, `${title}Queue`, {
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        // AWS's advice for a queue feeding Lambda: at least six times the function's timeout.
+        visibilityTimeout: Duration.seconds(6 * FUNCTIONS[spec.consumer].timeoutSeconds),
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: spec.maxReceiveCount },
+      });
+      this.queues[name] = { queue, dlq };
+    }
+
+    this.scheduleGroup = new ScheduleGroup(this, 'ExpiryScheduleGroup', {
+      scheduleGroupName: `loopgate-${stage}-expiry`,
+    });
+    const revokeFunctionName = functionNameOf(stage, 'revoke');
+    // Built from the name: the revoke function reads its own ARN, which GetAtt cannot give it.
+    const revokeFunctionArn = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: revokeFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.schedulerRole = new Role(this, 'ExpirySchedulerRole', {
+      description: `loopgate ${stage}: EventBridge Scheduler invokes the revoke function at a grant's expiry`,
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        // Only schedules of this account's loopgate group may use it (confused deputy).
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnEquals: { 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
+        },
+      }),
+    });
+    this.schedulerRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [revokeFunctionArn] }),
+    );
+
+    const secretArns = (name: FunctionName) =>
+      FUNCTIONS[name].secrets.map((secret) => stateful.secrets[secret].secretArn).join(',');
+    const queueUrl = (name: QueueName) => this.queues[name].queue.queueUrl;
+    const common = (name: FunctionName): Record<string, string> => ({
+      LOOPGATE_TABLE_NAME: stateful.table.tableName,
+      LOOPGATE_CATALOG_FILE: `${TASK_ROOT}/${BUNDLED.catalog}`,
+      LOOPGATE_SECRET_ARNS: secretArns(name),
+      LOOPGATE_JIRA_BASE_URL: config.jira.baseUrl,
+      LOOPGATE_OKTA_ORG_URL: config.okta.orgUrl,
+    });
+    const pagerDuty = {
+      LOOPGATE_PAGERDUTY_FROM: config.pagerduty.from,
+      ...optional('LOOPGATE_PAGERDUTY_BASE_URL', config.pagerduty.baseUrl),
+    };
+    const statuses = (...outcomes: (keyof StageConfig['jira']['statuses'])[]) =>
+      Object.fromEntries(
+        outcomes.flatMap((o) => {
+          const status = config.jira.statuses[o];
+          return status === undefined ? [] : [[`LOOPGATE_JIRA_STATUS_${o.toUpperCase()}`, status]];
+        }),
+      );
+    const provisioning = (name: FunctionName) => ({
+      ...common(name),
+      ...pagerDuty,
+      LOOPGATE_COMPANY_EMAIL_DOMAIN: config.companyEmailDomain,
+      LOOPGATE_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
+      LOOPGATE_REVOKE_FUNCTION_ARN: revokeFunctionArn,
+      LOOPGATE_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
+      LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
+      ...statuses('granted', 'revoked', 'failed'),
+    });
+    // Exactly what each reader of lambdas/platform/env.ts asks for.
+    const environment: Record<FunctionName, Record<string, string>> = {
+      'jira-webhook': {
+        ...common('jira-webhook'),
+        LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
+        LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
+        LOOPGATE_JIRA_PROJECTS: config.jira.projects.join(','),
+        LOOPGATE_JIRA_ISSUE_TYPES: config.jira.issueTypes.join(','),
+        ...optional('LOOPGATE_JIRA_FIELD_ENTITLEMENT', config.jira.fields.entitlement),
+        ...optional('LOOPGATE_JIRA_FIELD_DURATION', config.jira.fields.duration),
+        ...optional('LOOPGATE_JIRA_FIELD_JUSTIFICATION', config.jira.fields.justification),
+        ...optional('LOOPGATE_BREAK_GLASS_LABEL', config.jira.breakGlass.label),
+        ...optional('LOOPGATE_BREAK_GLASS_PRIORITY', config.jira.breakGlass.priority),
+        ...optional('LOOPGATE_JIRA_AUTOMATION_HEADER', config.jira.automationHeader),
+      },
+      triage: {
+        ...common('triage'),
+        ...pagerDuty,
+        LOOPGATE_PROMPT_DIR: `${TASK_ROOT}/${BUNDLED.promptDir}`,
+        LOOPGATE_POLICY_DIR: `${TASK_ROOT}/${BUNDLED.policyDir}`,
+        LOOPGATE_COMPANY_EMAIL_DOMAIN: config.companyEmailDomain,
+        LOOPGATE_SLACK_MODE: config.slack.mode,
+        ...(config.slack.mode === 'history'
+          ? { LOOPGATE_SLACK_CHANNELS: config.slack.channels.join(',') }
+          : {}),
+        LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
+        ...optional('LOOPGATE_DECISION_TIMEOUT_MINUTES', config.decisionTimeoutMinutes),
+        LOOPGATE_MODEL: config.model.name,
+        LOOPGATE_MODEL_PROVIDER: config.model.provider,
+        ...optional('LOOPGATE_MODEL_BASE_URL', config.model.baseUrl),
+        ...optional('LOOPGATE_MODEL_API_VERSION', config.model.apiVersion),
+        ...optional('LOOPGATE_MODEL_TIMEOUT_MS', config.model.timeoutMs),
+      },
+      'pagerduty-webhook': {
+        ...common('pagerduty-webhook'),
+        ...pagerDuty,
+        LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
+        LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
+        LOOPGATE_CANCEL_ON_RESOLVE: String(config.pagerduty.cancelOnResolve),
+        ...statuses('approved', 'denied', 'cancelled'),
+      },
+      provision: provisioning('provision'),
+      revoke: provisioning('revoke'),
+      sweeper: provisioning('sweeper'),
+    };
+
+    this.functions = {} as AppStack['functions'];
+    for (const name of FUNCTION_NAMES) {
+      const fn = new LoopgateFunction(this, titleOf(name), {
+        name,
+        stage,
+        catalogFile: config.catalog,
+        logLevel: config.logLevel,
+        environment: environment[name],
+      });
+      this.functions[name] = fn;
+      grantTable(fn, stateful);
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'ReadOwnSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: FUNCTIONS[name].secrets.map((secret) => stateful.secrets[secret].secretArn),
+        }),
+      );
+      const sends = SENDS[name];
+      if (sends.length) {
+        fn.role.addToPrincipalPolicy(
+          new PolicyStatement({
+            sid: 'SendToNextStage',
+            actions: ['sqs:SendMessage'],
+            resources: sends.map((queue) => this.queues[queue].queue.queueArn),
+          }),
+        );
+      }
+    }
+    for (const [name, spec] of Object.entries(QUEUES) as [QueueName, (typeof QUEUES)[QueueName]][]) {
+      this.functions[spec.consumer].function.addEventSource(
+        new SqsEventSource(this.queues[name].queue, {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+
+    // Webhooks: public URLs by necessity (Jira and PagerDuty cannot sign AWS requests); every
+    // delivery's HMAC signature is checked in the handler before anything else is done.
+    const jiraUrl = this.functions['jira-webhook'].function.addFunctionUrl({
+      authType: FunctionUrlAuthType.NONE,
+    });
+    const pagerDutyUrl = this.functions['pagerduty-webhook'].function.addFunctionUrl({
+      authType: FunctionUrlAuthType.NONE,
+    });
+
+    this.grantAccessChanges(catalog);
+
+    new Rule(this, 'SweepEveryFiveMinutes', {
+      description: `loopgate ${stage}: the sweeper, the safety net under every timer and queue`,
+      schedule: Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(this.functions.sweeper.function, { retryAttempts: 2 })],
+    });
+
+    this.alarmTopic = this.createAlarmTopic(config);
+    this.createAlarms();
+
+    new CfnOutput(this, 'JiraWebhookUrl', {
+      value: jiraUrl.url,
+      description: 'The URL of the Jira admin webhook (issue created, comment created)',
+    });
+    new CfnOutput(this, 'PagerDutyWebhookUrl', {
+      value: pagerDutyUrl.url,
+      description: 'The URL of the PagerDuty v3 webhook subscription (incident.annotated, incident.resolved)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'Subscribe PagerDuty (its Amazon CloudWatch integration URL) or an email to it',
+    });
+    new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduleGroup.scheduleGroupName });
+  }
+
+  /** IAM writes, expiry schedules and passing the scheduler role: provision, revoke and the sweeper. */
+  private grantAccessChanges(catalog: Catalog) {
+    const principals = catalogPrincipals(catalog);
+    const schedules = this.formatArn({
+      service: 'scheduler',
+      resource: 'schedule',
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/${SCHEDULE_PREFIX}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const scheduleAck = {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.scheduleGroup.scheduleGroupName}/${SCHEDULE_PREFIX}*]`,
+      reason: `One schedule per grant, named ${SCHEDULE_PREFIX}<request id> at run time: the wildcard covers only loopgate's own schedules in its own group.`,
+    };
+    const usersAck = {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]`,
+      reason:
+        "Requesters are the company's IAM users (named by their email) and any of them may ask: a user-level grant cannot be limited to users known at synth time. Actions are only those the catalog's user entitlements need, and managed policies only the catalog's (iam:PolicyARN condition).",
+    };
+    const needsUsers = principals.userInline || principals.userManagedPolicies.length > 0;
+
+    const provision = this.functions.provision;
+    const grants = new Policy(this, 'ProvisionAccessChanges', {
+      roles: [provision.role],
+      statements: [
+        ...grantStatements(this, principals),
+        new PolicyStatement({
+          sid: 'ScheduleExpiry',
+          actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'],
+          resources: [schedules],
+        }),
+        new PolicyStatement({
+          sid: 'PassSchedulerRole',
+          actions: ['iam:PassRole'],
+          resources: [this.schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      ],
+    });
+    Validations.of(grants).acknowledge(scheduleAck);
+    if (needsUsers) Validations.of(grants).acknowledge(usersAck);
+
+    for (const name of ['revoke', 'sweeper'] as const) {
+      const revokes = new Policy(this, `${titleOf(name)}AccessChanges`, {
+        roles: [this.functions[name].role],
+        statements: [
+          ...revokeStatements(this, principals),
+          new PolicyStatement({
+            sid: 'CancelExpiry',
+            actions: ['scheduler:DeleteSchedule'],
+            resources: [schedules],
+          }),
+        ],
+      });
+      Validations.of(revokes).acknowledge(scheduleAck);
+      if (needsUsers) Validations.of(revokes).acknowledge(usersAck);
+    }
+
+    const context = new Policy(this, 'TriageContextRead', {
+      roles: [this.functions.triage.role],
+      statements: contextReadStatements(this),
+    });
+    Validations.of(context).acknowledge(
+      {
+        ...usersAck,
+        reason: "Triage reads the requester's own IAM user, who may be any of the company's users.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:group/*]`,
+        reason:
+          "Triage reads the attached policies of the requester's groups, which are known only at run time.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'iam:GetServiceLastAccessedDetails reads a report by job id and supports no resource-level permissions.',
+      },
+    );
+  }
+
+  private createAlarmTopic(config: StageConfig): Topic {
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: `loopgate ${config.stage}: encrypts the alarm topic`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch encrypts what it publishes to an encrypted topic with this key.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: `loopgate ${config.stage} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    // The topic policy replaces SNS's default one, so CloudWatch's right to publish is stated.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+    if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    return topic;
+  }
+
+  private createAlarms() {
+    const action = new SnsAction(this.alarmTopic);
+    const alarm = (id: string, description: string, metric: IMetric, periods = 1) => {
+      const created = new Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(action);
+      created.addOkAction(action);
+    };
+    for (const [name, { dlq }] of Object.entries(this.queues)) {
+      alarm(
+        `${titleOf(name)}DeadLetterAlarm`,
+        `loopgate: messages in the ${name} dead-letter queue; each is a request that needs a person`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      );
+    }
+    const sweeper = (metricName: string) =>
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      });
+    alarm(
+      'FailedRequestsAlarm',
+      'loopgate: requests in FAILED (provisioning or revocation failed after retries); see the sweeper log',
+      sweeper('FailedRequests'),
+    );
+    // One sweep's error is retried by the next; three in a row is not going away.
+    alarm(
+      'SweepErrorsAlarm',
+      'loopgate: the sweeper failed on a request three sweeps in a row',
+      sweeper('SweepErrors'),
+      3,
+    );
+    for (const name of FUNCTION_NAMES) {
+      const fn = this.functions[name].function;
+      const period = Duration.minutes(5);
+      alarm(
+        `${titleOf(name)}ErrorsAlarm`,
+        `loopgate: the ${name} function failed`,
+        fn.metricErrors({ period, statistic: 'Sum' }),
+      );
+      alarm(
+        `${titleOf(name)}ThrottlesAlarm`,
+        `loopgate: the ${name} function was throttled`,
+        fn.metricThrottles({ period, statistic: 'Sum' }),
+      );
+    }
+  }
+}
+
+/** The request store's item and index operations (lambdas/connectors/dynamodb/request-store.ts). */
+function grantTable(fn: LoopgateFunction, stateful: StatefulStack) {
+  const table = stateful.table.tableArn;
+  fn.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'RequestStore',
+      // Transactions need the rights of each item operation in them; no Scan, no batch writes.
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:Query',
+      ],
+      resources: [table, ...Object.values(INDEXES).map((index) => `${table}/index/${index.name}`)],
+    }),
+  );
+}
+
+function optional(name: string, value: string | number | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: String(value) };
+}
+
+function titleOf(name: string): string {
+  return name
+    .split('-')
+    .map((part) => `${part[0]?.toUpperCase() ?? ''}${part.slice(1)}`)
+    .join('');
+}

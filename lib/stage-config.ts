@@ -1,0 +1,155 @@
+// The stage configuration: everything about one deployment that is not a
+// secret, typed and validated in one place. It is read from the CDK context key
+// `loopgate` (cdk.json holds an example that synthesizes offline; edit it, or
+// pass another file with `--context`). A bad value fails the synth naming its key.
+
+import { z } from 'zod';
+import { LOG_LEVELS } from '../lambdas/platform/env';
+
+export const STAGE_CONTEXT_KEY = 'loopgate';
+export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https URL' });
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const list = z.array(nonEmpty).min(1, 'must list at least one value');
+
+const stageSchema = z.strictObject({
+  /** Names the stacks, functions, secrets and schedule group, so several stages fit in one account. */
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be lower-case letters, digits and hyphens (at most 20)')
+    .default('dev'),
+  /** Where to deploy; the CLI's account and region when absent (`cdk deploy --profile …`). */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
+  /** The access catalog, relative to the project root; bundled into every function. */
+  catalog: nonEmpty.default(DEFAULT_CATALOG_FILE),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Requesters with an email in this domain map to the IAM user named by its local part. */
+  companyEmailDomain: z
+    .string()
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'must be a domain such as example.com')
+    .transform((d) => d.toLowerCase()),
+  jira: z.strictObject({
+    baseUrl: httpsUrl,
+    projects: list,
+    issueTypes: list,
+    /** Custom field ids (customfield_NNNNN) holding the entitlement, duration and reason, when used. */
+    fields: z
+      .strictObject({
+        entitlement: nonEmpty.optional(),
+        duration: nonEmpty.optional(),
+        justification: nonEmpty.optional(),
+      })
+      .default({}),
+    /** Jira statuses a ticket moves to on each outcome, by name; unset leaves the ticket where it is. */
+    statuses: z
+      .strictObject({
+        approved: nonEmpty.optional(),
+        denied: nonEmpty.optional(),
+        cancelled: nonEmpty.optional(),
+        granted: nonEmpty.optional(),
+        revoked: nonEmpty.optional(),
+        failed: nonEmpty.optional(),
+      })
+      .default({}),
+    breakGlass: z.strictObject({ label: nonEmpty.optional(), priority: nonEmpty.optional() }).default({}),
+    /** Jira Automation's unsigned requests carry this header; its value lives in the jira-webhook secret. */
+    automationHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+      .optional(),
+  }),
+  pagerduty: z.strictObject({
+    /** The email of loopgate's own PagerDuty user: incidents and notes are written as it. */
+    from: z.email('must be an email address'),
+    /** Only for a PagerDuty stand-in; the real API otherwise. */
+    baseUrl: httpUrl.optional(),
+    /** Cancel a request when its incident is resolved without a decision (default true). */
+    cancelOnResolve: z.boolean().default(true),
+  }),
+  okta: z.strictObject({ orgUrl: httpsUrl }),
+  slack: z
+    .discriminatedUnion('mode', [
+      // search.messages needs a user token (xoxp) with search:read.
+      z.strictObject({ mode: z.literal('search') }),
+      // conversations.history with a bot token, on the channels the bot was invited to.
+      z.strictObject({ mode: z.literal('history'), channels: list }),
+    ])
+    .default({ mode: 'search' }),
+  model: z
+    .strictObject({
+      /** The model id; on Azure the deployment name. */
+      name: nonEmpty.default('gpt-4o-mini'),
+      provider: z.enum(['openai', 'azure']).default('openai'),
+      /** Any OpenAI-compatible server, or the Azure resource endpoint; OpenAI's when absent. */
+      baseUrl: httpUrl.optional(),
+      apiVersion: nonEmpty.optional(),
+      timeoutMs: z.int().min(1000).max(60_000).optional(),
+    })
+    .refine((m) => m.provider !== 'azure' || (m.baseUrl !== undefined && m.apiVersion !== undefined), {
+      message: 'provider azure needs baseUrl (the resource endpoint) and apiVersion',
+    })
+    .default({ name: 'gpt-4o-mini', provider: 'openai' }),
+  /** How long a page waits for a decision before the request is cancelled. */
+  decisionTimeoutMinutes: z
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .optional(),
+  /** A managed policy every role of the app stack is bounded by, when the organisation requires one. */
+  permissionsBoundaryArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, 'must be an IAM managed policy ARN')
+    .optional(),
+  /** Subscribed to the alarm topic when set (confirm the email AWS sends). */
+  alarmEmail: z.email('must be an email address').optional(),
+});
+
+export type StageConfig = z.output<typeof stageSchema>;
+
+export class StageConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `the stage configuration (CDK context "${STAGE_CONTEXT_KEY}") is invalid:\n` +
+        problems.map((p) => `  ${p}`).join('\n'),
+    );
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Validates the `loopgate` context value (an object, or its JSON text from `--context`). */
+export function parseStageConfig(value: unknown): StageConfig {
+  if (value === undefined) {
+    throw new StageConfigError([
+      `${STAGE_CONTEXT_KEY}: missing; add a "${STAGE_CONTEXT_KEY}" object to the context in cdk.json (see docs/setup.md)`,
+    ]);
+  }
+  let data = value;
+  if (typeof value === 'string') {
+    try {
+      data = JSON.parse(value);
+    } catch {
+      throw new StageConfigError([`${STAGE_CONTEXT_KEY}: not a JSON object`]);
+    }
+  }
+  const result = stageSchema.safeParse(data, {
+    error: (issue) => (issue.input === undefined ? 'required' : undefined),
+  });
+  if (result.success) return result.data;
+  throw new StageConfigError(
+    result.error.issues.flatMap((issue) => {
+      const path = [STAGE_CONTEXT_KEY, ...issue.path.map(String)].join('.');
+      return issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${path}.${key}: unknown key`)
+        : [`${path}: ${issue.message}`];
+    }),
+  );
+}

@@ -1,0 +1,644 @@
+// The app stack as `npx cdk synth` builds it from cdk.json: the functions and
+// their settings, the webhooks' URLs, the queues, the expiry schedules, the
+// sweeper, the alarms, and what each function's role may do. The app is built
+// (and its six functions bundled) once for the file.
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CfnResource, Stack } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { MAX_ATTEMPTS } from '../../lambdas/handlers/provision';
+import { METRIC_NAMESPACE } from '../../lambdas/handlers/sweeper';
+import {
+  Env,
+  readDecideConfig,
+  readIntakeConfig,
+  readProvisionConfig,
+  readTriageConfig,
+} from '../../lambdas/platform/env';
+import { BUNDLED, FUNCTION_NAMES, FUNCTIONS, type FunctionName, PROJECT_ROOT } from '../../lib/functions';
+import { INTEGRATION_SECRETS, type SecretId } from '../../lib/integration-secrets';
+import { buildApp, type LoopgateApp } from '../../lib/loopgate-app';
+import { cdkContext, exampleStage } from './support';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+  Principal?: unknown;
+}
+
+const ACCOUNT = '111122223333';
+const REGION = 'eu-west-1';
+
+let built: LoopgateApp;
+let template: Template;
+let resources: Record<string, Json & { Type: string; Properties: Json }>;
+
+beforeAll(() => {
+  built = buildApp({ context: cdkContext(exampleStage(), { bundle: true }) });
+  template = Template.fromStack(built.appStack);
+  resources = template.toJSON().Resources;
+}, 240_000);
+
+const logicalId = (stack: Stack, construct: IConstruct) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnResource);
+const functionId = (name: FunctionName) => logicalId(built.appStack, built.appStack.functions[name].function);
+const roleId = (name: FunctionName) => logicalId(built.appStack, built.appStack.functions[name].role);
+/** The export through which the app stack refers to a secret's ARN: its Ref in the stateful stack. */
+const secretExport = (secret: SecretId) =>
+  `ExportsOutputRef${logicalId(built.stateful, built.stateful.secrets[secret])}`;
+const exportOf = (rendered: string) =>
+  /^<import loopgate-dev-stateful:(ExportsOutputRef\w+?)[0-9A-F]{8}>$/.exec(rendered)?.[1] ?? rendered;
+
+/** An intrinsic as text, with the pseudo parameters filled in; other references as <…>. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Json;
+  if ('Fn::Join' in v) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  if ('Ref' in v) {
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': ACCOUNT,
+      'AWS::Region': REGION,
+    };
+    return pseudo[v.Ref as string] ?? `<${String(v.Ref)}>`;
+  }
+  if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if ('Fn::ImportValue' in v) return `<import ${String(v['Fn::ImportValue'])}>`;
+  return JSON.stringify(value);
+}
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every identity policy attached to the role. */
+function statementsOf(role: string): Statement[] {
+  return Object.values(resources)
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        list(r.Properties.Roles as unknown[]).some((ref) => (ref as Json).Ref === role),
+    )
+    .flatMap((r) => list((r.Properties.PolicyDocument as Json).Statement as Statement[]));
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => list(s.Action));
+const withAction = (statements: Statement[], action: string) =>
+  statements.filter((s) => list(s.Action).includes(action));
+
+describe('functions', () => {
+  it.each(FUNCTION_NAMES)('%s: Node 22 on arm64, traced, JSON logs with a retention, source maps', (name) => {
+    const fn = resources[functionId(name)] as { Properties: Json };
+    expect(fn.Properties).toMatchObject({
+      FunctionName: `loopgate-dev-${name}`,
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: FUNCTIONS[name].memoryMb,
+      Timeout: FUNCTIONS[name].timeoutSeconds,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
+      Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'info' } },
+    });
+    const logGroup = (fn.Properties.LoggingConfig as Json).LogGroup as { Ref: string };
+    expect(resources[logGroup.Ref]?.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('bundles the catalog into every function and the prompts and the policy into triage only', () => {
+    const assembly = built.app.synth();
+    for (const name of FUNCTION_NAMES) {
+      const key = ((resources[functionId(name)]?.Properties.Code as Json).S3Key as string).replace(
+        /\.zip$/,
+        '',
+      );
+      const dir = join(assembly.directory, `asset.${key}`);
+      expect(readFileSync(join(dir, BUNDLED.catalog), 'utf8')).toBe(
+        readFileSync(join(PROJECT_ROOT, 'config/catalog.yaml'), 'utf8'),
+      );
+      expect(existsSync(join(dir, 'index.js'))).toBe(true);
+      expect(existsSync(join(dir, 'index.js.map'))).toBe(true);
+      expect(existsSync(join(dir, BUNDLED.promptDir, 'system.md'))).toBe(name === 'triage');
+      expect(existsSync(join(dir, BUNDLED.promptDir, 'user.md'))).toBe(name === 'triage');
+      expect(existsSync(join(dir, BUNDLED.policyDir, 'access-policy.md'))).toBe(name === 'triage');
+    }
+  });
+});
+
+describe('environment', () => {
+  // Exactly the variables each reader of lambdas/platform/env.ts asks for (with cdk.json's stage).
+  const common = [
+    'NODE_OPTIONS',
+    'LOG_LEVEL',
+    'LOOPGATE_TABLE_NAME',
+    'LOOPGATE_CATALOG_FILE',
+    'LOOPGATE_SECRET_ARNS',
+    'LOOPGATE_JIRA_BASE_URL',
+    'LOOPGATE_OKTA_ORG_URL',
+  ];
+  const provisioning = [
+    ...common,
+    'LOOPGATE_PAGERDUTY_FROM',
+    'LOOPGATE_COMPANY_EMAIL_DOMAIN',
+    'LOOPGATE_SCHEDULE_GROUP',
+    'LOOPGATE_REVOKE_FUNCTION_ARN',
+    'LOOPGATE_SCHEDULER_ROLE_ARN',
+    'LOOPGATE_PROVISION_QUEUE_URL',
+  ];
+  const expected: Record<FunctionName, string[]> = {
+    'jira-webhook': [
+      ...common,
+      'LOOPGATE_TRIAGE_QUEUE_URL',
+      'LOOPGATE_REVOKE_QUEUE_URL',
+      'LOOPGATE_JIRA_PROJECTS',
+      'LOOPGATE_JIRA_ISSUE_TYPES',
+    ],
+    triage: [
+      ...common,
+      'LOOPGATE_PAGERDUTY_FROM',
+      'LOOPGATE_PROMPT_DIR',
+      'LOOPGATE_POLICY_DIR',
+      'LOOPGATE_COMPANY_EMAIL_DOMAIN',
+      'LOOPGATE_SLACK_MODE',
+      'LOOPGATE_PROVISION_QUEUE_URL',
+      'LOOPGATE_MODEL',
+      'LOOPGATE_MODEL_PROVIDER',
+    ],
+    'pagerduty-webhook': [
+      ...common,
+      'LOOPGATE_PAGERDUTY_FROM',
+      'LOOPGATE_PROVISION_QUEUE_URL',
+      'LOOPGATE_REVOKE_QUEUE_URL',
+      'LOOPGATE_CANCEL_ON_RESOLVE',
+    ],
+    provision: provisioning,
+    revoke: provisioning,
+    sweeper: provisioning,
+  };
+  const readers: Record<FunctionName, (env: Env) => unknown> = {
+    'jira-webhook': readIntakeConfig,
+    triage: readTriageConfig,
+    'pagerduty-webhook': readDecideConfig,
+    provision: readProvisionConfig,
+    revoke: readProvisionConfig,
+    sweeper: readProvisionConfig,
+  };
+  const variablesOf = (name: FunctionName) =>
+    ((resources[functionId(name)]?.Properties.Environment as Json).Variables ?? {}) as Json;
+
+  /** The variables as the function sees them: CloudFormation's values stood in for by plausible ones. */
+  function deployed(name: FunctionName): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(variablesOf(name)).map(([key, value]) => {
+        if (typeof value === 'string') return [key, value];
+        if (key.endsWith('_QUEUE_URL')) return [key, `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/queue`];
+        return [key, render(value)];
+      }),
+    );
+  }
+  /** Every key the function's secrets must hold, as the operator fills them. */
+  const secretValues = (name: FunctionName) =>
+    Object.fromEntries(
+      FUNCTIONS[name].secrets.flatMap((secret) =>
+        Object.keys(INTEGRATION_SECRETS[secret].keys).map((key) => [key, `value of ${key}`]),
+      ),
+    );
+
+  it.each(FUNCTION_NAMES)('%s gets exactly the variables its reader asks for', (name) => {
+    expect(Object.keys(variablesOf(name)).sort()).toEqual([...expected[name]].sort());
+  });
+
+  it.each(FUNCTION_NAMES)(
+    "%s: its variables and its secrets' keys are a configuration its reader accepts; each key is needed",
+    (name) => {
+      // AWS_REGION is set by Lambda itself.
+      const env: Record<string, string> = { ...deployed(name), ...secretValues(name), AWS_REGION: REGION };
+      expect(() => readers[name](new Env(env))).not.toThrow();
+      for (const key of Object.keys(secretValues(name))) {
+        const { [key]: _missing, ...without } = env;
+        expect(() => readers[name](new Env(without))).toThrow(key);
+      }
+    },
+  );
+
+  it('points the catalog and the prompts at the files inside the bundle', () => {
+    expect(variablesOf('triage')).toMatchObject({
+      LOOPGATE_CATALOG_FILE: `/var/task/${BUNDLED.catalog}`,
+      LOOPGATE_PROMPT_DIR: `/var/task/${BUNDLED.promptDir}`,
+      LOOPGATE_POLICY_DIR: `/var/task/${BUNDLED.policyDir}`,
+    });
+  });
+
+  it.each(FUNCTION_NAMES)('%s: LOOPGATE_SECRET_ARNS lists only the secrets it reads', (name) => {
+    const arns = render(variablesOf(name).LOOPGATE_SECRET_ARNS).split(',');
+    expect(arns.map(exportOf).sort()).toEqual(FUNCTIONS[name].secrets.map(secretExport).sort());
+  });
+
+  it("gives the provisioning functions the revoke function's own ARN and the scheduler role", () => {
+    expect(render(variablesOf('provision').LOOPGATE_REVOKE_FUNCTION_ARN)).toBe(
+      `arn:aws:lambda:${REGION}:${ACCOUNT}:function:loopgate-dev-revoke`,
+    );
+    expect(render(variablesOf('revoke').LOOPGATE_SCHEDULER_ROLE_ARN)).toBe(
+      `<${logicalId(built.appStack, built.appStack.schedulerRole)}.Arn>`,
+    );
+    expect(variablesOf('sweeper').LOOPGATE_SCHEDULE_GROUP).toBe('loopgate-dev-expiry');
+  });
+});
+
+describe('webhooks', () => {
+  it('gives jira-webhook and pagerduty-webhook, and only them, a public Function URL', () => {
+    const urls = template.findResources('AWS::Lambda::Url');
+    expect(
+      Object.values(urls)
+        .map((u) => (u.Properties.TargetFunctionArn as Json)['Fn::GetAtt'])
+        .sort(),
+    ).toEqual(
+      [
+        [functionId('jira-webhook'), 'Arn'],
+        [functionId('pagerduty-webhook'), 'Arn'],
+      ].sort(),
+    );
+    for (const url of Object.values(urls)) expect(url.Properties.AuthType).toBe('NONE');
+    const outputs = template.findOutputs('*');
+    expect(render(outputs.JiraWebhookUrl?.Value)).toMatch(
+      /^<JiraWebhookFunctionFunctionUrl\w+\.FunctionUrl>$/,
+    );
+    expect(render(outputs.PagerDutyWebhookUrl?.Value)).toMatch(
+      /^<PagerdutyWebhookFunctionFunctionUrl\w+\.FunctionUrl>$/,
+    );
+  });
+});
+
+describe('queues', () => {
+  const cases = [
+    { queue: 'triage', consumer: 'triage', maxReceiveCount: 3 },
+    { queue: 'provision', consumer: 'provision', maxReceiveCount: MAX_ATTEMPTS },
+    { queue: 'revoke', consumer: 'revoke', maxReceiveCount: MAX_ATTEMPTS },
+  ] as const;
+
+  it.each(cases)(
+    '$queue: a dead-letter queue after $maxReceiveCount receives, visible 6× the timeout of $consumer',
+    ({ queue, consumer, maxReceiveCount }) => {
+      const { queue: main, dlq } = built.appStack.queues[queue];
+      const properties = resources[logicalId(built.appStack, main)]?.Properties as Json;
+      expect(properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(built.appStack, dlq), 'Arn'] },
+        maxReceiveCount,
+      });
+      expect(properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * FUNCTIONS[consumer].timeoutSeconds);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(built.appStack, main), 'Arn'] },
+        FunctionName: { Ref: functionId(consumer) },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    },
+  );
+
+  it('encrypts every queue and refuses requests without TLS', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(6);
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Resource: { 'Fn::GetAtt': [id, 'Arn'] },
+            },
+          ],
+        },
+      });
+    }
+  });
+});
+
+describe('expiry and the sweeper', () => {
+  it('has the schedule group and a role Scheduler may use only to invoke the revoke function', () => {
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'loopgate-dev-expiry' });
+    const role = resources[logicalId(built.appStack, built.appStack.schedulerRole)]?.Properties as Json;
+    const trust = list((role.AssumeRolePolicyDocument as Json).Statement as Statement[]);
+    expect(trust).toHaveLength(1);
+    expect(trust[0]?.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(trust[0]?.Condition).toMatchObject({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    });
+    const statements = statementsOf(logicalId(built.appStack, built.appStack.schedulerRole));
+    expect(statements.map((s) => [s.Action, render(s.Resource)])).toEqual([
+      ['lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:loopgate-dev-revoke`],
+    ]);
+  });
+
+  it('runs the sweeper at rate(5 minutes)', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [functionId('sweeper'), 'Arn'] },
+          Id: 'Target0',
+          RetryPolicy: { MaximumRetryAttempts: 2 },
+        },
+      ],
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const topic = () => logicalId(built.appStack, built.appStack.alarmTopic);
+
+  it('sends every alarm, and its recovery, to the alarm topic', () => {
+    expect(alarms().length).toBe(3 + 2 + 2 * FUNCTION_NAMES.length);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topic() }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topic() }]);
+      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
+  });
+
+  it('alarms on any message in any dead-letter queue', () => {
+    for (const { dlq } of Object.values(built.appStack.queues)) {
+      expect(alarms()).toContainEqual(
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [
+            { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(built.appStack, dlq), 'QueueName'] } },
+          ],
+        }),
+      );
+    }
+  });
+
+  it("alarms on the sweeper's FailedRequests metric and on every function's errors and throttles", () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'FailedRequests',
+        Statistic: 'Maximum',
+      }),
+    );
+    for (const name of FUNCTION_NAMES) {
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(alarms()).toContainEqual(
+          expect.objectContaining({
+            Namespace: 'AWS/Lambda',
+            MetricName: metric,
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }],
+          }),
+        );
+      }
+    }
+  });
+
+  it('encrypts the topic with a rotated key CloudWatch may use, and refuses publishing without TLS', () => {
+    const properties = resources[topic()]?.Properties as Json;
+    const key = (properties.KmsMasterKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
+    expect(resources[key]?.Properties.EnableKeyRotation).toBe(true);
+    const keyStatements = list((resources[key]?.Properties.KeyPolicy as Json).Statement as Statement[]);
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      }),
+    );
+    const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0]?.Properties as Json;
+    expect((policy.PolicyDocument as Json).Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(render(template.findOutputs('AlarmTopicArn').AlarmTopicArn?.Value)).toBe(`<${topic()}>`);
+  });
+});
+
+describe('least privilege', () => {
+  const catalogUserPolicy = 'arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess';
+  const catalogRole = `arn:aws:iam::${ACCOUNT}:role/prod-incident-operator`;
+  const users = `arn:aws:iam::${ACCOUNT}:user/*`;
+  const schedules = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/loopgate-dev-expiry/loopgate-revoke-*`;
+
+  it.each(FUNCTION_NAMES)(
+    '%s: no wildcard action; "*" resources only where no resource type exists',
+    (name) => {
+      for (const statement of statementsOf(roleId(name))) {
+        for (const action of list(statement.Action)) expect(action).not.toMatch(/\*/);
+        if (list(statement.Resource).includes('*')) {
+          expect(
+            list(statement.Action).every(
+              (a) => a.startsWith('xray:') || a === 'iam:GetServiceLastAccessedDetails',
+            ),
+          ).toBe(true);
+        }
+      }
+    },
+  );
+
+  it.each(FUNCTION_NAMES)('%s may read only the secrets it needs, and only their values', (name) => {
+    const statements = statementsOf(roleId(name)).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(actionsOf(statements)).toEqual(['secretsmanager:GetSecretValue']);
+    const resources = list(statements[0]?.Resource).map(render);
+    expect(resources.map(exportOf).sort()).toEqual(FUNCTIONS[name].secrets.map(secretExport).sort());
+  });
+
+  it.each([
+    ['jira-webhook', ['triage', 'revoke']],
+    ['triage', ['provision']],
+    ['pagerduty-webhook', ['provision', 'revoke']],
+    ['provision', []],
+    ['revoke', []],
+    ['sweeper', ['provision']],
+  ] as const)('%s sends only to the next stage: %j', (name, queues) => {
+    const sends = withAction(statementsOf(roleId(name)), 'sqs:SendMessage');
+    expect(actionsOf(sends).filter((a) => a.startsWith('sqs:Send'))).toEqual(
+      queues.length ? ['sqs:SendMessage'] : [],
+    );
+    expect(
+      sends
+        .flatMap((s) => list(s.Resource))
+        .map(render)
+        .sort(),
+    ).toEqual(queues.map((q) => `<${logicalId(built.appStack, built.appStack.queues[q].queue)}.Arn>`).sort());
+  });
+
+  it('gives the webhooks no IAM and no Scheduler rights at all', () => {
+    for (const name of ['jira-webhook', 'pagerduty-webhook'] as const) {
+      expect(actionsOf(statementsOf(roleId(name))).filter((a) => /^(iam|scheduler):/.test(a))).toEqual([]);
+    }
+  });
+
+  it("lets triage only read IAM: the requester's user and groups, and the last-accessed report", () => {
+    const iam = statementsOf(roleId('triage')).filter((s) =>
+      actionsOf([s]).some((a) => a.startsWith('iam:')),
+    );
+    for (const action of actionsOf(iam))
+      expect(action).toMatch(/^iam:(Get|List|GenerateServiceLastAccessed)/);
+    expect(iam.map((s) => list(s.Resource).map(render))).toEqual([
+      [users],
+      [`arn:aws:iam::${ACCOUNT}:group/*`],
+      ['*'],
+    ]);
+  });
+
+  it("lets provision attach only the catalog's managed policies, write inline policies only on the catalog's roles and users, and pass only the scheduler role", () => {
+    const statements = statementsOf(roleId('provision'));
+    expect(withAction(statements, 'iam:AttachUserPolicy')).toEqual([
+      expect.objectContaining({ Condition: { ArnEquals: { 'iam:PolicyARN': [catalogUserPolicy] } } }),
+    ]);
+    expect(withAction(statements, 'iam:PutRolePolicy').flatMap((s) => list(s.Resource).map(render))).toEqual([
+      catalogRole,
+    ]);
+    expect(withAction(statements, 'iam:PutUserPolicy').flatMap((s) => list(s.Resource).map(render))).toEqual([
+      users,
+    ]);
+    const passRole = withAction(statements, 'iam:PassRole');
+    expect(passRole.map((s) => [render(s.Resource), s.Condition])).toEqual([
+      [
+        `<${logicalId(built.appStack, built.appStack.schedulerRole)}.Arn>`,
+        { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      ],
+    ]);
+    expect(withAction(statements, 'scheduler:CreateSchedule').map((s) => render(s.Resource))).toEqual([
+      schedules,
+    ]);
+    // Granting never removes.
+    expect(actionsOf(statements).filter((a) => /^iam:(Delete|Detach)|^scheduler:Delete/.test(a))).toEqual([]);
+  });
+
+  it.each(['revoke', 'sweeper'] as const)(
+    "%s may only remove what the catalog grants, and cancel loopgate's schedules",
+    (name) => {
+      const statements = statementsOf(roleId(name));
+      expect(withAction(statements, 'iam:DetachUserPolicy')).toEqual([
+        expect.objectContaining({ Condition: { ArnEquals: { 'iam:PolicyARN': [catalogUserPolicy] } } }),
+      ]);
+      expect(
+        withAction(statements, 'iam:DeleteRolePolicy').flatMap((s) => list(s.Resource).map(render)),
+      ).toEqual([catalogRole]);
+      expect(withAction(statements, 'scheduler:DeleteSchedule').map((s) => render(s.Resource))).toEqual([
+        schedules,
+      ]);
+      // Revoking never grants, and never passes a role.
+      expect(
+        actionsOf(statements).filter((a) => /^iam:(Put|Attach|PassRole)|^scheduler:(Create|Update)/.test(a)),
+      ).toEqual([]);
+    },
+  );
+
+  it("gives no role any IAM write on a wildcard other than the requesters' users", () => {
+    const writes = /^iam:(Put|Attach|Detach|Delete|Create|Update|PassRole)/;
+    for (const name of FUNCTION_NAMES) {
+      for (const statement of statementsOf(roleId(name))) {
+        if (!actionsOf([statement]).some((a) => writes.test(a))) continue;
+        for (const resource of list(statement.Resource).map(render)) {
+          expect(resource === users || !resource.includes('*')).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing that is not acknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(built.app);
+    expect(report.violations.map((v) => `${v.ruleName} ${v.violatingResources[0]?.constructPath}`)).toEqual(
+      [],
+    );
+    expect(report.success).toBe(true);
+  });
+
+  it('acknowledges each finding specifically, with a reason', () => {
+    const acknowledged: [string, string][] = [];
+    const visit = (construct: IConstruct) => {
+      for (const entry of construct.node.metadata) {
+        if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
+          acknowledged.push(...(Object.entries(entry.data as Record<string, string>) as [string, string][]));
+        }
+      }
+      construct.node.children.forEach(visit);
+    };
+    visit(built.app);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) {
+      expect(reason.length).toBeGreaterThan(40);
+      // IAM5 findings are acknowledged one resource at a time, never the rule as a whole.
+      if (id.includes('AwsSolutions-IAM5')) expect(id).toMatch(/AwsSolutions-IAM5\[Resource::.+\]$/);
+    }
+    expect(
+      [...new Set(acknowledged.map(([id]) => id.replace(/^Annotation::/, '').replace(/\[.*$/, '')))].sort(),
+    ).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SMG4']);
+  });
+});
+
+describe('the catalog and the stage shape the stack', () => {
+  /** The example catalog with only the Okta group entitlements: nothing to grant in IAM. */
+  function oktaOnlyCatalog(): string {
+    const catalog = parse(readFileSync(join(PROJECT_ROOT, 'config/catalog.yaml'), 'utf8')) as {
+      entitlements: { action: { kind: string }; narrowerAlternatives?: string[] }[];
+    };
+    catalog.entitlements = catalog.entitlements.filter((e) => e.action.kind === 'okta-group');
+    const file = join(mkdtempSync(join(tmpdir(), 'loopgate-cdk-')), 'catalog.yaml');
+    writeFileSync(file, stringify(catalog));
+    return file;
+  }
+
+  it('grants no IAM write at all when the catalog grants nothing in IAM', () => {
+    const app = buildApp({ context: cdkContext({ ...exampleStage(), catalog: oktaOnlyCatalog() }) });
+    const stack = app.appStack;
+    const all = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) =>
+      list((p.Properties.PolicyDocument as Json).Statement as Statement[]),
+    );
+    const iamActions = actionsOf(all).filter((a) => a.startsWith('iam:'));
+    expect(iamActions.filter((a) => !/^iam:(Get|List|GenerateServiceLastAccessed)/.test(a))).toEqual([
+      'iam:PassRole',
+    ]);
+    // Only triage still reads requesters' users (context), never writes them.
+    const provisionRole = logicalId(stack, stack.functions.provision.role);
+    const provisionPolicies = Object.values(
+      Template.fromStack(stack).findResources('AWS::IAM::Policy'),
+    ).filter((p) => list(p.Properties.Roles as Json[]).some((r) => r.Ref === provisionRole));
+    expect(JSON.stringify(provisionPolicies)).not.toContain(':user/');
+  });
+
+  it('applies the permissions boundary to every role and subscribes the alarm email when configured', () => {
+    const boundary = `arn:aws:iam::${ACCOUNT}:policy/loopgate-boundary`;
+    const { appStack } = buildApp({
+      context: cdkContext({
+        ...exampleStage(),
+        permissionsBoundaryArn: boundary,
+        alarmEmail: 'ops@example.com',
+      }),
+    });
+    const stage = Template.fromStack(appStack);
+    const roles = Object.values(stage.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(FUNCTION_NAMES.length + 1);
+    for (const role of roles) expect(role.Properties.PermissionsBoundary).toBe(boundary);
+    stage.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('names everything by stage, so two stages fit in one account', () => {
+    const { appStack, stateful } = buildApp({ context: cdkContext({ ...exampleStage(), stage: 'prod' }) });
+    expect([appStack.stackName, stateful.stackName]).toEqual(['loopgate-prod-app', 'loopgate-prod-stateful']);
+    const stage = Template.fromStack(appStack);
+    stage.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'loopgate-prod-expiry' });
+    stage.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'loopgate-prod-triage' });
+  });
+});
