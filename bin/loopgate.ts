@@ -15,6 +15,7 @@ import { Sandbox } from '../sandbox/world';
 import { Env, readCommonSettings } from '../lambdas/platform/env';
 import { requestStore } from '../lambdas/wiring/shared';
 import { demo } from './demo/run';
+import { devCommand } from './dev';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
@@ -39,6 +40,9 @@ commands:
                          happen (routine, risky, 2 approvals, break-glass); a summary and an audit trail
   sandbox                run the local world (stand-ins, DynamoDB Local, Lambda host) until Ctrl-C;
                          the first stdout line is JSON with every URL, secret and credential
+  dev                    the six functions on this machine against the real services (LOOPGATE_*
+                         variables, see docs/setup.md), with local queues and schedules; until Ctrl-C;
+                         the first stdout line is JSON with the two webhook URLs
   eval                   run the evaluation suite (prompts/evals) against the configured model
                          (LOOPGATE_MODEL_*); exit 1 if a case fails
     --replay             use the recorded answers (offline; what CI runs): fails when a case that
@@ -84,7 +88,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     return demo(io, { color, ...(values.scenario ? { scenarioFile: values.scenario } : {}) });
   }
-  if (command === 'sandbox' && sub === undefined) {
+  if ((command === 'sandbox' || command === 'dev') && sub === undefined) {
     const portBase = values['port-base'] === undefined ? undefined : Number(values['port-base']);
     if (portBase !== undefined && !(Number.isInteger(portBase) && portBase >= 1024 && portBase <= 65_000)) {
       io.err(
@@ -92,7 +96,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       );
       return 2;
     }
-    return sandbox(io, { scenarioFile: values.scenario, portBase });
+    return command === 'dev'
+      ? devCommand(io, portBase === undefined ? {} : { portBase })
+      : sandbox(io, { scenarioFile: values.scenario, portBase });
   }
   if (command === 'eval' && sub === undefined) {
     if (values.replay && values.record) {

@@ -3,35 +3,18 @@
 // host, and the control API, all on one clock. Stopping it stops everything it
 // started, the Java process included.
 
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
+import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
+import { requestStore } from '../lambdas/wiring/shared';
 import { SandboxClock } from './clock';
 import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
-import {
-  Env,
-  readDecideConfig,
-  readIntakeConfig,
-  readProvisionConfig,
-  readTriageConfig,
-} from '../lambdas/platform/env';
-import { createProvisionHandler, MAX_ATTEMPTS } from '../lambdas/handlers/provision';
-import { createRevokeHandler } from '../lambdas/handlers/revoke';
-import { createSweeperHandler } from '../lambdas/handlers/sweeper';
-import { wireProvision } from '../lambdas/wiring/provision';
-import { createTriageHandler } from '../lambdas/handlers/triage';
-import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
-import { createPagerDutyWebhookHandler } from '../lambdas/handlers/pagerduty-webhook';
-import type { DynamoRequestStore } from '../lambdas/connectors/dynamodb/request-store';
-import { wireIntake } from '../lambdas/wiring/intake';
-import { requestStore } from '../lambdas/wiring/shared';
-import { wireDecide } from '../lambdas/wiring/decide';
-import { wireTriage } from '../lambdas/wiring/triage';
-import { type LambdaFunction, LambdaHost } from './lambda-host';
+import type { LambdaHost } from './lambda-host';
+import { hostEnvironment, loopgateHost, scheduleSweeper, WEBHOOK_FUNCTIONS } from './loopgate-host';
 import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
@@ -39,20 +22,15 @@ import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenar
 import { SlackStandIn } from './slack/stand-in';
 
 export const TABLE_NAME = 'loopgate';
-export const TRIAGE_QUEUE = 'loopgate-triage';
-/** Approved requests wait here for the provisioning function (the next stage). */
-export const PROVISION_QUEUE = 'loopgate-provision';
-const PROVISION_DLQ = 'loopgate-provision-dlq';
-const TRIAGE_DLQ = 'loopgate-triage-dlq';
-
-/** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
-export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
-export const TRIAGE_FUNCTION = 'triage';
-export const PROVISION_FUNCTIONS = { provision: 'provision', revoke: 'revoke', sweeper: 'sweeper' } as const;
-/** Early revokes asked on an incident wait here for the revoke function. */
-export const REVOKE_QUEUE = 'loopgate-revoke';
-const REVOKE_DLQ = 'loopgate-revoke-dlq';
-export const SCHEDULE_GROUP = 'loopgate-expiry';
+export {
+  PROVISION_FUNCTIONS,
+  PROVISION_QUEUE,
+  REVOKE_QUEUE,
+  SCHEDULE_GROUP,
+  TRIAGE_FUNCTION,
+  TRIAGE_QUEUE,
+  WEBHOOK_FUNCTIONS,
+} from './loopgate-host';
 
 export interface SandboxOptions {
   scenarioFile?: string;
@@ -188,53 +166,11 @@ export class Sandbox {
       );
 
       // The host comes first: the Jira and PagerDuty webhooks point at its Function URLs.
-      // loopgate's handlers are built once the stand-ins they call are up (on their first invocation).
-      const functions: Record<string, (event: never) => Promise<unknown>> = {};
-      const served = (name: string): LambdaFunction => ({
-        name,
-        handler: (event: never) => {
-          const fn = functions[name];
-          if (!fn) throw new Error(`${name} is not ready yet`);
-          return fn(event);
-        },
-      });
-      const host = new LambdaHost({
-        clock,
-        functions: [
-          served(WEBHOOK_FUNCTIONS.jira),
-          served(WEBHOOK_FUNCTIONS.pagerduty),
-          { ...served(TRIAGE_FUNCTION), timeoutSeconds: 60 },
-          { ...served(PROVISION_FUNCTIONS.provision), timeoutSeconds: 60 },
-          { ...served(PROVISION_FUNCTIONS.revoke), timeoutSeconds: 60 },
-          { ...served(PROVISION_FUNCTIONS.sweeper), timeoutSeconds: 120 },
-        ],
-        queues: [
-          { name: TRIAGE_DLQ },
-          {
-            name: TRIAGE_QUEUE,
-            visibilityTimeoutSeconds: 60,
-            redrivePolicy: { deadLetterQueue: TRIAGE_DLQ, maxReceiveCount: 5 },
-          },
-          { name: PROVISION_DLQ },
-          {
-            name: PROVISION_QUEUE,
-            visibilityTimeoutSeconds: 60,
-            redrivePolicy: { deadLetterQueue: PROVISION_DLQ, maxReceiveCount: MAX_ATTEMPTS },
-          },
-          { name: REVOKE_DLQ },
-          {
-            name: REVOKE_QUEUE,
-            visibilityTimeoutSeconds: 60,
-            redrivePolicy: { deadLetterQueue: REVOKE_DLQ, maxReceiveCount: MAX_ATTEMPTS },
-          },
-        ],
-        eventSourceMappings: [
-          { queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 },
-          { queue: PROVISION_QUEUE, functionName: PROVISION_FUNCTIONS.provision, batchSize: 5 },
-          { queue: REVOKE_QUEUE, functionName: PROVISION_FUNCTIONS.revoke, batchSize: 5 },
-        ],
-        scheduleGroups: [SCHEDULE_GROUP],
-        ports: { functionUrls: port('functionUrls'), sqs: port('sqs'), scheduler: port('scheduler') },
+      // loopgate's handlers are built once the stand-ins they call are up.
+      const { host, serve } = loopgateHost(clock, {
+        functionUrls: port('functionUrls'),
+        sqs: port('sqs'),
+        scheduler: port('scheduler'),
       });
       await host.start();
       stoppers.push(() => host.stop());
@@ -295,43 +231,9 @@ export class Sandbox {
         environment,
       );
       const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-      const intake = wireIntake(readIntakeConfig(new Env(env)), { log, clock });
-      functions[WEBHOOK_FUNCTIONS.jira] = createJiraWebhookHandler(
-        intake.deps,
-        intake.settings,
-        intake.logger,
-      ) as never;
-      const triage = wireTriage(readTriageConfig(new Env(env)), { log, clock });
-      functions[TRIAGE_FUNCTION] = createTriageHandler(triage.deps, triage.settings, triage.logger) as never;
-      const provisionConfig = readProvisionConfig(new Env(env));
-      const provisioning = (name: 'provision' | 'revoke' | 'sweeper') =>
-        wireProvision(provisionConfig, name, { log, clock });
-      const provision = provisioning('provision');
-      functions[PROVISION_FUNCTIONS.provision] = createProvisionHandler(
-        provision.deps,
-        provision.settings,
-        provision.logger,
-      ) as never;
-      const revoke = provisioning('revoke');
-      functions[PROVISION_FUNCTIONS.revoke] = createRevokeHandler(
-        revoke.deps,
-        revoke.settings,
-        revoke.logger,
-      ) as never;
-      const sweeper = provisioning('sweeper');
-      functions[PROVISION_FUNCTIONS.sweeper] = createSweeperHandler(
-        sweeper.deps,
-        sweeper.settings,
-        sweeper.logger,
-      ) as never;
-      const decide = wireDecide(readDecideConfig(new Env(env)), { log, clock });
-      functions[WEBHOOK_FUNCTIONS.pagerduty] = createPagerDutyWebhookHandler(
-        decide.deps,
-        decide.settings,
-        decide.logger,
-      ) as never;
+      serve(env, { log, clock });
 
-      if (options.sweeper) await scheduleSweeper(host, env);
+      if (options.sweeper) await scheduleSweeper(host, env, credentials.iam);
 
       const sandbox = new Sandbox(
         clock,
@@ -420,14 +322,8 @@ function loopgateEnvironment(world: {
     LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID: credentials.iam.accessKeyId,
     LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY: credentials.iam.secretAccessKey,
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
+    ...hostEnvironment(host, scenario.aws.accountId),
     AWS_REGION: 'us-east-1',
-    LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
-    LOOPGATE_PROVISION_QUEUE_URL: host.sqs.queueUrl(PROVISION_QUEUE),
-    LOOPGATE_REVOKE_QUEUE_URL: host.sqs.queueUrl(REVOKE_QUEUE),
-    LOOPGATE_SCHEDULER_ENDPOINT: host.urls.scheduler,
-    LOOPGATE_SCHEDULE_GROUP: SCHEDULE_GROUP,
-    LOOPGATE_REVOKE_FUNCTION_ARN: host.invoker.functionArn(PROVISION_FUNCTIONS.revoke),
-    LOOPGATE_SCHEDULER_ROLE_ARN: `arn:aws:iam::${scenario.aws.accountId}:role/loopgate-scheduler`,
     LOOPGATE_JIRA_STATUS_GRANTED: 'Granted',
     LOOPGATE_JIRA_STATUS_REVOKED: 'Done',
     LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: secrets.pagerduty.join(','),
@@ -435,7 +331,6 @@ function loopgateEnvironment(world: {
     LOOPGATE_JIRA_STATUS_APPROVED: 'Approved',
     LOOPGATE_JIRA_STATUS_DENIED: 'Declined',
     LOOPGATE_JIRA_STATUS_CANCELLED: 'Cancelled',
-    LOOPGATE_SQS_ENDPOINT: host.urls.sqs,
     LOOPGATE_JIRA_BASE_URL: services.jira.url,
     LOOPGATE_JIRA_EMAIL: credentials.jira.email,
     LOOPGATE_JIRA_API_TOKEN: credentials.jira.apiToken,
@@ -505,32 +400,4 @@ function newCredentials(scenario: Scenario): SandboxCredentials {
     iam: { accessKeyId: `AKIA${upper(16)}`, secretAccessKey: secret() },
     openai: { apiKey: `sk-sandbox-${secret()}` },
   };
-}
-
-/** The stack's rate(5 minutes) sweeper rule, as a schedule on the Scheduler stand-in. */
-async function scheduleSweeper(host: LambdaHost, env: Record<string, string>): Promise<void> {
-  const client = new SchedulerClient({
-    endpoint: host.urls.scheduler,
-    region: env.AWS_REGION ?? 'us-east-1',
-    credentials: {
-      accessKeyId: env.LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: env.LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY ?? '',
-    },
-  });
-  try {
-    await client.send(
-      new CreateScheduleCommand({
-        Name: 'loopgate-sweeper',
-        ScheduleExpression: 'rate(5 minutes)',
-        FlexibleTimeWindow: { Mode: 'OFF' },
-        Target: {
-          Arn: host.invoker.functionArn(PROVISION_FUNCTIONS.sweeper),
-          RoleArn: env.LOOPGATE_SCHEDULER_ROLE_ARN ?? '',
-          Input: '{}',
-        },
-      }),
-    );
-  } finally {
-    client.destroy();
-  }
 }

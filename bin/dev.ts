@@ -1,0 +1,87 @@
+// `loopgate dev`: the six functions on this machine, against the real services.
+// The handlers are the deployed ones; only Lambda, SQS and EventBridge Scheduler
+// are local (the sandbox's host), so there is nothing to deploy to try a change.
+// Configuration is the functions' own: every LOOPGATE_* variable, read by the
+// same readers as in Lambda (see docs/setup.md and lambdas/platform/env.ts).
+
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../lambdas/connectors/dynamodb/create-table';
+import { ConfigurationError } from '../lambdas/core/errors';
+import { Env, readCommonSettings } from '../lambdas/platform/env';
+import { SandboxClock } from '../sandbox/clock';
+import { hostEnvironment, loopgateHost, scheduleSweeper, WEBHOOK_FUNCTIONS } from '../sandbox/loopgate-host';
+import type { Io } from './loopgate';
+
+/** Any SigV4 credentials do for the local SQS and Scheduler; AWS itself gets the default chain's. */
+const LOCAL_ONLY = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export async function devCommand(
+  io: Io,
+  options: {
+    portBase?: number;
+    environment?: NodeJS.ProcessEnv;
+    /** Where the functions' JSON log lines go; stdout, as in Lambda, unless set. */
+    log?: (line: string) => void;
+  } = {},
+): Promise<number> {
+  const given = Object.fromEntries(
+    Object.entries(options.environment ?? process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined,
+    ),
+  );
+  const base = options.portBase;
+  const { host, serve } = loopgateHost(
+    new SandboxClock(),
+    base === undefined ? {} : { functionUrls: base, sqs: base + 1, scheduler: base + 2 },
+  );
+  await host.start();
+  try {
+    // The local Scheduler assumes no role; the ARN only has to be well formed.
+    const env = { ...given, ...hostEnvironment(host, '000000000000') };
+    try {
+      serve(env, options.log ? { log: options.log } : {});
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      io.err(
+        `loopgate dev: ${error.message}\nSet it (see docs/setup.md, "Running the functions locally") and try again.\n`,
+      );
+      return 2;
+    }
+    const { dynamoDbEndpoint, tableName } = readCommonSettings(new Env(env));
+    if (dynamoDbEndpoint) await ensureLocalTable(dynamoDbEndpoint, tableName);
+    await scheduleSweeper(host, env, LOCAL_ONLY);
+
+    const webhooks = {
+      jira: `${host.urls.functionUrls}/${WEBHOOK_FUNCTIONS.jira}`,
+      pagerduty: `${host.urls.functionUrls}/${WEBHOOK_FUNCTIONS.pagerduty}`,
+    };
+    io.out(`${JSON.stringify({ webhooks, lambda: host.urls })}\n`);
+    io.err(
+      [
+        'loopgate dev: the six functions run here, against the services your LOOPGATE_* variables name.',
+        `  Jira webhook       ${webhooks.jira}`,
+        `  PagerDuty webhook  ${webhooks.pagerduty}`,
+        'Expose these through a tunnel (e.g. `cloudflared tunnel --url <the URL>`) and point the',
+        'Jira and PagerDuty webhooks at it. Queues, schedules and the sweeper (every 5 minutes) are local',
+        'and end with this process; grants carry their own expiry. Ctrl-C stops.',
+        '',
+      ].join('\n'),
+    );
+    await io.interrupted();
+    return 0;
+  } finally {
+    await host.stop();
+  }
+}
+
+/** DynamoDB Local starts empty; a deployed table is the stack's business and is never created here. */
+async function ensureLocalTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: LOCAL_ONLY });
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  } finally {
+    client.destroy();
+  }
+}
