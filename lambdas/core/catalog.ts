@@ -92,7 +92,7 @@ const breakGlass = z.discriminatedUnion('allowed', [
   z.strictObject({
     allowed: z.literal(true),
     maxDuration: duration,
-    /** Who hears about a break-glass grant at once; the owners' policy is paged for review regardless. */
+    /** Who is paged at once to review a break-glass grant after the fact (on call for this policy, or listed). */
     alert: z
       .strictObject({ escalationPolicy: pagerDutyId.optional(), emails: z.array(email).default([]) })
       .refine((a) => a.escalationPolicy !== undefined || a.emails.length > 0, {
