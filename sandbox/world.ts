@@ -19,7 +19,7 @@ import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenario/load';
-import { SlackStandIn } from './slack/stand-in';
+import { SlackStandIn, type SlackStandInOptions } from './slack/stand-in';
 
 export const TABLE_NAME = 'loopgate';
 export {
@@ -38,6 +38,8 @@ export interface SandboxOptions {
   portBase?: number;
   /** Okta's per-minute limits (benchmarks raise them to measure loopgate rather than the limit). */
   oktaRateLimits?: OktaStandInOptions['rateLimits'];
+  /** Slack's per-minute limits by method (search.messages allows 20 a minute). */
+  slackRateLimits?: SlackStandInOptions['rateLimits'];
   /** Where loopgate's own log lines go (JSON, one per line); stderr unless set. */
   log?: (line: string) => void;
   /** Human-readable progress. */
@@ -206,6 +208,7 @@ export class Sandbox {
           clock,
           botTokens: [credentials.slack.botToken],
           userTokens: [credentials.slack.userToken],
+          ...(options.slackRateLimits ? { rateLimits: options.slackRateLimits } : {}),
         }),
         iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
         openai: new OpenAiStandIn({ clock, apiKeys: [credentials.openai.apiKey] }),
