@@ -74,7 +74,7 @@ const SENDS: Record<FunctionName, QueueName[]> = {
   'pagerduty-webhook': ['provision', 'revoke'],
   provision: [],
   revoke: [],
-  sweeper: ['provision'],
+  sweeper: ['provision', 'triage'],
 };
 
 export class AppStack extends Stack {
@@ -168,6 +168,7 @@ export class AppStack extends Stack {
       LOOPGATE_REVOKE_FUNCTION_ARN: revokeFunctionArn,
       LOOPGATE_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
+      LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
       ...statuses('granted', 'revoked', 'failed'),
     });
     // Exactly what each reader of lambdas/platform/env.ts asks for.

@@ -17,6 +17,7 @@ export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSetting
       ExpiredRevoked: report.revoked.length,
       PendingCancelled: report.cancelled.length,
       ApprovedRedriven: report.redriven.length,
+      TriageRedriven: report.retriaged.length,
       FailedRequests: report.failed.length,
       SweepErrors: report.errors.length,
     };

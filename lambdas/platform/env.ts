@@ -416,6 +416,8 @@ export interface ProvisionConfig extends CommonSettings {
   };
   /** The sweeper re-sends approved requests here. */
   provisionQueueUrl: string;
+  /** The sweeper re-sends requests whose triage stopped here. */
+  triageQueueUrl: string;
   sqsEndpoint?: string;
   jiraStatuses: { granted?: string; revoked?: string; failed?: string };
 }
@@ -441,6 +443,7 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
       ...(schedulerEndpoint ? { endpoint: schedulerEndpoint } : {}),
     },
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     jiraStatuses: jiraStatuses(env, ['granted', 'revoked', 'failed']),
   };

@@ -82,7 +82,7 @@ export function wireProvision(
       }),
       pager: new PagerDutyPager(pagerDuty),
       tracker: new JiraTracker(jira),
-      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl }),
+      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl, triage: config.triageQueueUrl }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },

@@ -156,6 +156,7 @@ describe('environment', () => {
     'LOOPGATE_REVOKE_FUNCTION_ARN',
     'LOOPGATE_SCHEDULER_ROLE_ARN',
     'LOOPGATE_PROVISION_QUEUE_URL',
+    'LOOPGATE_TRIAGE_QUEUE_URL',
   ];
   const expected: Record<FunctionName, string[]> = {
     'jira-webhook': [
@@ -465,7 +466,7 @@ describe('least privilege', () => {
     ['pagerduty-webhook', ['provision', 'revoke']],
     ['provision', []],
     ['revoke', []],
-    ['sweeper', ['provision']],
+    ['sweeper', ['provision', 'triage']],
   ] as const)('%s sends only to the next stage: %j', (name, queues) => {
     const sends = withAction(statementsOf(roleId(name)), 'sqs:SendMessage');
     expect(actionsOf(sends).filter((a) => a.startsWith('sqs:Send'))).toEqual(

@@ -293,6 +293,45 @@ describe('a grant that keeps failing', () => {
   });
 });
 
+describe('a triage message that was lost', () => {
+  it('is sent again by the sweeper once the triage deadline passes, and the ticket is paged', async () => {
+    await sandbox.host.sqs.stopPolling();
+    let requestId: string;
+    try {
+      const { key } = sandbox.jira.fileTicket({
+        reporter: 'sam',
+        entitlement: 'okta-prod-readonly',
+        justification: 'INC-4411 checkout latency in production',
+      });
+      await sandbox.jira.settled();
+      requestId = (await until('the request', () => sandbox.store.getByJiraIssueKey(key))).id;
+      // Lose the message: received and deleted, as a consumer that died after acknowledging would.
+      const { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } = await import('@aws-sdk/client-sqs');
+      const sqs = new SQSClient({
+        endpoint: sandbox.host.urls.sqs,
+        region: 'us-east-1',
+        credentials: sandbox.credentials.iam,
+      });
+      const queueUrl = sandbox.host.sqs.queueUrl('loopgate-triage');
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      for (const m of Messages)
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      sqs.destroy();
+      expect(Messages.length).toBeGreaterThan(0);
+    } finally {
+      sandbox.host.sqs.startPolling();
+    }
+    expect((await sandbox.store.get(requestId))?.state).toBe('RECEIVED');
+
+    sandbox.clock.advance(16 * 60_000);
+    const swept = await sweep();
+    expect(swept).toMatchObject({ result: { retriaged: expect.arrayContaining([requestId]) } });
+    await inState(requestId, 'PENDING');
+  });
+});
+
 // Last: it moves the clock a day forward, past everything the tests above granted.
 describe('a request nobody decides', () => {
   it('is cancelled by the sweeper after the decision timeout, with the incident resolved and the requester told', async () => {

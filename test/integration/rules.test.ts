@@ -83,6 +83,20 @@ describe('audit-only', () => {
   });
 });
 
+describe('a grant no retry can fix', () => {
+  it('is FAILED on the first delivery when the requester has no IAM user, saying so', async () => {
+    // Lena has no IAM user in the scenario; aws-billing-read is audit-only, so nobody vets it first.
+    const request = await filed('lena', 'aws-billing-read', { duration: '1d' });
+    const failed = await inState(request.id, 'FAILED');
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.at(-1)?.reason).toBe(
+      'provisioning failed, and no retry can fix it: aws-iam: no IAM user named lena.novak',
+    );
+    expect(trail.filter((e) => e.to === 'FAILED')).toHaveLength(1);
+    await commented(failed.jiraIssueKey, 'failed; the security team has been alerted');
+  });
+});
+
 describe('break-glass', () => {
   it('grants at once for at most the break-glass maximum, pages security, and is listed until reviewed', async () => {
     const request = await filed('kenji', 'aws-prod-db-connect', { duration: '4h', labels: ['break-glass'] });

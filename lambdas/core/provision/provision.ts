@@ -8,7 +8,7 @@
 
 import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { grantDuration } from '../decide/decide';
-import { ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { FollowUps } from '../follow-up';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, ActionKind, Actor, Grant } from '../model';
@@ -51,7 +51,10 @@ interface Preparation {
 const PROVISIONER: Actor = { kind: 'system', id: 'provision' };
 const REVOKER: Actor = { kind: 'system', id: 'revoke' };
 
-/** Grants an APPROVED request. Throws on a failure worth retrying; `finalAttempt` turns that into FAILED. */
+/**
+ * Grants an APPROVED request. Throws on a failure worth retrying; `finalAttempt`, or a failure no
+ * retry can fix (no such user or role, an invalid grant), records FAILED instead.
+ */
 export async function grantRequest(
   deps: ProvisionDeps,
   settings: ProvisionSettings,
@@ -66,6 +69,8 @@ export async function grantRequest(
   if (request.state !== 'APPROVED') return { kind: 'skipped', reason: `request is ${request.state}` };
   const email = requireEmail(request);
   const provisioner = deps.provisioners[entitlement.action.kind];
+  /** What this attempt granted before it failed: recorded on FAILED so the sweeper removes it. */
+  let leftInPlace: Grant | undefined;
 
   try {
     let prepared = await preparation(deps, request);
@@ -99,10 +104,6 @@ export async function grantRequest(
       expiresAt: new Date(prepared.expiresAt),
     };
     const outcome = await provisioner.grant(subject);
-    if (!(await provisioner.verify(subject))) {
-      throw new Error(`the ${entitlement.action.kind} grant is not in place after granting it`);
-    }
-    await deps.scheduler.schedule(requestId, subject.expiresAt);
     const grant: Grant = {
       action: entitlement.action.kind,
       principal: outcome.principal,
@@ -112,6 +113,11 @@ export async function grantRequest(
       // What was recorded before granting is the truth; the provisioner would now see loopgate's grant.
       preExisting: prepared.preExisting,
     };
+    leftInPlace = grant;
+    if (!(await provisioner.verify(subject))) {
+      throw new Error(`the ${entitlement.action.kind} grant is not in place after granting it`);
+    }
+    await deps.scheduler.schedule(requestId, subject.expiresAt);
     const granted = await deps.store.transition({
       requestId,
       from: 'APPROVED',
@@ -132,8 +138,9 @@ export async function grantRequest(
     });
     return { kind: 'done', request: granted, problems };
   } catch (error) {
-    if (error instanceof TransitionConflictError || !options.finalAttempt) throw error;
-    return fail(deps, settings, request, entitlement, 'provisioning', error);
+    if (error instanceof TransitionConflictError) throw error;
+    if (!options.finalAttempt && !isPermanent(error)) throw error;
+    return fail(deps, settings, request, entitlement, 'provisioning', error, leftInPlace);
   }
 }
 
@@ -227,8 +234,11 @@ async function fail(
   entitlement: Entitlement,
   what: 'provisioning' | 'revocation',
   error: unknown,
+  /** A grant the failed provisioning made: recorded, so the sweeper keeps trying to remove it. */
+  leftInPlace?: Grant,
 ): Promise<ProvisionOutcome> {
   const message = error instanceof Error ? error.message : String(error);
+  const why = isPermanent(error) ? 'failed, and no retry can fix it' : 'failed after retries';
   const failed = await deps.store.transition({
     requestId: request.id,
     from: request.state,
@@ -236,14 +246,18 @@ async function fail(
     expectedVersion: request.version,
     audit: {
       actor: what === 'provisioning' ? PROVISIONER : REVOKER,
-      reason: `${what} failed after retries: ${message}`,
+      reason: `${what} ${why}: ${message}`,
       evidence: { error: message },
     },
-    // The sweeper looks at FAILED requests on every run until a person cleans them up.
-    changes: { dueAt: deps.clock.now().toISOString() },
+    // The sweeper looks at FAILED requests on every run, and removes any grant they hold.
+    changes: { dueAt: deps.clock.now().toISOString(), ...(leftInPlace ? { grant: leftInPlace } : {}) },
   });
   const problems = await tell(deps, failed, settings.jiraStatuses.failed, {
-    note: `FAILED: ${what} of ${entitlement.id} failed after retries (${message}). A person must check ${what === 'revocation' ? 'that the access is removed' : 'that nothing was granted'}.`,
+    note: `FAILED: ${what} of ${entitlement.id} ${why} (${message}). ${
+      failed.grant
+        ? 'The sweeper keeps trying to remove the access every 5 minutes; a person must check that it is gone.'
+        : 'A person must check that nothing was granted.'
+    }`,
     comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${entitlement.id} failed; the security team has been alerted.`,
     resolveIncident: false,
   });
@@ -299,3 +313,6 @@ async function tell(
   }
   return followUps.problems;
 }
+
+/** A principal that does not exist, or a grant that is invalid, stays so on the next delivery. */
+const isPermanent = (error: unknown) => error instanceof NotFoundError || error instanceof ValidationError;

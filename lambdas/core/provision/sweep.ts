@@ -1,8 +1,8 @@
 // The sweeper, every five minutes: the safety net under every timer and queue.
 // It revokes anything still GRANTED past its expiry (a lost schedule must not
 // leave access in place), cancels requests that waited too long for a
-// decision, re-drives approved requests provisioning never picked up, and
-// counts FAILED requests so an alarm can page a person. One request's failure
+// decision, re-drives approved requests provisioning never picked up and
+// tickets whose triage stopped, and counts FAILED requests so an alarm can page a person. One request's failure
 // never stops the sweep.
 
 import { FollowUps } from '../follow-up';
@@ -19,6 +19,8 @@ export interface SweepReport {
   revoked: string[];
   cancelled: string[];
   redriven: string[];
+  /** Requests whose triage stopped (RECEIVED or TRIAGING past their deadline), queued again. */
+  retriaged: string[];
   /** Requests in FAILED: each needs a person. */
   failed: string[];
   /** Requests the sweep could not handle this time, with why; the next sweep tries again. */
@@ -32,7 +34,14 @@ const BATCH = 100;
 
 export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promise<SweepReport> {
   const now = deps.clock.now();
-  const report: SweepReport = { revoked: [], cancelled: [], redriven: [], failed: [], errors: [] };
+  const report: SweepReport = {
+    revoked: [],
+    cancelled: [],
+    redriven: [],
+    retriaged: [],
+    failed: [],
+    errors: [],
+  };
   const due = (state: RequestState) => deps.store.listDue(state, now, { limit: BATCH });
   const each = async (
     requests: AccessRequest[],
@@ -74,7 +83,35 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
     },
     report.redriven,
   );
-  report.failed.push(...(await due('FAILED')).map((r) => r.id));
+  // Triage carries on from its last recorded step, so a lost or dead-lettered message strands no ticket.
+  await each(
+    [...(await due('RECEIVED')), ...(await due('TRIAGING'))],
+    async (request) => {
+      await deps.queue.send('triage', { requestId: request.id });
+      return request.id;
+    },
+    report.retriaged,
+  );
+  // A FAILED request that holds a grant (a revoke that failed, or a grant that could not be
+  // completed) is revoked again on every sweep; what is still FAILED afterwards needs a person.
+  for (const request of await due('FAILED')) {
+    if (request.grant && !request.grant.preExisting) {
+      try {
+        await revokeRequest(deps, settings, request.id, {
+          finalAttempt: false,
+          reason: 'removed by the sweeper after a failure',
+        });
+        report.revoked.push(request.id);
+        continue;
+      } catch (error) {
+        report.errors.push({
+          requestId: request.id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    report.failed.push(request.id);
+  }
   return report;
 }
 
