@@ -174,7 +174,8 @@ describe('deciding by note', () => {
       actor: { kind: 'person', id: 'priya.nair@example.com' },
       evidence: { authorizedAs: 'on-call' },
     });
-    expect(lastNote(incidentId)).toContain('Approved');
+    // Provisioning may have noted the grant after it already.
+    expect(notes(incidentId).some((n) => n.startsWith('Approved'))).toBe(true);
     expect(comments(key).some((c) => c.includes('Approved by priya.nair@example.com for 2h'))).toBe(true);
     expect(['Approved', 'Granted']).toContain(jiraStatus(key));
     // The provisioning message was queued and consumed: the request goes on to GRANTED.
@@ -267,8 +268,14 @@ describe('deciding by note', () => {
 
     expect(['APPROVED', 'GRANTED']).toContain(await state(request));
     expect(sandbox.pagerduty.deliveries().at(-1)?.outcome).toBe('delivered');
-    expect(comments(key)).toHaveLength(before);
-    expect(lastNote(incidentId)).toContain('Approved');
+    // The decision's own comment was lost to Jira's failure (provisioning may comment after it).
+    expect(
+      comments(key)
+        .slice(before)
+        .some((c) => c.includes('Approved by')),
+    ).toBe(false);
+    // Provisioning may have noted the grant after it already.
+    expect(notes(incidentId).some((n) => n.startsWith('Approved'))).toBe(true);
     const failure = logs.map((l) => JSON.parse(l)).find((l) => l.requestId === request.id && l.problems);
     expect(failure).toMatchObject({ level: 'error', message: 'decision recorded, but a follow-up failed' });
     expect(failure.problems.join()).toMatch(/Jira comment failed/);
