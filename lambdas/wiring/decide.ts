@@ -1,19 +1,16 @@
 // Builds the pagerduty-webhook function's dependencies from its configuration, once per cold start.
 
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createJiraClient } from '../connectors/jira/client';
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
-import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import type { DecideDeps } from '../core/decide/incident-event';
 import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../handlers/pagerduty-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
 import { type DecideConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
+import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireDecide(
   config: DecideConfig,
@@ -32,19 +29,7 @@ export function wireDecide(
     timeoutMs,
     maxRetries: 1,
   });
-  const jira = createJiraClient({
-    host: config.jira.baseUrl,
-    email: config.jira.email,
-    apiToken: config.jira.apiToken,
-    timeoutMs,
-  });
-  const sqs = new SQSClient({
-    region: config.region,
-    ...awsTimeouts(timeoutMs),
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-    ...awsCredentials(config),
-    maxAttempts: 3,
-  });
+  const jira = jiraClient(config.jira, timeoutMs);
   return {
     deps: {
       store: requestStore(config, timeoutMs, clockOf(options)),
@@ -52,7 +37,10 @@ export function wireDecide(
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),
       onCall: new PagerDutyOnCall(pagerDuty),
-      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl, revoke: config.revokeQueueUrl }),
+      queue: sqsWorkQueue(config, timeoutMs, {
+        provision: config.provisionQueueUrl,
+        revoke: config.revokeQueueUrl,
+      }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },

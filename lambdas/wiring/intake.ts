@@ -1,47 +1,35 @@
 // Builds the jira-webhook function's dependencies from its configuration, once per cold start.
 // Only what intake needs is imported, so the webhook's bundle (and its cold start) stays small.
 
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createJiraClient } from '../connectors/jira/client';
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
-import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import type { IntakeDeps } from '../core/intake/intake';
 import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { IntakeConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
+import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireIntake(
   config: IntakeConfig,
   options: WireOptions = {},
 ): { deps: IntakeDeps; settings: JiraWebhookSettings; logger: Logger } {
-  const jira = createJiraClient({
-    host: config.jira.baseUrl,
-    email: config.jira.email,
-    apiToken: config.jira.apiToken,
-    timeoutMs: config.timeoutMs,
-  });
+  const jira = jiraClient(config.jira, config.timeoutMs);
   const okta = createOktaClient({
     orgUrl: config.okta.orgUrl,
     token: config.okta.token,
     timeoutMs: config.timeoutMs,
     maxRetries: 1,
   });
-  const sqs = new SQSClient({
-    region: config.region,
-    ...awsTimeouts(config.timeoutMs),
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-    ...awsCredentials(config),
-    maxAttempts: 3,
-  });
   return {
     deps: {
       store: requestStore(config, config.timeoutMs, clockOf(options)),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
-      queue: new SqsWorkQueue(sqs, { triage: config.triageQueueUrl, revoke: config.revokeQueueUrl }),
+      queue: sqsWorkQueue(config, config.timeoutMs, {
+        triage: config.triageQueueUrl,
+        revoke: config.revokeQueueUrl,
+      }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },

@@ -2,23 +2,20 @@
 // their shared configuration, once per cold start. They hold the only
 // credentials that can change access (Okta group membership, IAM policies).
 
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam/provisioner';
-import { createJiraClient } from '../connectors/jira/client';
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient } from '../connectors/okta';
 import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { createSchedulerClient, EventBridgeExpiryScheduler } from '../connectors/scheduler/expiry-scheduler';
-import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import type { ProvisionSettings } from '../core/provision/provision';
 import type { SweepDeps } from '../core/provision/sweep';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { ProvisionConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
+import { awsCredentials, clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireProvision(
   config: ProvisionConfig,
@@ -52,19 +49,7 @@ export function wireProvision(
     from: config.pagerduty.from,
     timeoutMs,
   });
-  const jira = createJiraClient({
-    host: config.jira.baseUrl,
-    email: config.jira.email,
-    apiToken: config.jira.apiToken,
-    timeoutMs,
-  });
-  const sqs = new SQSClient({
-    region: config.region,
-    ...awsTimeouts(timeoutMs),
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-    ...awsCredentials(config),
-    maxAttempts: 3,
-  });
+  const jira = jiraClient(config.jira, timeoutMs);
   return {
     deps: {
       store: requestStore(config, timeoutMs, clockOf(options)),
@@ -82,7 +67,10 @@ export function wireProvision(
       }),
       pager: new PagerDutyPager(pagerDuty),
       tracker: new JiraTracker(jira),
-      queue: new SqsWorkQueue(sqs, { provision: config.provisionQueueUrl, triage: config.triageQueueUrl }),
+      queue: sqsWorkQueue(config, timeoutMs, {
+        provision: config.provisionQueueUrl,
+        triage: config.triageQueueUrl,
+      }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },

@@ -2,9 +2,12 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoRequestStore } from '../connectors/dynamodb/request-store';
-import { type Clock, systemClock } from '../core/ports';
-import type { CommonSettings } from '../platform/env';
+import { createJiraClient } from '../connectors/jira/client';
+import { SqsWorkQueue } from '../connectors/sqs/work-queue';
+import { type Clock, type QueueName, systemClock } from '../core/ports';
+import type { CommonSettings, JiraApiSettings } from '../platform/env';
 
 /** Per-attempt limits for AWS calls; without throwOnRequestTimeout a slow answer only logs a warning. */
 export function awsTimeouts(timeoutMs: number) {
@@ -44,3 +47,24 @@ export interface WireOptions {
 }
 
 export const clockOf = (options: WireOptions): Clock => options.clock ?? systemClock;
+
+/** The queues a function sends to, on SQS (the sandbox's when `sqsEndpoint` is set). */
+export function sqsWorkQueue(
+  config: CommonSettings & { region: string; sqsEndpoint?: string },
+  timeoutMs: number,
+  queueUrls: Partial<Record<QueueName, string>>,
+): SqsWorkQueue {
+  const client = new SQSClient({
+    region: config.region,
+    ...awsTimeouts(timeoutMs),
+    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+    ...awsCredentials(config),
+    maxAttempts: 3,
+  });
+  return new SqsWorkQueue(client, queueUrls);
+}
+
+/** The Jira REST client, as the account loopgate comments as. */
+export function jiraClient(jira: JiraApiSettings, timeoutMs: number) {
+  return createJiraClient({ host: jira.baseUrl, email: jira.email, apiToken: jira.apiToken, timeoutMs });
+}

@@ -9,17 +9,14 @@ import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { SlackChatSearch } from '../connectors/slack/chat-search';
 import { createSlackClient } from '../connectors/slack/client';
 import type { TriageDeps, TriageSettings } from '../core/triage/triage';
-import { createJiraClient } from '../connectors/jira/client';
 import { JiraTracker } from '../connectors/jira/tracker';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { OpenAiAdvisor } from '../connectors/openai/advisor';
-import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { loadCatalogFile } from '../platform/catalog-file';
 import { loadPolicy, loadPromptTemplates } from '../platform/prompt-files';
 import { PROVISION_DUE_MS, type TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, awsTimeouts, clockOf, requestStore, type WireOptions } from './shared';
+import { awsCredentials, clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
 /**
  * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
@@ -63,12 +60,7 @@ export function wireTriage(
     from: config.pagerduty.from,
     timeoutMs,
   });
-  const jira = createJiraClient({
-    host: config.jira.baseUrl,
-    email: config.jira.email,
-    apiToken: config.jira.apiToken,
-    timeoutMs,
-  });
+  const jira = jiraClient(config.jira, timeoutMs);
   return {
     deps: {
       store: requestStore(config, undefined, clockOf(options)),
@@ -91,16 +83,7 @@ export function wireTriage(
       prompt: loadPromptTemplates(config.promptDir),
       ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
       pager: new PagerDutyPager(pagerDuty),
-      queue: new SqsWorkQueue(
-        new SQSClient({
-          region: config.region,
-          ...awsTimeouts(timeoutMs),
-          ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-          ...awsCredentials(config),
-          maxAttempts: 3,
-        }),
-        { provision: config.provisionQueueUrl },
-      ),
+      queue: sqsWorkQueue(config, timeoutMs, { provision: config.provisionQueueUrl }),
       tracker: new JiraTracker(jira),
     },
     settings: {
