@@ -110,6 +110,22 @@ export interface Directory {
   groupMemberIds(groupId: string): Promise<Set<string>>;
 }
 
+/** An Okta Verify push sent to a person, to be polled for their answer. */
+export interface PushChallenge {
+  factorId: string;
+  transactionId: string;
+}
+
+export type PushResult = 'waiting' | 'accepted' | 'rejected' | 'timed-out';
+
+/** Okta Verify: a person proves it is really them (step-up) by answering a push on their enrolled device. */
+export interface StepUp {
+  /** Sends a push to the user's active Okta Verify push factor; undefined when they have none. */
+  push(userId: string): Promise<PushChallenge | undefined>;
+  /** The push's answer so far. */
+  result(userId: string, challenge: PushChallenge): Promise<PushResult>;
+}
+
 /** AWS IAM: what a principal can already do. */
 export interface CloudAccess {
   principalAccess(principal: { kind: 'user' | 'role'; name: string }): Promise<PrincipalAccess>;

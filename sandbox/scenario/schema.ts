@@ -60,6 +60,12 @@ const person = z.strictObject({
     .strictObject({
       /** Derived from the person id when absent (00u…). */
       id: z.string().optional(),
+      /** The Okta login when it differs from the email, e.g. mixed case synced from AD (`Dana.Reyes@…`). */
+      login: z.string().optional(),
+      /** Extra profile attributes (custom ones included), e.g. `atlassianAccountId` for the Jira mapping. */
+      profile: z.record(z.string(), z.string()).default({}),
+      /** How the person answers an Okta Verify push: accept it, reject it, or never answer (it times out). */
+      push: z.enum(['accept', 'reject', 'ignore']).default('accept'),
       status: z.enum(OKTA_STATUSES).default('ACTIVE'),
       created: moment.default('-700d'),
       /** Okta group ids. */
@@ -67,9 +73,31 @@ const person = z.strictObject({
       factors: z.array(z.enum(OKTA_FACTOR_TYPES)).default(['push']),
       signIns: z.array(signIn).default([]),
     })
-    .default({ status: 'ACTIVE', created: '-700d', groups: [], factors: ['push'], signIns: [] }),
-  jira: z.strictObject({ accountId: z.string().optional() }).default({}),
-  pagerduty: z.strictObject({ userId: z.string().optional() }).default({}),
+    .default({
+      status: 'ACTIVE',
+      created: '-700d',
+      profile: {},
+      push: 'accept',
+      groups: [],
+      factors: ['push'],
+      signIns: [],
+    }),
+  jira: z
+    .strictObject({
+      accountId: z.string().optional(),
+      /** The person's profile hides their email: Jira's REST API and webhooks leave it out (`emailAddress: null`). */
+      hideEmail: z.boolean().default(false),
+    })
+    .default({ hideEmail: false }),
+  pagerduty: z
+    .strictObject({
+      userId: z.string().optional(),
+      /** The PagerDuty user's email when it differs from the person's (`pnair@` for `priya.nair@`). */
+      email: z.email().optional(),
+      /** More PagerDuty users the same person holds (another address), each with its own id. */
+      otherUsers: z.array(z.strictObject({ userId: z.string(), email: z.email() })).default([]),
+    })
+    .default({ otherUsers: [] }),
   slack: z.strictObject({ userId: z.string().optional() }).default({}),
   aws: z
     .strictObject({
@@ -163,6 +191,8 @@ export const scenarioSchema = z.strictObject({
     ),
     /** Custom field ids that carry the request's parts (the intake reads them). */
     fields: z.strictObject({ entitlement: z.string(), duration: z.string(), justification: z.string() }),
+    /** The site hides every user's email from apps (Jira Cloud's privacy default for many sites). */
+    hideEmails: z.boolean().default(false),
   }),
 });
 
