@@ -29,15 +29,27 @@ export interface JiraStandInOptions {
   clock: SandboxClock;
   credentials: JiraCredentials[];
   webhook?: JiraWebhookConfig;
+  /**
+   * How REST renders a hidden email (the person's `jira.hideEmail`, or the scenario's `jira.hideEmails`).
+   * `null` (the default) is what Atlassian documents for the User bean: "The email address of the user.
+   * Depending on the user's privacy setting, this may be returned as null." (Jira Cloud platform OpenAPI,
+   * swagger-v3.v3.json). `omit` leaves the key out, which clients also report seeing from Jira Cloud.
+   */
+  hiddenEmail?: 'null' | 'omit';
 }
 
 interface JiraUser {
   accountId: string;
   displayName: string;
   emailAddress: string;
+  /** The profile (or the site) hides the email from everyone but the user: REST renders it per `hiddenEmail`. */
+  hideEmail: boolean;
   active: boolean;
   timeZone: string;
 }
+
+/** How one user object renders its email: as stored, as `null`, or left out. */
+type EmailRendering = 'show' | 'null' | 'omit';
 
 type Body = string | AdfNode;
 
@@ -113,6 +125,7 @@ export class JiraStandIn extends HttpStandIn {
   private readonly projects: Scenario['jira']['projects'];
   private readonly customFieldIds: Set<string>;
   private readonly fieldIds: Scenario['jira']['fields'];
+  private readonly hiddenEmail: 'null' | 'omit';
   private nextIssueId = 10_001;
   private nextCommentId = 20_001;
   private readonly issueCounters = new Map<string, number>();
@@ -130,11 +143,14 @@ export class JiraStandIn extends HttpStandIn {
     this.projects = options.scenario.jira.projects;
     this.fieldIds = options.scenario.jira.fields;
     this.customFieldIds = new Set(Object.values(options.scenario.jira.fields));
+    this.hiddenEmail = options.hiddenEmail ?? 'null';
+    const siteHidesEmails = options.scenario.jira.hideEmails;
     for (const person of options.scenario.people) {
       this.users.set(person.jira.accountId, {
         accountId: person.jira.accountId,
         displayName: person.name,
         emailAddress: person.email,
+        hideEmail: siteHidesEmails || personHidesEmail(person),
         active: person.okta.status !== 'DEPROVISIONED',
         timeZone: 'UTC',
       });
@@ -146,6 +162,7 @@ export class JiraStandIn extends HttpStandIn {
         accountId: LOOPGATE_BOT_ACCOUNT_ID,
         displayName: 'loopgate',
         emailAddress: credential.email,
+        hideEmail: siteHidesEmails,
         active: true,
         timeZone: 'UTC',
       });
@@ -158,6 +175,8 @@ export class JiraStandIn extends HttpStandIn {
     this.route('GET', '/rest/api/:version/issue/:key/transitions', (r) => this.transitionsRoute(r));
     this.route('POST', '/rest/api/:version/issue/:key/transitions', (r) => this.doTransitionRoute(r));
     this.route('GET', '/rest/api/:version/user', (r) => this.getUserRoute(r));
+    this.route('GET', '/rest/api/:version/user/email', (r) => this.userEmailRoute(r));
+    this.route('GET', '/rest/api/:version/user/email/bulk', (r) => this.userEmailRoute(r));
     this.route('GET', '/rest/api/:version/myself', (r) => this.myselfRoute(r));
   }
 
@@ -196,7 +215,7 @@ export class JiraStandIn extends HttpStandIn {
   state() {
     return {
       issues: [...this.issues.values()].map((i) => ({
-        ...this.renderIssue(i, 'v3', { showEmails: true }),
+        ...this.renderIssue(i, 'v3', { viewerId: undefined, showAll: true }),
         comments: i.comments,
       })),
       users: [...this.users.values()],
@@ -281,7 +300,10 @@ export class JiraStandIn extends HttpStandIn {
     };
     issue.comments.push(comment);
     issue.updated = now;
-    this.emit('comment_created', issue, authorId, { comment: this.renderComment(issue, comment, 'v2') });
+    // The webhook's comment is rendered as REST v2 renders it for someone else: a hidden email stays hidden.
+    this.emit('comment_created', issue, authorId, {
+      comment: this.renderComment(issue, comment, 'v2', undefined),
+    });
     return comment;
   }
 
@@ -406,7 +428,13 @@ export class JiraStandIn extends HttpStandIn {
     const issue = this.issueOf(request);
     if (!version) return this.routeNotFound();
     if (!issue) return issueNotFound();
-    return json(200, this.renderIssue(issue, version, { showEmails: true, baseUrl: request.baseUrl }));
+    return json(
+      200,
+      this.renderIssue(issue, version, {
+        viewerId: this.caller(request).accountId,
+        baseUrl: request.baseUrl,
+      }),
+    );
   }
 
   private listCommentsRoute(request: StandInRequest): StandInResponse {
@@ -421,7 +449,9 @@ export class JiraStandIn extends HttpStandIn {
       startAt,
       maxResults,
       total: issue.comments.length,
-      comments: page.map((c) => this.renderComment(issue, c, version, request.baseUrl)),
+      comments: page.map((c) =>
+        this.renderComment(issue, c, version, this.caller(request).accountId, request.baseUrl),
+      ),
     });
   }
 
@@ -438,7 +468,7 @@ export class JiraStandIn extends HttpStandIn {
       });
     }
     const comment = this.storeComment(issue, this.caller(request).accountId, body as Body);
-    return json(201, this.renderComment(issue, comment, version, request.baseUrl));
+    return json(201, this.renderComment(issue, comment, version, comment.authorId, request.baseUrl));
   }
 
   private transitionsRoute(request: StandInRequest): StandInResponse {
@@ -484,11 +514,36 @@ export class JiraStandIn extends HttpStandIn {
     const user = this.users.get(accountId);
     if (!user)
       return errorCollection(404, ['Specified user does not exist or you do not have access to it.'], {});
-    return json(200, renderUser(user, request.baseUrl, true));
+    return json(
+      200,
+      renderUser(user, request.baseUrl, this.emailRendering(user, this.caller(request).accountId)),
+    );
   }
 
   private myselfRoute(request: StandInRequest): StandInResponse {
-    return json(200, renderUser(this.caller(request), request.baseUrl, true));
+    const caller = this.caller(request);
+    return json(200, renderUser(caller, request.baseUrl, this.emailRendering(caller, caller.accountId)));
+  }
+
+  /**
+   * `GET /rest/api/{2,3}/user/email` and `/user/email/bulk`: "For Connect apps, this API is only available
+   * to apps approved by Atlassian … For Forge apps, this API only supports access via asApp() requests."
+   * Every caller here is a user with an API token, which the OpenAPI's 401 names: "Returned if the
+   * authentication credentials are incorrect or missing from the request (for example if a user is trying
+   * to access this API)." Jira does not document the body; this is the body its other 401s carry.
+   */
+  private userEmailRoute(request: StandInRequest): StandInResponse {
+    if (!this.apiVersion(request)) return this.routeNotFound();
+    return {
+      status: 401,
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: 'Client must be authenticated to access this resource.',
+    };
+  }
+
+  /** A user's email as a viewer sees it: hidden emails are visible to the user alone ("Only you"). */
+  private emailRendering(user: JiraUser, viewerId: string | undefined): EmailRendering {
+    return !user.hideEmail || user.accountId === viewerId ? 'show' : this.hiddenEmail;
   }
 
   // --- model --------------------------------------------------------------
@@ -550,12 +605,19 @@ export class JiraStandIn extends HttpStandIn {
   private renderIssue(
     issue: StoredIssue,
     version: 'v2' | 'v3',
-    options: { showEmails: boolean; baseUrl?: string },
+    /** `showAll`: the control API's view; `webhook`: no user carries an email (as admin webhooks are sent). */
+    options: { viewerId: string | undefined; showAll?: boolean; webhook?: boolean; baseUrl?: string },
   ): Record<string, unknown> {
     const base = options.baseUrl ?? this.url;
     const project = this.projects.find((p) => p.key === issue.projectKey);
     const status = STATUSES.find((s) => s.id === issue.statusId) ?? STATUSES[0];
     const reporter = this.users.get(issue.reporterId);
+    const rendering: EmailRendering | undefined = options.showAll
+      ? 'show'
+      : options.webhook
+        ? 'omit'
+        : undefined;
+    const emailOf = (user: JiraUser) => rendering ?? this.emailRendering(user, options.viewerId);
     return {
       id: issue.id,
       key: issue.key,
@@ -563,8 +625,8 @@ export class JiraStandIn extends HttpStandIn {
       fields: {
         summary: issue.summary,
         description: issue.description === undefined ? null : convertBody(issue.description, version),
-        reporter: reporter ? renderUser(reporter, base, options.showEmails) : null,
-        creator: reporter ? renderUser(reporter, base, options.showEmails) : null,
+        reporter: reporter ? renderUser(reporter, base, emailOf(reporter)) : null,
+        creator: reporter ? renderUser(reporter, base, emailOf(reporter)) : null,
         status: renderStatus(status, base),
         project: {
           id: String(10_000 + this.projects.findIndex((p) => p.key === issue.projectKey)),
@@ -584,13 +646,14 @@ export class JiraStandIn extends HttpStandIn {
     issue: StoredIssue,
     comment: StoredComment,
     version: 'v2' | 'v3',
+    viewerId: string | undefined,
     baseUrl = this.url,
   ) {
     const author = this.users.get(comment.authorId);
     return {
       id: comment.id,
       self: `${baseUrl}/rest/api/${version === 'v2' ? 2 : 3}/issue/${issue.id}/comment/${comment.id}`,
-      author: author ? renderUser(author, baseUrl, true) : null,
+      author: author ? renderUser(author, baseUrl, this.emailRendering(author, viewerId)) : null,
       body: convertBody(comment.body, version),
       created: jiraTime(comment.created),
       updated: jiraTime(comment.updated),
@@ -617,7 +680,7 @@ export class JiraStandIn extends HttpStandIn {
       timestamp: this.clock.now().getTime(),
       webhookEvent: event,
       ...(event === 'jira:issue_created' ? { issue_event_type_name: 'issue_created' } : {}),
-      user: actor ? renderUser(actor, this.url, false) : undefined,
+      user: actor ? renderUser(actor, this.url, 'omit') : undefined,
       issue: this.renderIssueForWebhook(issue),
       ...extra,
     };
@@ -631,7 +694,7 @@ export class JiraStandIn extends HttpStandIn {
   }
 
   private renderIssueForWebhook(issue: StoredIssue) {
-    const rendered = this.renderIssue(issue, 'v2', { showEmails: false });
+    const rendered = this.renderIssue(issue, 'v2', { viewerId: undefined, webhook: true });
     (rendered.fields as Record<string, unknown>).description = issue.description ?? null;
     return rendered;
   }
@@ -686,16 +749,26 @@ function issueNotFound(): StandInResponse {
   return errorCollection(404, ['Issue does not exist or you do not have permission to see it.'], {});
 }
 
-function renderUser(user: JiraUser, baseUrl: string, showEmail: boolean) {
+function renderUser(user: JiraUser, baseUrl: string, email: EmailRendering) {
   return {
     self: `${baseUrl}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
     accountId: user.accountId,
     accountType: 'atlassian',
-    ...(showEmail ? { emailAddress: user.emailAddress } : {}),
+    ...(email === 'show'
+      ? { emailAddress: user.emailAddress }
+      : email === 'null'
+        ? { emailAddress: null }
+        : {}),
     displayName: user.displayName,
     active: user.active,
     timeZone: user.timeZone,
   };
+}
+
+/** The person's `jira.hideEmail` (schema), read wherever the resolved scenario carries it. */
+function personHidesEmail(person: Scenario['people'][number]): boolean {
+  const jira: object = person.jira;
+  return 'hideEmail' in jira && jira.hideEmail === true;
 }
 
 function renderStatus(status: (typeof STATUSES)[number], baseUrl: string) {

@@ -5,7 +5,7 @@ import { Version2Client, Version3Client } from 'jira.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../sandbox/clock';
 import { JiraStandIn } from '../../sandbox/jira/jira-stand-in';
-import { loadScenarioFile } from '../../sandbox/scenario/load';
+import { loadScenarioFile, type Scenario } from '../../sandbox/scenario/load';
 
 const credentials = { email: 'loopgate-bot@example.com', apiToken: 'jira-token-1' };
 const secret = 'jira-webhook-secret';
@@ -351,5 +351,214 @@ describe('webhooks', () => {
     expect(updated?.changelog.items).toEqual([
       expect.objectContaining({ field: 'status', fromString: 'Open', toString: 'Cancelled' }),
     ]);
+  });
+});
+
+/*
+ * Hidden email addresses. Sources (Atlassian's own words, quoted in each test):
+ * - Jira Cloud platform REST API OpenAPI, swagger-v3.v3.json (as mirrored in github.com/cfdude/mcp-jira
+ *   @8bc7903, info.version 1001.0.0-SNAPSHOT-5330f7d9…; same wording in github.com/salto-io/jira-swaggers
+ *   platform-swagger.v3.json, 2022): schemas User / UserDetails, GET /rest/api/3/user, GET /rest/api/3/user/email.
+ * - "Profile visibility" guide, developer.atlassian.com/cloud/jira/platform/profile-visibility/.
+ * - "Deprecation notice and migration guide for major changes to Jira Cloud REST APIs to improve user privacy",
+ *   developer.atlassian.com/cloud/jira/platform/api-changes-for-user-privacy-announcement/.
+ */
+describe('hidden email addresses', () => {
+  const danaId = dana?.jira.accountId ?? '';
+  const ivanId = scenario.people.find((p) => p.id === 'ivan')?.jira.accountId ?? '';
+  const started: JiraStandIn[] = [];
+  const hiddenReceiver = new Receiver();
+
+  /** The default company with `jira.hideEmail: true` on the named people and/or `jira.hideEmails` on the site. */
+  function scenarioWith(options: { hidden?: string[]; site?: boolean }): Scenario {
+    return {
+      ...scenario,
+      jira: { ...scenario.jira, hideEmails: options.site ?? false },
+      people: scenario.people.map((person) => {
+        if (!options.hidden?.includes(person.id)) return person;
+        const jira = { ...person.jira, hideEmail: true };
+        return { ...person, jira };
+      }),
+    };
+  }
+
+  async function standIn(
+    options: { hidden?: string[]; site?: boolean; hiddenEmail?: 'null' | 'omit' },
+    webhook = false,
+  ) {
+    const stand = new JiraStandIn({
+      scenario: scenarioWith(options),
+      clock,
+      credentials: [credentials],
+      hiddenEmail: options.hiddenEmail,
+      ...(webhook
+        ? {
+            webhook: {
+              url: hiddenReceiver.url,
+              secret,
+              events: ['jira:issue_created', 'comment_created'] as const,
+            },
+          }
+        : {}),
+    });
+    const host = await stand.start();
+    started.push(stand);
+    return { stand, host, get: (path: string) => getJson(host, path) };
+  }
+
+  async function getJson(host: string, path: string) {
+    const response = await fetch(`${host}${path}`, { headers: { authorization: basicAuth() } });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  beforeAll(() => hiddenReceiver.start());
+  afterEach(() => {
+    hiddenReceiver.received.length = 0;
+  });
+  afterAll(async () => {
+    for (const stand of started) await stand.stop();
+    await hiddenReceiver.stop();
+  });
+
+  it('per-user: a person who hides their email gets `emailAddress: null` on REST v2 and v3, others keep theirs', async () => {
+    // OpenAPI, schema User.emailAddress: "The email address of the user. Depending on the user’s privacy
+    // setting, this may be returned as null." GET /rest/api/3/user: "Privacy controls are applied to the
+    // response based on the user's preferences. This could mean, for example, that the user's email address
+    // is hidden."
+    const { stand, get } = await standIn({ hidden: ['dana'] });
+    for (const version of [2, 3]) {
+      const hidden = await get(`/rest/api/${version}/user?accountId=${encodeURIComponent(danaId)}`);
+      expect(hidden.status).toBe(200);
+      expect(hidden.body).toHaveProperty('emailAddress', null);
+      expect(hidden.body).toMatchObject({ accountId: danaId, displayName: 'Dana Reyes' });
+      const visible = await get(`/rest/api/${version}/user?accountId=${encodeURIComponent(ivanId)}`);
+      expect(visible.body.emailAddress).toBe('ivan.petrov@example.com');
+    }
+
+    // The same user bean sits in the issue's reporter and creator and in each comment's author.
+    const { key } = stand.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    stand.commentAs(key, 'dana', 'please');
+    stand.commentAs(key, 'ivan', 'seconded');
+    for (const version of [2, 3]) {
+      const issue = await get(`/rest/api/${version}/issue/${key}`);
+      const fields = issue.body.fields as Record<string, Record<string, unknown>>;
+      expect(fields.reporter).toMatchObject({ accountId: danaId, emailAddress: null });
+      expect(fields.creator).toMatchObject({ accountId: danaId, emailAddress: null });
+      const comments = (await get(`/rest/api/${version}/issue/${key}/comment`)).body.comments as {
+        author: Record<string, unknown>;
+      }[];
+      expect(comments.map((c) => c.author.emailAddress)).toEqual([null, 'ivan.petrov@example.com']);
+    }
+
+    // jira.js hands the null through as it came.
+    const client = new Version3Client({ host: stand.url, authentication: { basic: credentials } });
+    expect((await client.users.getUser({ accountId: danaId })).emailAddress).toBeNull();
+  });
+
+  it('per-user, `hiddenEmail: omit`: the key is left out instead, as clients report seeing from Jira Cloud', async () => {
+    // Profile visibility guide: "if the user has chosen to hide fields in their profile, your apps will not
+    // be able to retrieve those fields via the API." (The documented shape is `null`, the default above.)
+    const { stand, get } = await standIn({ hidden: ['dana'], hiddenEmail: 'omit' });
+    const hidden = await get(`/rest/api/3/user?accountId=${encodeURIComponent(danaId)}`);
+    expect(hidden.body).not.toHaveProperty('emailAddress');
+    const { key } = stand.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    const issue = await get(`/rest/api/2/issue/${key}`);
+    expect((issue.body.fields as Record<string, object>).reporter).not.toHaveProperty('emailAddress');
+  });
+
+  it('site-wide: with `hideEmails` every user’s email is null to other callers, but a user still sees their own', async () => {
+    // Migration guide: "Users will be able to restrict the visibility of their personal data through their
+    // user profile privacy settings, or in the case of a managed account, the visibility settings that are
+    // decided by the site administrator. This means that fields such as email will only be returned by the
+    // API if the user has permitted that data to be visible. Note that this means that some fields can be null."
+    // Profile visibility guide: the "Only you" column shows every field to the user themselves.
+    const { stand, get } = await standIn({ site: true });
+    for (const accountId of [danaId, ivanId]) {
+      const user = await get(`/rest/api/3/user?accountId=${encodeURIComponent(accountId)}`);
+      expect(user.body).toHaveProperty('emailAddress', null);
+    }
+    const { key } = stand.fileTicket({ reporter: 'ivan', entitlement: 'aws-logs-read' });
+    const issue = await get(`/rest/api/3/issue/${key}`);
+    expect((issue.body.fields as Record<string, object>).reporter).toHaveProperty('emailAddress', null);
+
+    const myself = await get('/rest/api/3/myself');
+    expect(myself.body.emailAddress).toBe(credentials.email);
+  });
+
+  it('visible: with nothing hidden REST returns every email as before', async () => {
+    // OpenAPI, GET /rest/api/3/user, 200 example: {"accountId":"5b10a2844c20165700ede21g", …,
+    // "emailAddress":"mia@example.com", "displayName":"Mia Krystof", …}
+    const { stand, get } = await standIn({});
+    const user = await get(`/rest/api/3/user?accountId=${encodeURIComponent(danaId)}`);
+    expect(user.body.emailAddress).toBe('dana.reyes@example.com');
+    const { key } = stand.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    stand.commentAs(key, 'dana', 'please');
+    const fields = (await get(`/rest/api/2/issue/${key}`)).body.fields as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(fields.reporter?.emailAddress).toBe('dana.reyes@example.com');
+    expect(fields.creator?.emailAddress).toBe('dana.reyes@example.com');
+    const comments = (await get(`/rest/api/3/issue/${key}/comment`)).body.comments as {
+      author: Record<string, unknown>;
+    }[];
+    expect(comments[0]?.author.emailAddress).toBe('dana.reyes@example.com');
+  });
+
+  it('webhooks: user objects of a person who hides their email never carry it', async () => {
+    // Profile visibility guide: "if the user has chosen to hide fields in their profile, your apps will not be
+    // able to retrieve those fields via the API." The webhook's `user` and issue users carry no email at all
+    // (as before); the `comment` is the REST v2 comment bean, so a hidden author's email is null there.
+    const { stand } = await standIn({ hidden: ['dana'] }, true);
+    const { key } = stand.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    stand.commentAs(key, 'dana', 'please');
+    stand.commentAs(key, 'ivan', 'seconded');
+    await stand.settled();
+
+    const payloads = hiddenReceiver.received.map((r) => JSON.parse(r.raw));
+    const created = payloads.find((p) => p.webhookEvent === 'jira:issue_created');
+    expect(created.user).toMatchObject({ accountId: danaId });
+    expect(created.user).not.toHaveProperty('emailAddress');
+    expect(created.issue.fields.reporter).not.toHaveProperty('emailAddress');
+    expect(created.issue.fields.creator).not.toHaveProperty('emailAddress');
+
+    const comments = payloads.filter((p) => p.webhookEvent === 'comment_created');
+    expect(comments.map((p) => p.comment.author.accountId)).toEqual([danaId, ivanId]);
+    expect(comments[0].comment.author).toHaveProperty('emailAddress', null);
+    expect(comments[0].user).not.toHaveProperty('emailAddress');
+    expect(comments[1].comment.author.emailAddress).toBe('ivan.petrov@example.com');
+    expect(JSON.stringify(payloads)).not.toContain('dana.reyes@example.com');
+  });
+
+  it('site-wide, webhooks: no payload carries anyone’s email', async () => {
+    const { stand } = await standIn({ site: true }, true);
+    const { key } = stand.fileTicket({ reporter: 'ivan', entitlement: 'aws-logs-read' });
+    stand.commentAs(key, 'ivan', 'please');
+    await stand.settled();
+    const raw = hiddenReceiver.received.map((r) => r.raw).join('\n');
+    expect(raw).not.toContain('@example.com');
+  });
+
+  it('refuses GET /user/email and /user/email/bulk to an API-token user with a 401, whoever is asked about', async () => {
+    // OpenAPI, GET /rest/api/3/user/email: "Returns a user's email address regardless of the user's profile
+    // visibility settings. For Connect apps, this API is only available to apps approved by Atlassian … For
+    // Forge apps, this API only supports access via asApp() requests." Responses: "401: Returned if the
+    // authentication credentials are incorrect or missing from the request (for example if a user is trying
+    // to access this API)." (400 is for "the calling app is not approved"; our caller is a user, not an app.)
+    const { host } = await standIn({ hidden: ['dana'] });
+    for (const path of [
+      `/rest/api/3/user/email?accountId=${encodeURIComponent(danaId)}`,
+      `/rest/api/2/user/email?accountId=${encodeURIComponent(ivanId)}`,
+      `/rest/api/3/user/email/bulk?accountId=${encodeURIComponent(danaId)}`,
+    ]) {
+      const response = await fetch(`${host}${path}`, { headers: { authorization: basicAuth() } });
+      expect(response.status).toBe(401);
+      const text = await response.text();
+      expect(text).toBe('Client must be authenticated to access this resource.');
+      expect(text).not.toContain('@example.com');
+    }
+    const client = new Version3Client({ host, authentication: { basic: credentials } });
+    const error = await rejection(client.users.getUserEmail({ accountId: danaId }));
+    expect(error.status).toBe(401);
   });
 });
