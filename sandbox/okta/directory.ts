@@ -3,7 +3,7 @@
 // and the control methods (user status). Rendering to Okta's JSON shapes lives
 // here too, so the routes only select and paginate.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import type { Scenario, ScenarioPerson } from '../scenario/load';
 import type { OKTA_FACTOR_TYPES, OKTA_STATUSES } from '../scenario/schema';
@@ -29,6 +29,26 @@ export interface OktaFactor {
   factorType: FactorType;
   created: Date;
 }
+
+/** How the person answers an Okta Verify push (the scenario's `okta.push`). */
+export type PushAnswer = ScenarioPerson['okta']['push'];
+
+/**
+ * A push challenge sent to a user's Okta Verify: WAITING until the person answers (`answerAt`, on the
+ * sandbox clock) or until it expires (`expiresAt`), whichever comes first.
+ */
+export interface PushTransaction {
+  id: string;
+  userId: string;
+  factorId: string;
+  created: Date;
+  expiresAt: Date;
+  answer: PushAnswer;
+  /** When the person taps accept or reject; never for `ignore`. */
+  answerAt: Date | null;
+}
+
+export type PushTransactionResult = 'WAITING' | 'SUCCESS' | 'REJECTED' | 'TIMEOUT';
 
 export interface OktaGroup {
   id: string;
@@ -62,6 +82,9 @@ export interface OktaActor {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+
+/** How long after a push the scenario's person takes to accept or reject it. */
+export const PUSH_ANSWER_DELAY_MS = 5_000;
 
 /** Okta ids are 20 characters: a three-character prefix then 17 letters and digits. */
 function oktaId(prefix: string, seed: string): string {
@@ -143,6 +166,17 @@ export function describeClient(device: string): {
   };
 }
 
+/** A login as Okta compares logins: without regard to case or diacritical marks. */
+function foldLogin(login: string): string {
+  return login.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** The random part of a push transaction id (Okta's look like `v2mst.GldKV5VxTrifyeZmWSQguA`). */
+function pushTransactionSuffix(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(randomBytes(22), (b) => chars[b % chars.length]).join('');
+}
+
 function splitName(name: string): { firstName: string; lastName: string } {
   const parts = name.trim().split(/\s+/);
   if (parts.length === 1) return { firstName: parts[0] ?? name, lastName: parts[0] ?? name };
@@ -155,6 +189,8 @@ export class OktaDirectory {
   /** Group id → member user ids, in the order they joined. */
   readonly members = new Map<string, string[]>();
   readonly events: LogEventRecord[] = [];
+  /** Push challenges by transaction id. */
+  readonly pushes = new Map<string, PushTransaction>();
 
   constructor(
     readonly scenario: Scenario,
@@ -207,7 +243,7 @@ export class OktaDirectory {
           firstName,
           lastName,
           displayName: person.name,
-          login: person.email,
+          login: person.okta.login ?? person.email,
           email: person.email,
           secondEmail: null,
           mobilePhone: null,
@@ -216,6 +252,8 @@ export class OktaDirectory {
           organization: scenario.company.name,
           manager: manager?.name ?? null,
           managerId: manager?.okta.id ?? null,
+          // Extra and custom attributes (e.g. atlassianAccountId) sit in the same profile object.
+          ...person.okta.profile,
         },
         factors: person.okta.factors.map((factorType) => ({
           id: oktaId(FACTOR_PREFIX[factorType], `${person.id}:${factorType}`),
@@ -231,13 +269,26 @@ export class OktaDirectory {
     this.sortEvents();
   }
 
+  /**
+   * A user by id (exact), login or unambiguous login shortname. Okta treats logins that differ only in
+   * case or diacritical marks as the same login, so those compare folded. Logins holding a `/` can
+   * only be fetched by id.
+   */
   findUser(idOrLogin: string): OktaUser | undefined {
-    const wanted = idOrLogin.toLowerCase();
-    const exact = this.users.find((u) => u.id === idOrLogin || u.profile.login?.toLowerCase() === wanted);
+    const byId = this.findUserById(idOrLogin);
+    if (byId) return byId;
+    const wanted = foldLogin(idOrLogin);
+    const reachable = this.users.filter((u) => u.profile.login && !u.profile.login.includes('/'));
+    const exact = reachable.find((u) => foldLogin(u.profile.login ?? '') === wanted);
     if (exact) return exact;
     // A login shortname (the part before @) works when it is unambiguous.
-    const short = this.users.filter((u) => u.profile.login?.toLowerCase().split('@')[0] === wanted);
+    const short = reachable.filter((u) => foldLogin(u.profile.login ?? '').split('@')[0] === wanted);
     return short.length === 1 ? short[0] : undefined;
+  }
+
+  /** A user by id only, as the paths that take a `userId` (factors, memberships) need. */
+  findUserById(id: string): OktaUser | undefined {
+    return this.users.find((u) => u.id === id);
   }
 
   findGroup(id: string): OktaGroup | undefined {
@@ -307,6 +358,33 @@ export class OktaDirectory {
     this.record(eventType, `User status changed to ${status}`, this.actorJson(), [this.userTarget(user)]);
   }
 
+  /** Sends a push to `factor`; the person answers per their scenario script. */
+  startPush(user: OktaUser, factor: OktaFactor, lifetimeMs: number): PushTransaction {
+    const created = this.clock.now();
+    const answer = user.person.okta.push;
+    const transaction: PushTransaction = {
+      id: `v2mst.${pushTransactionSuffix()}`,
+      userId: user.id,
+      factorId: factor.id,
+      created,
+      expiresAt: new Date(created.getTime() + lifetimeMs),
+      answer,
+      answerAt: answer === 'ignore' ? null : new Date(created.getTime() + PUSH_ANSWER_DELAY_MS),
+    };
+    this.pushes.set(transaction.id, transaction);
+    return transaction;
+  }
+
+  /** Where a push stands at the sandbox clock's now: an answer given before expiry wins, else TIMEOUT. */
+  pushResult(transaction: PushTransaction): PushTransactionResult {
+    const now = this.clock.now().getTime();
+    const { answerAt, expiresAt } = transaction;
+    if (answerAt && answerAt.getTime() <= now && answerAt.getTime() < expiresAt.getTime()) {
+      return transaction.answer === 'reject' ? 'REJECTED' : 'SUCCESS';
+    }
+    return now >= expiresAt.getTime() ? 'TIMEOUT' : 'WAITING';
+  }
+
   renderUser(user: OktaUser, baseUrl: string): Record<string, unknown> {
     const self = `${baseUrl}/api/v1/users/${user.id}`;
     const lifecycle = (action: string) => ({ href: `${self}/lifecycle/${action}`, method: 'POST' });
@@ -370,6 +448,7 @@ export class OktaDirectory {
   renderFactor(user: OktaUser, factor: OktaFactor, baseUrl: string): Record<string, unknown> {
     const self = `${baseUrl}/api/v1/users/${user.id}/factors/${factor.id}`;
     const email = user.profile.email ?? '';
+    const login = user.profile.login ?? email;
     const phone = `+1-555-01${String(this.users.indexOf(user)).padStart(2, '0')}`;
     const byType: Record<
       FactorType,
@@ -379,14 +458,14 @@ export class OktaDirectory {
         provider: 'OKTA',
         vendorName: 'OKTA',
         profile: {
-          credentialId: email,
+          credentialId: login,
           deviceType: 'SmartPhone_IPhone',
           name: `${user.profile.firstName ?? ''}'s iPhone`,
           platform: 'IOS',
           version: '17.0',
         },
       },
-      'token:software:totp': { provider: 'OKTA', vendorName: 'OKTA', profile: { credentialId: email } },
+      'token:software:totp': { provider: 'OKTA', vendorName: 'OKTA', profile: { credentialId: login } },
       webauthn: {
         provider: 'FIDO',
         vendorName: 'FIDO',
@@ -456,7 +535,7 @@ export class OktaDirectory {
         actor: {
           id: person.okta.id,
           type: 'User',
-          alternateId: person.email,
+          alternateId: person.okta.login ?? person.email,
           displayName: person.name,
           detailEntry: null,
         },

@@ -59,6 +59,15 @@ export const errors = {
     oktaError(403, 'E0000006', 'You do not have permission to perform the requested action', { headers }),
   notFound: (id: string, kind: OktaResourceKind) =>
     oktaError(404, 'E0000007', `Not found: Resource not found: ${id} (${kind})`),
+  /** A push transaction that does not exist (or is not this factor's): 404 like any missing resource. */
+  transactionNotFound: (id: string) => oktaError(404, 'E0000007', `Not found: Resource not found: ${id}`),
+  /** A factor operation on a user who is not ACTIVE (suspended, locked out, deactivated, staged). */
+  userStatus: () => oktaError(403, 'E0000038', "This operation is not allowed in the user's current status."),
+  /** Verifying a passcode factor without a valid passCode. */
+  invalidPasscode: () =>
+    oktaError(403, 'E0000068', 'Invalid Passcode/Answer', {
+      causes: ["Your passcode doesn't match our records. Please try again."],
+    }),
   endpointNotFound: (path: string) => oktaError(404, 'E0000007', `Not found: Resource not found: ${path}`),
   methodNotAllowed: () =>
     oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'),

@@ -8,6 +8,7 @@ import type { SandboxClock } from '../clock';
 import {
   HttpStandIn,
   json,
+  jsonBody,
   JsonBodyError,
   type RouteHandler,
   type StandInRequest,
@@ -22,6 +23,7 @@ import {
   type OktaGroup,
   type OktaStatus,
   type OktaUser,
+  type PushTransaction,
 } from './directory';
 import { errors, requestId } from './errors';
 import { comparisons, evaluate, type FilterExpression, FilterSyntaxError, parseFilter } from './filter';
@@ -62,7 +64,11 @@ const RATE_LIMITS: Record<RateLimitBucket, number> = { users: 600, groups: 500, 
 const READ_USERS = ['okta.users.read', 'okta.users.manage'];
 const READ_GROUPS = ['okta.groups.read', 'okta.groups.manage'];
 
-/** Filters Okta accepts on GET /api/v1/users: these attributes, `eq` only except on lastUpdated. */
+/**
+ * GET /api/v1/users `filter` (management OpenAPI spec, listUsers): only these properties; `eq` only,
+ * except `lastUpdated`, which also takes `gt`, `ge`, `lt` and `le`; `and` and `or`, never `not`.
+ * Property names and values compare case-sensitively.
+ */
 const USER_FILTER_ATTRIBUTES = new Set([
   'status',
   'lastUpdated',
@@ -72,12 +78,37 @@ const USER_FILTER_ATTRIBUTES = new Set([
   'profile.firstName',
   'profile.lastName',
 ]);
+const LAST_UPDATED_OPERATORS = new Set(['eq', 'gt', 'ge', 'lt', 'le']);
+/**
+ * GET /api/v1/users `search` (same source): any profile attribute (custom ones included), these
+ * top-level properties and `type.id`; values compare case-insensitively. `ne` is not supported, and
+ * `co` only on these four profile attributes.
+ */
+const USER_SEARCH_TOP_LEVEL = new Set([
+  'id',
+  'status',
+  'created',
+  'activated',
+  'statusChanged',
+  'lastUpdated',
+  'type.id',
+]);
+const USER_SEARCH_OPERATORS = new Set(['eq', 'sw', 'co', 'gt', 'ge', 'lt', 'le', 'pr']);
 const USER_CONTAINS_ATTRIBUTES = new Set([
   'profile.firstName',
   'profile.lastName',
   'profile.email',
   'profile.login',
 ]);
+/** `q` is not paginated and defaults to 10 results (listUsers, `limit`). */
+const Q_DEFAULT_LIMIT = 10;
+/**
+ * How long a push stays answerable: verifyFactor's `tokenLifetimeSeconds` ("how long the token remains
+ * valid"), 300 s by default, 1 to 86,400.
+ */
+const PUSH_LIFETIME_SECONDS = { default: 300, min: 1, max: 86_400 };
+/** Factor types whose verify without a passCode sends a challenge instead of checking one. */
+const CHALLENGE_FACTORS = new Set(['sms', 'call', 'email', 'webauthn', 'u2f']);
 const GROUP_FILTER_ATTRIBUTES = new Set(['id', 'type', 'lastUpdated', 'lastMembershipUpdated']);
 
 interface Window {
@@ -122,6 +153,16 @@ export class OktaStandIn extends HttpStandIn {
     this.on('GET', '/api/v1/users/:id', 'users', READ_USERS, (r) => this.getUser(r));
     this.on('GET', '/api/v1/users/:id/groups', 'users', READ_USERS, (r) => this.listUserGroups(r));
     this.on('GET', '/api/v1/users/:id/factors', 'users', READ_USERS, (r) => this.listFactors(r));
+    this.on('POST', '/api/v1/users/:userId/factors/:factorId/verify', 'users', ['okta.users.manage'], (r) =>
+      this.verifyFactor(r),
+    );
+    this.on(
+      'GET',
+      '/api/v1/users/:userId/factors/:factorId/transactions/:transactionId',
+      'users',
+      READ_USERS,
+      (r) => this.pushTransaction(r),
+    );
     this.on('GET', '/api/v1/groups', 'groups', READ_GROUPS, (r) => this.listGroups(r));
     this.on('GET', '/api/v1/groups/:id', 'groups', READ_GROUPS, (r) => this.getGroup(r));
     this.on('GET', '/api/v1/groups/:id/users', 'groups', READ_GROUPS, (r) => this.listGroupUsers(r));
@@ -151,6 +192,13 @@ export class OktaStandIn extends HttpStandIn {
         status: u.status,
         groups: d.groupsOf(u.id).map((g) => g.id),
         factors: u.factors.map((f) => f.factorType),
+      })),
+      pushes: [...d.pushes.values()].map((p) => ({
+        id: p.id,
+        userId: p.userId,
+        factorId: p.factorId,
+        created: p.created.toISOString(),
+        result: d.pushResult(p),
       })),
       groups: d.groups.map((g) => ({ id: g.id, name: g.name, members: [...(d.members.get(g.id) ?? [])] })),
       events: d.events.map((e) => e.event),
@@ -356,28 +404,46 @@ export class OktaStandIn extends HttpStandIn {
     let users = d.users;
 
     if (search) {
-      const parsed = this.parse(search, (c) => {
-        if (c.operator === 'ne') return 'The "ne" operator is not supported in search';
-        if (c.operator === 'co' && !USER_CONTAINS_ATTRIBUTES.has(c.attribute)) {
-          return `The "co" operator is not supported for ${c.attribute}`;
-        }
-        return undefined;
-      });
+      const parsed = this.parse(
+        search,
+        (c) => {
+          if (!c.attribute.startsWith('profile.') && !USER_SEARCH_TOP_LEVEL.has(c.attribute)) {
+            return `Searching on ${c.attribute} is not supported`;
+          }
+          if (!USER_SEARCH_OPERATORS.has(c.operator)) {
+            return `The "${c.operator}" operator is not supported in search`;
+          }
+          if (c.operator === 'co' && !USER_CONTAINS_ATTRIBUTES.has(c.attribute)) {
+            return `The "co" operator is not supported for ${c.attribute}`;
+          }
+          return undefined;
+        },
+        true,
+      );
       if ('error' in parsed) return parsed.error;
       users = users.filter((u) => evaluate(parsed.expression, render(u), false));
       const sortBy = request.query.get('sortBy');
       if (sortBy) {
         const descending = request.query.get('sortOrder')?.toLowerCase() === 'desc';
         const key = (u: OktaUser) => String(this.valueAt(render(u), sortBy) ?? '');
-        users = [...users].sort((a, b) => key(a).localeCompare(key(b)) * (descending ? -1 : 1));
+        // Users with the same value are ordered by id.
+        users = [...users].sort(
+          (a, b) =>
+            key(a).localeCompare(key(b)) * (descending ? -1 : 1) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        );
       }
     } else if (filter) {
-      const parsed = this.parse(filter, (c) => {
-        if (!USER_FILTER_ATTRIBUTES.has(c.attribute)) return `Filtering on ${c.attribute} is not supported`;
-        if (c.operator !== 'eq' && c.attribute !== 'lastUpdated')
-          return `Only "eq" is supported for ${c.attribute}`;
-        return undefined;
-      });
+      const parsed = this.parse(
+        filter,
+        (c) => {
+          if (!USER_FILTER_ATTRIBUTES.has(c.attribute)) return `Filtering on ${c.attribute} is not supported`;
+          if (c.attribute === 'lastUpdated' ? !LAST_UPDATED_OPERATORS.has(c.operator) : c.operator !== 'eq') {
+            return `The "${c.operator}" operator is not supported for ${c.attribute}`;
+          }
+          return undefined;
+        },
+        false,
+      );
       if ('error' in parsed) return parsed.error;
       users = users.filter((u) => evaluate(parsed.expression, render(u), true));
     } else if (q) {
@@ -389,8 +455,9 @@ export class OktaStandIn extends HttpStandIn {
             v?.toLowerCase().startsWith(prefix),
           ),
       );
-      // `q` is not paginated: one page of up to `limit` results.
-      return this.idPage(request, users, (u) => u.id, 'users', render, false);
+      // `q` is not paginated: one page of up to `limit` (10 unless given) results.
+      const limit = request.query.has('limit') ? this.limitOf(request, 'users') : Q_DEFAULT_LIMIT;
+      return json(200, users.slice(0, limit).map(render), { link: this.links(request, undefined) });
     } else {
       users = users.filter((u) => u.status !== 'DEPROVISIONED');
     }
@@ -410,12 +477,108 @@ export class OktaStandIn extends HttpStandIn {
   }
 
   private listFactors(request: StandInRequest): StandInResponse {
-    const user = this.directory.findUser(request.params.id ?? '');
+    // The factor paths take the user's id (pathUserId), not a login.
+    const user = this.directory.findUserById(request.params.id ?? '');
     if (!user) return errors.notFound(request.params.id ?? '', 'User');
     return json(
       200,
       user.factors.map((f) => this.directory.renderFactor(user, f, request.baseUrl)),
     );
+  }
+
+  /**
+   * POST /api/v1/users/{userId}/factors/{factorId}/verify (verifyFactor). On a push factor, without a
+   * body, it sends the push and answers 201 with factorResult WAITING, `expiresAt` and the transaction's
+   * `poll` (GET) and `cancel` (DELETE) links.
+   */
+  private verifyFactor(request: StandInRequest): StandInResponse {
+    const { userId = '', factorId = '' } = request.params;
+    const user = this.directory.findUserById(userId);
+    if (!user) return errors.notFound(userId, 'User');
+    const factor = user.factors.find((f) => f.id === factorId);
+    if (!factor) return errors.notFound(factorId, 'UserFactor');
+    if (user.status !== 'ACTIVE') return errors.userStatus();
+
+    const lifetimeRaw = request.query.get('tokenLifetimeSeconds');
+    const lifetime = lifetimeRaw === null ? PUSH_LIFETIME_SECONDS.default : Number(lifetimeRaw);
+    if (
+      !Number.isInteger(lifetime) ||
+      lifetime < PUSH_LIFETIME_SECONDS.min ||
+      lifetime > PUSH_LIFETIME_SECONDS.max
+    ) {
+      return errors.validation(
+        'tokenLifetimeSeconds',
+        `tokenLifetimeSeconds should be in the range of ${PUSH_LIFETIME_SECONDS.min} to ${PUSH_LIFETIME_SECONDS.max} inclusive.`,
+      );
+    }
+    const body = request.rawBody.length > 0 ? jsonBody<Record<string, unknown> | null>(request) : null;
+    const passCode = body && typeof body === 'object' ? body.passCode : undefined;
+    const factorUrl = `${request.baseUrl}/api/v1/users/${user.id}/factors/${factor.id}`;
+
+    if (factor.factorType === 'push') {
+      const push = this.directory.startPush(user, factor, lifetime * 1000);
+      return json(201, {
+        expiresAt: push.expiresAt.toISOString(),
+        factorResult: 'WAITING',
+        _links: this.pollLinks(request, push),
+      });
+    }
+    // The sandbox keeps no one-time codes: a passcode never matches.
+    if (passCode !== undefined || !CHALLENGE_FACTORS.has(factor.factorType)) return errors.invalidPasscode();
+    return json(200, {
+      factorResult: 'CHALLENGE',
+      expiresAt: new Date(this.clock.now().getTime() + lifetime * 1000).toISOString(),
+      _links: {
+        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
+        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
+      },
+    });
+  }
+
+  /**
+   * GET /api/v1/users/{userId}/factors/{factorId}/transactions/{transactionId}
+   * (getFactorTransactionStatus): WAITING with the poll and cancel links, then SUCCESS, REJECTED (the
+   * person said no) or TIMEOUT (no answer before `expiresAt`), each in the spec's example shape.
+   */
+  private pushTransaction(request: StandInRequest): StandInResponse {
+    const { userId = '', factorId = '', transactionId = '' } = request.params;
+    const user = this.directory.findUserById(userId);
+    if (!user) return errors.notFound(userId, 'User');
+    const factor = user.factors.find((f) => f.id === factorId);
+    if (!factor) return errors.notFound(factorId, 'UserFactor');
+    const push = this.directory.pushes.get(transactionId);
+    // Only push factors have transactions, and a transaction belongs to one user's one factor.
+    if (!push || push.userId !== user.id || push.factorId !== factor.id) {
+      return errors.transactionNotFound(transactionId);
+    }
+    const result = this.directory.pushResult(push);
+    const profile = { credentialId: user.profile.login ?? user.profile.email };
+    if (result === 'SUCCESS') return json(200, { factorResult: result });
+    if (result === 'WAITING') {
+      return json(200, {
+        expiresAt: push.expiresAt.toISOString(),
+        factorResult: result,
+        profile,
+        _links: this.pollLinks(request, push),
+      });
+    }
+    const factorUrl = `${request.baseUrl}/api/v1/users/${user.id}/factors/${factor.id}`;
+    return json(200, {
+      factorResult: result,
+      profile,
+      _links: {
+        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
+        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
+      },
+    });
+  }
+
+  private pollLinks(request: StandInRequest, push: PushTransaction): Record<string, unknown> {
+    const href = `${request.baseUrl}/api/v1/users/${push.userId}/factors/${push.factorId}/transactions/${push.id}`;
+    return {
+      poll: { href, hints: { allow: ['GET'] } },
+      cancel: { href, hints: { allow: ['DELETE'] } },
+    };
   }
 
   // --- groups -------------------------------------------------------------------
@@ -549,9 +712,13 @@ export class OktaStandIn extends HttpStandIn {
   private parse(
     source: string,
     check: (comparison: ReturnType<typeof comparisons>[number]) => string | undefined,
+    allowNot = true,
   ): { expression: FilterExpression } | { error: StandInResponse } {
     try {
       const expression = parseFilter(source);
+      if (!allowNot && hasNot(expression)) {
+        return { error: errors.invalidSearch('The "not" operator is not supported') };
+      }
       for (const c of comparisons(expression)) {
         const problem = check(c);
         if (problem) return { error: errors.invalidSearch(problem) };
@@ -571,6 +738,12 @@ export class OktaStandIn extends HttpStandIn {
         subject,
       );
   }
+}
+
+function hasNot(expression: FilterExpression): boolean {
+  if (expression.kind === 'not') return true;
+  if (expression.kind === 'compare') return false;
+  return hasNot(expression.left) || hasNot(expression.right);
 }
 
 const DATE_FORMAT_CAUSE =

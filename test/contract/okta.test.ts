@@ -2,14 +2,21 @@
 // filters, Link-header pagination, membership changes and the System Log they
 // leave, Okta's error bodies, and the SDK's 429 retry.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import okta from '@okta/okta-sdk-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { SandboxClock } from '../../sandbox/clock';
+import { PUSH_ANSWER_DELAY_MS } from '../../sandbox/okta/directory';
 import { OktaStandIn } from '../../sandbox/okta/stand-in';
-import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from '../../sandbox/scenario/load';
+import {
+  DEFAULT_SCENARIO_FILE,
+  loadScenarioFile,
+  resolveScenario,
+  type Scenario,
+} from '../../sandbox/scenario/load';
 
 const TOKEN = '00okta-sandbox-token-0000000000000000000';
 const START = new Date('2026-11-21T09:00:00.000Z');
@@ -262,5 +269,326 @@ describe('Okta stand-in through @okta/okta-sdk-nodejs', () => {
     // The default cache keeps GETs by their _links.self.href for good.
     expect((await cached.userApi.getUser({ userId: rob.okta.id })).status).toBe('ACTIVE');
     expect((await uncached.userApi.getUser({ userId: rob.okta.id })).status).toBe('SUSPENDED');
+  });
+});
+
+/**
+ * Logins, custom profile attributes and Okta Verify push, checked against Okta's management API
+ * OpenAPI spec (github.com/okta/okta-management-openapi-spec, dist/current/management-oneOfInheritance.yaml:
+ * `listUsers`, `getUser`, `verifyFactor`, `getFactorTransactionStatus`, `UserProfile.login`).
+ */
+describe('Okta stand-in: logins, custom attributes and push, per the management API spec', () => {
+  const ATLASSIAN_ID = '5b10ac8d82e05b22cc7d4ef5';
+  let clock: SandboxClock;
+  let scenario: Scenario;
+  let standIn: OktaStandIn;
+  let client: okta.Client;
+  const person = (id: string) => {
+    const p = scenario.people.find((x) => x.id === id);
+    if (!p) throw new Error(`no person ${id}`);
+    return p;
+  };
+  const factorOf = async (id: string, type: string) => {
+    const factors = await collect(await client.userFactorApi.listFactors({ userId: person(id).okta.id }));
+    const factor = factors.find((f) => f.factorType === type);
+    if (!factor?.id) throw new Error(`${id} has no ${type} factor`);
+    return factor.id;
+  };
+  const raw = (method: string, path: string) =>
+    fetch(`${standIn.url}${path}`, {
+      method,
+      headers: { authorization: `SSWS ${TOKEN}`, accept: 'application/json', 'user-agent': 'contract-test' },
+    });
+
+  beforeAll(async () => {
+    clock = new SandboxClock({ start: START, frozen: true });
+    const document = parse(readFileSync(DEFAULT_SCENARIO_FILE, 'utf8')) as {
+      people: { id: string; okta?: Record<string, unknown> }[];
+    };
+    const tune = (id: string, okta: Record<string, unknown>) => {
+      const p = document.people.find((x) => x.id === id);
+      if (!p) throw new Error(`no person ${id} in the default scenario`);
+      p.okta = { ...p.okta, ...okta };
+    };
+    tune('dana', { login: 'Dana.Reyes@example.com', profile: { atlassianAccountId: ATLASSIAN_ID } });
+    tune('tomas', { push: 'reject' });
+    tune('kenji', { push: 'ignore' });
+    scenario = resolveScenario(document, 'default.yaml (tuned)', clock.now());
+    standIn = new OktaStandIn({ scenario, clock, apiTokens: [TOKEN] });
+    await standIn.start();
+    client = isolatedClient(standIn.url, TOKEN, { cache: false });
+  });
+
+  afterAll(async () => {
+    await standIn.stop();
+  });
+
+  it("takes profile.login from the scenario's okta.login and merges its custom profile attributes", async () => {
+    const dana = await client.userApi.getUser({ userId: person('dana').okta.id });
+    expect(dana.profile?.login).toBe('Dana.Reyes@example.com');
+    expect(dana.profile?.email).toBe('dana.reyes@example.com');
+    expect((dana.profile as Record<string, unknown> | undefined)?.atlassianAccountId).toBe(ATLASSIAN_ID);
+    // Without okta.login the login is the email.
+    expect((await client.userApi.getUser({ userId: person('maria').okta.id })).profile?.login).toBe(
+      'maria.gonzalez@example.com',
+    );
+  });
+
+  it('filter compares values case-sensitively: "profile.login eq" needs the exact case', async () => {
+    // Spec, listUsers `filter`: "Filtering is case-sensitive for property names and query values".
+    const lower = await collect(
+      await client.userApi.listUsers({ filter: 'profile.login eq "dana.reyes@example.com"' }),
+    );
+    expect(lower).toEqual([]);
+    const exact = await collect(
+      await client.userApi.listUsers({ filter: 'profile.login eq "Dana.Reyes@example.com"' }),
+    );
+    expect(exact.map((u) => u.id)).toEqual([person('dana').okta.id]);
+    const status = await collect(await client.userApi.listUsers({ filter: 'status eq "suspended"' }));
+    expect(status).toEqual([]);
+  });
+
+  it('filter allows only its properties, eq (and inequalities on lastUpdated), and no "not"', async () => {
+    // Spec: "Filtering supports the following limited number of properties: status, lastUpdated, id,
+    // profile.login, profile.email, profile.firstName, and profile.lastName", "only the equal eq operator
+    // ... except in the case of the lastUpdated property", "The not operator isn't supported".
+    for (const filter of [
+      `profile.atlassianAccountId eq "${ATLASSIAN_ID}"`,
+      'profile.login sw "dana"',
+      'lastUpdated sw "2026"',
+      'not (status eq "ACTIVE")',
+    ]) {
+      await expect(collect(await client.userApi.listUsers({ filter }))).rejects.toMatchObject({
+        status: 400,
+        errorCode: 'E0000031',
+      });
+    }
+    const updated = await collect(
+      await client.userApi.listUsers({ filter: 'lastUpdated gt "2000-01-01T00:00:00.000Z"' }),
+    );
+    expect(updated.length).toBe(scenario.people.length);
+  });
+
+  it('search is case-insensitive for values and reaches custom profile attributes', async () => {
+    // Spec, listUsers `search`: "Property names in the search parameter are case sensitive, whereas
+    // operators ... and string values are case insensitive"; it searches "Any user profile attribute,
+    // including custom-defined attributes".
+    const byLogin = await collect(
+      await client.userApi.listUsers({ search: 'profile.login eq "dana.reyes@example.com"' }),
+    );
+    expect(byLogin.map((u) => u.id)).toEqual([person('dana').okta.id]);
+    const byCustom = await collect(
+      await client.userApi.listUsers({
+        search: `profile.atlassianAccountId eq "${ATLASSIAN_ID.toUpperCase()}"`,
+      }),
+    );
+    expect(byCustom.map((u) => u.id)).toEqual([person('dana').okta.id]);
+    const byStatus = await collect(await client.userApi.listUsers({ search: 'status EQ "suspended"' }));
+    expect(byStatus.map((u) => u.id)).toEqual([person('zoe').okta.id]);
+    // Property names stay case-sensitive.
+    expect(
+      await collect(
+        await client.userApi.listUsers({ search: `profile.AtlassianAccountId eq "${ATLASSIAN_ID}"` }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('search refuses ne, co outside the four name attributes, and properties it does not search', async () => {
+    // Spec: "The ne (not equal) operator isn't supported"; "You can only use co with ... profile.firstName,
+    // profile.lastName, profile.email, and profile.login"; top-level properties are id, status, created,
+    // activated, statusChanged, lastUpdated and type.id.
+    for (const search of [
+      'status ne "ACTIVE"',
+      'profile.title co "Engineer"',
+      'credentials.provider.type eq "OKTA"',
+    ]) {
+      await expect(collect(await client.userApi.listUsers({ search }))).rejects.toMatchObject({
+        status: 400,
+        errorCode: 'E0000031',
+      });
+    }
+    const sorted = await collect(
+      await client.userApi.listUsers({
+        search: 'profile.department eq "engineering"',
+        sortBy: 'profile.department',
+      }),
+    );
+    // Users with the same sortBy value are ordered by id.
+    const ids = sorted.map((u) => u.id ?? '');
+    expect(ids).toEqual([...ids].sort());
+  });
+
+  it('gets a user by login or shortname regardless of case (logins differing only in case are one login)', async () => {
+    // Spec: getUser's `id` is "An ID, login, or login shortname (as long as the shortname is unambiguous)";
+    // UserProfile.login: "Logins are not considered unique if they differ only in case and/or diacritical marks".
+    const danaId = person('dana').okta.id;
+    for (const login of [
+      'dana.reyes@example.com',
+      'DANA.REYES@EXAMPLE.COM',
+      'Dana.Reyes',
+      'dána.reyes@example.com',
+    ]) {
+      expect((await client.userApi.getUser({ userId: login })).id).toBe(danaId);
+    }
+    // Ids are not logins: another case is another (unknown) id.
+    await expect(client.userApi.getUser({ userId: danaId.toUpperCase() })).rejects.toMatchObject({
+      status: 404,
+      errorCode: 'E0000007',
+    });
+  });
+
+  it('sends an Okta Verify push: 201, factorResult WAITING, expiresAt after 300 s, poll and cancel links', async () => {
+    // Spec, verifyFactor: push "returns an HTTP 201 response, unlike other factors. You must poll the
+    // transaction"; response UserFactorVerifyResponseWaiting (example UserFactorChallengePushResponse);
+    // tokenLifetimeSeconds defaults to 300.
+    const dana = person('dana');
+    const factorId = await factorOf('dana', 'push');
+    const response = await fetch(`${standIn.url}/api/v1/users/${dana.okta.id}/factors/${factorId}/verify`, {
+      method: 'POST',
+      headers: { authorization: `SSWS ${TOKEN}`, accept: 'application/json', 'user-agent': 'contract-test' },
+    });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as {
+      expiresAt: string;
+      factorResult: string;
+      _links: { poll: { href: string; hints: unknown }; cancel: { href: string; hints: unknown } };
+    };
+    expect(body.factorResult).toBe('WAITING');
+    expect(Date.parse(body.expiresAt)).toBe(clock.now().getTime() + 300_000);
+    const poll = new RegExp(
+      `^${standIn.url}/api/v1/users/${dana.okta.id}/factors/${factorId}/transactions/v2mst\\.[A-Za-z0-9]{22}$`,
+    );
+    expect(body._links.poll).toEqual({ href: expect.stringMatching(poll), hints: { allow: ['GET'] } });
+    expect(body._links.cancel).toEqual({ href: body._links.poll.href, hints: { allow: ['DELETE'] } });
+  });
+
+  it('answers the transaction WAITING, then SUCCESS once the person accepts (on the sandbox clock)', async () => {
+    const dana = person('dana');
+    const factorId = await factorOf('dana', 'push');
+    const challenge = await client.userFactorApi.verifyFactor({ userId: dana.okta.id, factorId });
+    const href = challenge._links?.poll?.href ?? '';
+    const path = new URL(href).pathname;
+
+    const waiting = await raw('GET', path);
+    expect(waiting.status).toBe(200);
+    // Example UserFactorVerifyPushTransactionWaiting.
+    expect(await waiting.json()).toEqual({
+      expiresAt: challenge.expiresAt?.toISOString(),
+      factorResult: 'WAITING',
+      profile: { credentialId: 'Dana.Reyes@example.com' },
+      _links: { poll: { href, hints: { allow: ['GET'] } }, cancel: { href, hints: { allow: ['DELETE'] } } },
+    });
+    clock.advance(PUSH_ANSWER_DELAY_MS);
+    const done = await raw('GET', path);
+    // Example UserFactorVerifyPushTransactionApproved.
+    expect(await done.json()).toEqual({ factorResult: 'SUCCESS' });
+  });
+
+  it('answers REJECTED when the person rejects, with verify and factor links', async () => {
+    const tomas = person('tomas');
+    const factorId = await factorOf('tomas', 'push');
+    const challenge = await client.userFactorApi.verifyFactor({ userId: tomas.okta.id, factorId });
+    const path = new URL(challenge._links?.poll?.href ?? '').pathname;
+    expect(((await (await raw('GET', path)).json()) as { factorResult: string }).factorResult).toBe(
+      'WAITING',
+    );
+    clock.advance(PUSH_ANSWER_DELAY_MS);
+    const factorUrl = `${standIn.url}/api/v1/users/${tomas.okta.id}/factors/${factorId}`;
+    // Example UserFactorVerifyPushTransactionRejected.
+    expect(await (await raw('GET', path)).json()).toEqual({
+      factorResult: 'REJECTED',
+      profile: { credentialId: tomas.email },
+      _links: {
+        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
+        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
+      },
+    });
+  });
+
+  it('answers TIMEOUT once an unanswered push outlives its 300 s', async () => {
+    const kenji = person('kenji');
+    const factorId = await factorOf('kenji', 'push');
+    const challenge = await client.userFactorApi.verifyFactor({ userId: kenji.okta.id, factorId });
+    const path = new URL(challenge._links?.poll?.href ?? '').pathname;
+    clock.advance(299_000);
+    const before = await client.userFactorApi.getFactorTransactionStatus({
+      userId: kenji.okta.id,
+      factorId,
+      transactionId: path.split('/').pop() ?? '',
+    });
+    expect(before.factorResult).toBe('WAITING');
+    clock.advance(1000);
+    const factorUrl = `${standIn.url}/api/v1/users/${kenji.okta.id}/factors/${factorId}`;
+    // Example UserFactorVerifyPushTransactionTimeout.
+    expect(await (await raw('GET', path)).json()).toEqual({
+      factorResult: 'TIMEOUT',
+      profile: { credentialId: kenji.email },
+      _links: {
+        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
+        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
+      },
+    });
+  });
+
+  it("answers factor errors in Okta's error shape", async () => {
+    const dana = person('dana');
+    const pushId = await factorOf('dana', 'push');
+    const verify = (userId: string, factorId: string, query = '') =>
+      raw('POST', `/api/v1/users/${userId}/factors/${factorId}/verify${query}`);
+    const bodyOf = async (response: Response) => ({
+      status: response.status,
+      ...((await response.json()) as object),
+    });
+
+    // An unknown factor: 404 E0000007.
+    expect(await bodyOf(await verify(dana.okta.id, 'opfnothing0000000000'))).toMatchObject({
+      status: 404,
+      errorCode: 'E0000007',
+      errorSummary: 'Not found: Resource not found: opfnothing0000000000 (UserFactor)',
+      errorLink: 'E0000007',
+      errorCauses: [],
+    });
+    // The factor paths take a user id (pathUserId: "ID of an existing Okta user"), not a login.
+    expect(await bodyOf(await verify(dana.email, pushId))).toMatchObject({
+      status: 404,
+      errorCode: 'E0000007',
+    });
+    // A TOTP factor is verified with a passCode, which the sandbox never matches: 403 E0000068.
+    const totpId = await factorOf('dana', 'token:software:totp');
+    expect(await bodyOf(await verify(dana.okta.id, totpId))).toMatchObject({
+      status: 403,
+      errorCode: 'E0000068',
+      errorSummary: 'Invalid Passcode/Answer',
+    });
+    // No transaction for a factor that is not a push factor, nor an unknown one: 404 E0000007.
+    expect(
+      await bodyOf(
+        await raw('GET', `/api/v1/users/${dana.okta.id}/factors/${totpId}/transactions/v2mst.nothing`),
+      ),
+    ).toMatchObject({ status: 404, errorCode: 'E0000007' });
+    expect(
+      await bodyOf(
+        await raw('GET', `/api/v1/users/${dana.okta.id}/factors/${pushId}/transactions/v2mst.nothing`),
+      ),
+    ).toMatchObject({
+      status: 404,
+      errorCode: 'E0000007',
+      errorSummary: 'Not found: Resource not found: v2mst.nothing',
+    });
+    // tokenLifetimeSeconds: minimum 1, maximum 86400.
+    expect(await bodyOf(await verify(dana.okta.id, pushId, '?tokenLifetimeSeconds=0'))).toMatchObject({
+      status: 400,
+      errorCode: 'E0000001',
+    });
+    // A suspended user: 403 E0000038.
+    const zoe = person('zoe');
+    const zoePush = await factorOf('zoe', 'push');
+    await expect(
+      client.userFactorApi.verifyFactor({ userId: zoe.okta.id, factorId: zoePush }),
+    ).rejects.toMatchObject({
+      status: 403,
+      errorCode: 'E0000038',
+      errorSummary: "This operation is not allowed in the user's current status.",
+    });
   });
 });

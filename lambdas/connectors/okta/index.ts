@@ -2,3 +2,4 @@
 
 export { createOktaClient, type OktaClientSettings } from './client';
 export { OktaDirectory, type OktaDirectoryOptions } from './directory';
+export { OktaStepUp, type OktaStepUpOptions } from './step-up';
