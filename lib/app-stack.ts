@@ -185,6 +185,8 @@ export class AppStack extends Stack {
         ...optional('LOOPGATE_BREAK_GLASS_LABEL', config.jira.breakGlass.label),
         ...optional('LOOPGATE_BREAK_GLASS_PRIORITY', config.jira.breakGlass.priority),
         ...optional('LOOPGATE_JIRA_AUTOMATION_HEADER', config.jira.automationHeader),
+        ...optional('LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE', config.okta.identity.jiraAccountIdAttribute),
+        ...optional('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE', config.okta.identity.pagerDutyUserIdAttribute),
       },
       triage: {
         ...common('triage'),
@@ -210,6 +212,8 @@ export class AppStack extends Stack {
         LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
         LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
         LOOPGATE_CANCEL_ON_RESOLVE: String(config.pagerduty.cancelOnResolve),
+        ...optional('LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE', config.okta.identity.jiraAccountIdAttribute),
+        ...optional('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE', config.okta.identity.pagerDutyUserIdAttribute),
         ...statuses('approved', 'denied', 'cancelled'),
       },
       provision: provisioning('provision'),

@@ -4,6 +4,7 @@
 // pass another file with `--context`). A bad value fails the synth naming its key.
 
 import { z } from 'zod';
+import { PROFILE_ATTRIBUTE } from '../lambdas/core/people';
 import { LOG_LEVELS } from '../lambdas/platform/env';
 
 export const STAGE_CONTEXT_KEY = 'loopgate';
@@ -75,7 +76,25 @@ const stageSchema = z.strictObject({
     /** Cancel a request when its incident is resolved without a decision (default true). */
     cancelOnResolve: z.boolean().default(true),
   }),
-  okta: z.strictObject({ orgUrl: httpsUrl }),
+  okta: z.strictObject({
+    orgUrl: httpsUrl,
+    /**
+     * Okta profile attributes (read-only to users) that hold each person's Atlassian account id and
+     * PagerDuty user id. The Jira one is how requesters are found when Jira hides emails.
+     */
+    identity: z
+      .strictObject({
+        jiraAccountIdAttribute: z
+          .string()
+          .regex(PROFILE_ATTRIBUTE, 'must be an Okta profile attribute name (letters, digits, _)')
+          .optional(),
+        pagerDutyUserIdAttribute: z
+          .string()
+          .regex(PROFILE_ATTRIBUTE, 'must be an Okta profile attribute name (letters, digits, _)')
+          .optional(),
+      })
+      .default({}),
+  }),
   slack: z
     .discriminatedUnion('mode', [
       // search.messages needs a user token (xoxp) with search:read.

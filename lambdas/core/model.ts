@@ -15,17 +15,30 @@ export const REQUEST_STATES = [
 ] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
-/** The person asking. The email is what joins Jira, Okta, PagerDuty and IAM; it is absent only when it could not be resolved. */
+/**
+ * The person asking, as the directory knows them. `directoryUserId` (the Okta user id) is who they
+ * are: every comparison uses it. The email is the directory's, a key for systems that look people
+ * up by address (PagerDuty on-call, Slack, IAM user names). Both are absent only on a request
+ * rejected because the requester could not be identified.
+ */
 export interface Requester {
   jiraAccountId: string;
+  directoryUserId?: string;
+  /** The Okta login, as the directory spells it (case included). */
+  login?: string;
   email?: string;
   displayName?: string;
 }
 
-/** Who caused something: a person (by email), a loopgate component, or a catalog rule. */
+/**
+ * Who caused something: a person, a loopgate component, or a catalog rule. For a person `id` is the
+ * address they acted under (for people reading the trail) and `personId` their directory (Okta) id,
+ * which is what tells two people apart.
+ */
 export interface Actor {
   kind: 'person' | 'system' | 'rule';
   id: string;
+  personId?: string;
 }
 
 export type DecisionOutcome = 'approve' | 'deny';

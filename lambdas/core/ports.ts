@@ -102,7 +102,10 @@ export interface RequestStore {
 
 /** Okta: who the requester is, what they hold, how they sign in. */
 export interface Directory {
+  /** The user whose login (else whose email) is the address, compared as Okta does: ASCII case does not matter. */
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+  /** The one user whose profile attribute (a custom one, e.g. `atlassianAccountId`) is exactly the value. */
+  findUserByAttribute(attribute: string, value: string): Promise<DirectoryUser | undefined>;
   /** Profile, manager, groups, factors, and sign-ins since `signInsSince`. */
   profile(userId: string, signInsSince: Date): Promise<DirectoryProfile>;
   /** People with the same manager or the same department (the user excluded). */
@@ -138,7 +141,8 @@ export interface ChatSearch {
 
 /** PagerDuty on-call: where a person is on call at a moment. */
 export interface OnCall {
-  shiftsOf(email: string, at: Date): Promise<OnCallShift[]>;
+  /** The person by their PagerDuty user id when known (a note's author), else by email (a requester). */
+  shiftsOf(who: { pagerDutyUserId: string } | { email: string }, at: Date): Promise<OnCallShift[]>;
 }
 
 /** Jira: the ticket's side of the conversation. */
@@ -243,7 +247,9 @@ export interface Advisor {
 /** What one grant is about: enough for a provisioner to find the principal and the access. */
 export interface GrantSubject {
   requestId: string;
-  /** The requester's email: the Okta login, or what maps to the IAM principal. */
+  /** The requester's directory (Okta) user id: who holds an Okta grant. Absent only on requests filed before it was recorded. */
+  personId?: string;
+  /** The requester's email in the directory: what maps to the IAM principal (and finds the Okta user when `personId` is absent). */
   email: string;
   action: EntitlementAction;
   /** When the access must stop working (IAM inline grants carry it as a condition). */

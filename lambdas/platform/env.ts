@@ -2,6 +2,7 @@
 // through a typed getter that names the variable when it is missing or wrong.
 
 import { ConfigurationError } from '../core/errors';
+import { type IdentitySettings, PROFILE_ATTRIBUTE } from '../core/people';
 import type { ModelSettings } from '../connectors/openai/advisor';
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -158,6 +159,7 @@ export interface IntakeConfig extends CommonSettings {
     breakGlass: { label?: string; priority?: string };
   };
   okta: { orgUrl: string; token: string };
+  identity: IdentitySettings;
 }
 
 export function readIntakeConfig(env = new Env()): IntakeConfig {
@@ -202,6 +204,26 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
       },
     },
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    identity: readIdentity(env),
+  };
+}
+
+/** The Okta profile attributes that map Jira accounts and PagerDuty users to people, when the organisation keeps them. */
+export function readIdentity(env: Env): IdentitySettings {
+  const attribute = (name: string) => {
+    const value = env.optionalString(name);
+    if (value !== undefined && !PROFILE_ATTRIBUTE.test(value)) {
+      throw new ConfigurationError(
+        `environment variable ${name} must be an Okta profile attribute name (letters, digits, _), got "${value}"`,
+      );
+    }
+    return value;
+  };
+  const jira = attribute('LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE');
+  const pagerDuty = attribute('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE');
+  return {
+    ...(jira ? { jiraAccountAttribute: jira } : {}),
+    ...(pagerDuty ? { pagerDutyUserAttribute: pagerDuty } : {}),
   };
 }
 
@@ -357,6 +379,7 @@ export interface DecideConfig extends CommonSettings {
   pagerduty: PagerDutySettings;
   jira: JiraApiSettings;
   okta: { orgUrl: string; token: string };
+  identity: IdentitySettings;
   provisionQueueUrl: string;
   /** Early revokes asked on the incident go here, to the revoke function. */
   revokeQueueUrl: string;
@@ -384,6 +407,7 @@ export function readDecideConfig(env = new Env()): DecideConfig {
     pagerduty: readPagerDuty(env),
     jira: readJiraApi(env),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    identity: readIdentity(env),
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
     revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),

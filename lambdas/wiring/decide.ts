@@ -48,6 +48,7 @@ export function wireDecide(
       secrets: config.webhookSecrets,
       maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
       loopgateEmail: config.pagerduty.from,
+      identity: config.identity,
       cancelOnResolve: config.cancelOnResolve,
       provisionDueMs: PROVISION_DUE_MS,
       jiraStatuses: config.jiraStatuses,

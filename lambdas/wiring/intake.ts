@@ -40,6 +40,7 @@ export function wireIntake(
       issueTypes: config.jira.issueTypes,
       fields: config.jira.fields,
       breakGlass: config.jira.breakGlass,
+      identity: config.identity,
       maxBodyBytes: MAX_JIRA_BODY_BYTES,
     },
     logger: new Logger({

@@ -15,8 +15,9 @@ export interface ScenarioPerson extends Omit<DocPerson, 'okta' | 'jira' | 'pager
     created: Date;
     signIns: (Omit<DocPerson['okta']['signIns'][number], 'at' | 'ip'> & { at: Date; ip: string })[];
   };
-  jira: { accountId: string };
-  pagerduty: { userId: string };
+  jira: { accountId: string; hideEmail: boolean };
+  /** The person's PagerDuty user (its own address when the scenario gives one) and any further users they hold. */
+  pagerduty: { userId: string; email: string; otherUsers: { userId: string; email: string }[] };
   slack: { userId: string };
   aws?: Omit<NonNullable<DocPerson['aws']>, 'iamUser' | 'lastAccessed'> & {
     iamUser: string;
@@ -76,8 +77,15 @@ export function resolveScenario(data: unknown, source: string, now: Date = new D
           ip: s.ip ?? `198.51.100.${(i % 250) + 1}`,
         })),
       },
-      jira: { accountId: jira.accountId ?? `712020:${digest(`jira:${p.id}`, 24, 'hex')}` },
-      pagerduty: { userId: pagerduty.userId ?? `P${digest(`pd:${p.id}`, 6, 'upper')}` },
+      jira: {
+        accountId: jira.accountId ?? `712020:${digest(`jira:${p.id}`, 24, 'hex')}`,
+        hideEmail: jira.hideEmail,
+      },
+      pagerduty: {
+        userId: pagerduty.userId ?? `P${digest(`pd:${p.id}`, 6, 'upper')}`,
+        email: pagerduty.email ?? p.email,
+        otherUsers: pagerduty.otherUsers,
+      },
       slack: { userId: slack.userId ?? `U${digest(`slack:${p.id}`, 10, 'upper')}` },
       ...(aws
         ? {

@@ -109,7 +109,7 @@ function sourcesAlone(
     iam: () => time(() => deps.cloud.principalAccess({ kind: 'user', name: email.split('@')[0] ?? '' })),
     slack: () =>
       time(() => deps.chat.recentMessages({ terms: [key, entitlement.id], authorEmail: email, since })),
-    pagerduty: () => time(() => deps.onCall.shiftsOf(email, new Date())),
+    pagerduty: () => time(() => deps.onCall.shiftsOf({ email }, new Date())),
     history: () =>
       time(async () => {
         await Promise.all([deps.store.listByRequester(email), deps.store.listByEntitlement(entitlement.id)]);

@@ -13,6 +13,7 @@ const settings = {
   issueTypes: ['Access Request'],
   fields: {},
   breakGlass: { label: 'break-glass' },
+  identity: {},
   maxBodyBytes: MAX_JIRA_BODY_BYTES,
 };
 // A ticket of another project: authenticated deliveries of it are ignored before any dependency is used.

@@ -17,6 +17,7 @@ const settings = {
   secrets: ['current-secret', 'previous-secret'],
   maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
   loopgateEmail: 'loopgate@example.com',
+  identity: {},
   cancelOnResolve: true,
   provisionDueMs: 60_000,
   jiraStatuses: {},

@@ -17,7 +17,8 @@ const jiraUser = z.object({
   accountId: z.string().min(1),
   displayName: z.string().optional(),
   // Absent, or empty, when the user's privacy settings hide it from the caller.
-  emailAddress: z.string().optional(),
+  // Hidden by the user's privacy settings: Jira sends null or leaves it out.
+  emailAddress: z.string().nullish(),
   active: z.boolean(),
 });
 

@@ -4,7 +4,8 @@
 
 import type okta from '@okta/okta-sdk-nodejs';
 import type { DirectoryProfile, DirectoryUser } from '../../core/context';
-import { NotFoundError, UpstreamError } from '../../core/errors';
+import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
+import { PROFILE_ATTRIBUTE } from '../../core/people';
 import { type Clock, type Directory, systemClock } from '../../core/ports';
 import { callOkta, orNotFound } from './errors';
 import { toDirectoryUser, toFactor, toGroup, toMemberId, toSignIn } from './shapes';
@@ -51,28 +52,67 @@ export class OktaDirectory implements Directory {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** The user whose login is the email, else the only one with it as email; undefined when none. */
+  /**
+   * The user whose login is the address, else the only one with it as email; undefined when none.
+   * Okta's `filter` compares values case-sensitively and `search` does not (but is eventually
+   * consistent), so the exact filter is tried first and a search finds `Dana.Reyes@…` for `dana.reyes@…`.
+   */
   async findUserByEmail(email: string): Promise<DirectoryUser | undefined> {
     const wanted = email.trim();
     if (!wanted) return undefined;
     const value = quote(wanted);
-    const users = await callOkta('looking up a user by email', async () =>
-      collect(
-        await this.client.userApi.listUsers({
-          filter: `profile.email eq ${value} or profile.login eq ${value}`,
-          limit: EMAIL_MATCHES,
-        }),
-        toDirectoryUser,
-        EMAIL_MATCHES,
-      ),
-    );
-    const byLogin = users.find((u) => u.login.toLowerCase() === wanted.toLowerCase());
-    if (byLogin || users.length <= 1) return byLogin ?? users[0];
-    // Guessing would show the approver someone else's account.
+    const expression = `profile.login eq ${value} or profile.email eq ${value}`;
+    const exact = await this.usersMatching('looking up a user by email', { filter: expression });
+    const users =
+      exact.length > 0
+        ? exact
+        : await this.usersMatching('searching for a user by email', { search: expression });
+    const lower = asciiLower(wanted);
+    const byLogin = users.filter((u) => asciiLower(u.login) === lower);
+    if (byLogin.length === 1) return byLogin[0];
+    const byEmail = users.filter((u) => asciiLower(u.email) === lower);
+    if (byLogin.length === 0 && byEmail.length <= 1) return byEmail[0];
+    // Guessing would show the approver someone else's account, or let one person pass as another.
     throw new UpstreamError(
       'okta',
       'bad-response',
-      `looking up a user by email: ${users.length} users share the email and none has it as login`,
+      `looking up a user by email: ${users.length} users match the address and no single one has it as login`,
+    );
+  }
+
+  /** The one user whose profile attribute is exactly `value` (compared as written: ids are case-sensitive). */
+  async findUserByAttribute(attribute: string, value: string): Promise<DirectoryUser | undefined> {
+    if (!PROFILE_ATTRIBUTE.test(attribute)) {
+      throw new ValidationError(`okta: ${JSON.stringify(attribute)} is not an Okta profile attribute name`);
+    }
+    const wanted = value.trim();
+    if (!wanted) return undefined;
+    const raw = await callOkta(`searching for the user with ${attribute}`, async () => {
+      const found: unknown[] = [];
+      for await (const item of await this.client.userApi.listUsers({
+        search: `profile.${attribute} eq ${quote(wanted)}`,
+        limit: EMAIL_MATCHES,
+      })) {
+        if (item === null) continue;
+        // `search` ignores case; an id that differs in case is another id.
+        if ((item as { profile?: Record<string, unknown> }).profile?.[attribute] === wanted) found.push(item);
+        if (found.length > 1) break;
+      }
+      return found;
+    });
+    if (raw.length > 1) {
+      throw new UpstreamError('okta', 'bad-response', `several users have ${attribute} = ${wanted}`);
+    }
+    return raw[0] === undefined ? undefined : callOkta('reading a user', async () => toDirectoryUser(raw[0]));
+  }
+
+  private async usersMatching(what: string, query: { filter: string } | { search: string }) {
+    return callOkta(what, async () =>
+      collect(
+        await this.client.userApi.listUsers({ ...query, limit: EMAIL_MATCHES }),
+        toDirectoryUser,
+        EMAIL_MATCHES,
+      ),
     );
   }
 
@@ -178,6 +218,11 @@ function isOktaId(value: string): boolean {
 
 function assertOktaId(value: string, kind: 'user' | 'group'): void {
   if (!isOktaId(value)) throw new NotFoundError(`okta: ${JSON.stringify(value)} is not an Okta ${kind} id`);
+}
+
+/** Only ASCII letters differ by case in a login; nothing else is folded. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /** A string literal for Okta's filter and search expressions; the value cannot end it early. */

@@ -8,28 +8,30 @@ import type okta from '@okta/okta-sdk-nodejs';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
 import type { GrantOutcome, GrantSubject, Provisioner } from '../../core/ports';
 import { callOkta, orNotFound } from './errors';
-import { toDirectoryUser, toGroup } from './shapes';
+import { OktaDirectory } from './directory';
+import { toGroup } from './shapes';
 
 export interface OktaGroupProvisionerOptions {
   /** Built by createOktaClient (timeouts, retries, no cache). */
   client: okta.Client;
 }
 
-/** Two are enough to tell "one user has this login" from "several do". */
-const LOGIN_MATCHES = 2;
 /** As in directory.ts: a run of empty pages means a broken server, not a long list. */
 const MAX_EMPTY_PAGES = 3;
 
 export class OktaGroupProvisioner implements Provisioner {
   private readonly client: okta.Client;
 
+  private readonly directory: OktaDirectory;
+
   constructor(options: OktaGroupProvisionerOptions) {
     this.client = options.client;
+    this.directory = new OktaDirectory({ client: options.client, maxSignIns: 1 });
   }
 
   async grant(subject: GrantSubject): Promise<GrantOutcome> {
     const groupId = groupOf(subject);
-    const userId = await this.userIdOf(subject.email);
+    const userId = await this.userIdOf(subject);
     if (userId === undefined) {
       throw new NotFoundError(`okta: no Okta user has the login ${subject.email}`);
     }
@@ -58,34 +60,20 @@ export class OktaGroupProvisioner implements Provisioner {
 
   async verify(subject: GrantSubject): Promise<boolean> {
     const groupId = groupOf(subject);
-    const userId = await this.userIdOf(subject.email);
+    const userId = await this.userIdOf(subject);
     // No account, no access.
     if (userId === undefined) return false;
     return this.isMember(userId, groupId);
   }
 
-  /** The id of the user whose login is `email` (case-insensitive, as Okta compares logins). */
-  private async userIdOf(email: string): Promise<string | undefined> {
-    const login = email.trim();
-    if (!login) throw new ValidationError('okta: the requester has no email to look up');
-    const users = await callOkta('looking up a user by login', async () => {
-      const found: string[] = [];
-      const collection = await this.client.userApi.listUsers({
-        filter: `profile.login eq ${quote(login)}`,
-        limit: LOGIN_MATCHES,
-      });
-      await eachItem(collection, (item) => {
-        const user = toDirectoryUser(item);
-        if (user.login.toLowerCase() === login.toLowerCase()) found.push(user.id);
-        return found.length < LOGIN_MATCHES;
-      });
-      return found;
-    });
-    if (users.length > 1) {
-      // Logins are unique in Okta; anything else is a server to distrust, not a user to guess.
-      throw new UpstreamError('okta', 'bad-response', `several users have the login ${login}`);
-    }
-    return users[0];
+  /**
+   * The grantee's Okta id: the one intake resolved and recorded. A request recorded before ids were
+   * kept is looked up by its email (login first, case as Okta ignores it).
+   */
+  private async userIdOf(subject: GrantSubject): Promise<string | undefined> {
+    if (subject.personId !== undefined) return oktaId(subject.personId, 'user');
+    if (!subject.email.trim()) throw new ValidationError('okta: the requester has no email to look up');
+    return (await this.directory.findUserByEmail(subject.email))?.id;
   }
 
   /** Reads the user's groups (usually fewer than the group's members) until the group turns up. */
@@ -115,11 +103,6 @@ function oktaId(value: string, kind: 'user' | 'group'): string {
     throw new ValidationError(`okta: ${JSON.stringify(value)} is not an Okta ${kind} id`);
   }
   return value;
-}
-
-/** A string literal for Okta's filter expressions; the value cannot end it early. */
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 /** Walks a paged collection until `visit` returns false or the pages run out. */

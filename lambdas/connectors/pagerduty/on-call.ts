@@ -1,5 +1,6 @@
 // OnCall on PagerDuty: where a person is on call at a moment. The person is
-// found by email among PagerDuty's users, then their on-call entries covering
+// their PagerDuty user (a note's author), or found by email among PagerDuty's
+// users (a requester), then their on-call entries covering
 // that moment are read from GET /oncalls: one per escalation policy and level,
 // through a schedule or as a permanent, direct target of the policy.
 
@@ -33,9 +34,9 @@ type OnCallEntry = z.infer<typeof onCallEntry>;
 export class PagerDutyOnCall implements OnCall {
   constructor(private readonly client: PagerDutyClient) {}
 
-  async shiftsOf(email: string, at: Date): Promise<OnCallShift[]> {
+  async shiftsOf(who: { pagerDutyUserId: string } | { email: string }, at: Date): Promise<OnCallShift[]> {
     if (Number.isNaN(at.getTime())) throw new RangeError('shiftsOf needs a valid moment');
-    const userId = await this.userIdOf(email);
+    const userId = 'pagerDutyUserId' in who ? who.pagerDutyUserId : await this.userIdOf(who.email);
     if (userId === undefined) return [];
     // PagerDuty returns every on-call that overlaps [since, until] in whole seconds; a one-second
     // window around the moment, filtered to the entries that hold it, is the on-call "at" it.

@@ -1,27 +1,33 @@
-// May the author of a note decide on a request? The requester never decides on
-// their own request (they may only end their own grant early). Anyone else must
-// meet the entitlement's approver rule when they wrote the note: listed by
-// email, on call for the owners' escalation policy, or a member of the
-// approvers' Okta group. An outside service that cannot answer is not a "no":
-// the caller hears that the check could not be made, and retries.
+// May the author of a note decide on a request? The author is a PagerDuty
+// user; they count only as the directory (Okta) person behind that user, who
+// must be ACTIVE. The requester never decides on their own request (they may
+// only end their own grant early), whatever account or address they write
+// from: people are compared by directory id. Anyone else must meet the
+// entitlement's approver rule when they wrote the note: listed in the catalog,
+// on call for the owners' escalation policy, or a member of the approvers'
+// Okta group. An outside service that cannot answer is not a "no": the caller
+// hears that the check could not be made, and retries.
 
 import type { Entitlement } from '../catalog';
+import type { DirectoryUser } from '../context';
+import { type IdentitySettings, personOfPagerDutyUser } from '../people';
 import type { Clock, Directory, OnCall } from '../ports';
 import type { CommandVerb } from './command';
-import { mailboxOf, normaliseAddress } from './identity';
+import { addressProblem, sameAddress } from './identity';
 
 export interface AuthorizeDeps {
   directory: Directory;
   onCall: OnCall;
   clock: Clock;
+  identity: IdentitySettings;
 }
 
 export interface AuthorizeInput {
   verb: CommandVerb;
-  /** The note's author: their PagerDuty email, and their directory (Okta) id when the caller knows it. */
-  author: { email: string; directoryUserId?: string };
-  /** The requester as the request records them; the directory id when triage resolved it. */
-  requester: { email?: string; directoryUserId?: string };
+  /** The note's author: the PagerDuty user who wrote it. */
+  author: { pagerDutyUserId: string; email: string };
+  /** The requester as the request records them: the directory id (the email only on older requests). */
+  requester: { directoryUserId?: string; email?: string };
   entitlement: Entitlement;
   /** When the note was written; on-call is judged at that moment (the clock's now when absent or later). */
   notedAt?: Date;
@@ -30,26 +36,52 @@ export interface AuthorizeInput {
 export type ApproverRule = 'on-call' | 'listed' | 'okta-group';
 
 export type Authorization =
-  /** `requester`: the requester ending their own grant, the one thing they may do. */
-  | { allowed: true; via: ApproverRule | 'requester' }
+  /** `requester`: the requester ending their own grant, the one thing they may do. `person`: who the author is. */
+  | { allowed: true; via: ApproverRule | 'requester'; person: DirectoryUser }
   /** A refusal to tell the author. */
   | { allowed: false; retryable: false; reason: string }
   /** A source could not be asked; say nothing to the author and try again later. */
   | { allowed: false; retryable: true; reason: string; cause: unknown };
 
 /**
- * Cheapest first: the requester check by email (and by directory id when both ids are given),
- * the listed emails, then PagerDuty on-call, then the Okta group. When the requester's directory
- * id is known, an author who passed a rule is also resolved in the directory (if not already),
- * so one person using two addresses cannot approve their own request.
+ * Who the author is (the directory person behind their PagerDuty user), then the requester check
+ * by directory id, then the rules: listed people, PagerDuty on-call, the Okta group.
  */
 export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInput): Promise<Authorization> {
-  const { verb, author, requester, entitlement } = input;
-  const authorEmail = normaliseAddress(author.email);
+  const { verb, author, entitlement } = input;
+  const problem = addressProblem(author.email);
+  if (problem) {
+    return refuse(
+      `${problem}, so loopgate cannot tell who wrote this note. Decisions count only from PagerDuty users ` +
+        'with a plain address that matches their directory (Okta) account.',
+    );
+  }
 
-  const selfByEmail = requester.email !== undefined && mailboxOf(requester.email) === mailboxOf(author.email);
-  if (selfByEmail || sameId(author.directoryUserId, requester.directoryUserId)) return asRequester(verb);
-  if (requester.email === undefined && requester.directoryUserId === undefined) {
+  let person: DirectoryUser;
+  let requesterId: string | undefined;
+  try {
+    const lookup = await personOfPagerDutyUser(deps.directory, deps.identity, {
+      id: author.pagerDutyUserId,
+      email: author.email,
+    });
+    if (!lookup.found) {
+      return refuse(
+        `${author.email} has no directory (Okta) account (${lookup.why}), so this note cannot count as anyone's ` +
+          'decision. Ask your identity admin to link your PagerDuty user to your Okta account.',
+      );
+    }
+    person = lookup.user;
+    requesterId = await requesterIdOf(deps.directory, input.requester);
+  } catch (cause) {
+    return unchecked(author.email, 'the directory (Okta)', cause);
+  }
+  if (person.status !== 'ACTIVE') {
+    return refuse(
+      `the directory (Okta) account ${person.login} is ${person.status}, not ACTIVE, so it cannot decide.`,
+    );
+  }
+  if (requesterId === person.id) return asRequester(verb, person);
+  if (requesterId === undefined) {
     return refuse(
       'loopgate does not know who asked for this access, so it cannot rule out that they are deciding ' +
         'their own request. Nobody can decide it by note; ask the requester to file a new ticket.',
@@ -60,57 +92,75 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
   if (!rules || (!rules.onCall && rules.emails.length === 0 && rules.oktaGroup === undefined)) {
     return refuse(`${entitlement.id} has no approvers in the catalog, so nobody can ${verb} it by note.`);
   }
-
-  let authorId = author.directoryUserId;
-  const lookUpAuthor = async () => {
-    if (authorId === undefined) authorId = (await deps.directory.findUserByEmail(authorEmail))?.id;
-    return authorId;
-  };
-  /** A rule said yes; now make sure the author is not the requester under another address. */
-  const confirm = async (via: ApproverRule): Promise<Authorization> => {
-    if (requester.directoryUserId === undefined) return { allowed: true, via };
-    try {
-      if (sameId(await lookUpAuthor(), requester.directoryUserId)) return asRequester(verb);
-    } catch (cause) {
-      return unchecked(authorEmail, 'the directory (Okta)', cause);
-    }
-    return { allowed: true, via };
-  };
-
-  // Exact addresses only: a sub-address is a different account, and must not inherit a listed person's say.
-  if (rules.emails.some((listed) => normaliseAddress(listed) === authorEmail)) return confirm('listed');
+  const allow = (via: ApproverRule): Authorization => ({ allowed: true, via, person });
 
   let failure: { source: string; cause: unknown } | undefined;
+  try {
+    if (await isListed(deps.directory, rules.emails, person, author.email)) return allow('listed');
+  } catch (cause) {
+    failure = { source: 'the directory (Okta)', cause };
+  }
   if (rules.onCall) {
     try {
-      const shifts = await deps.onCall.shiftsOf(authorEmail, noteMoment(deps.clock, input.notedAt));
+      const shifts = await deps.onCall.shiftsOf(
+        { pagerDutyUserId: author.pagerDutyUserId },
+        noteMoment(deps.clock, input.notedAt),
+      );
       if (shifts.some((s) => s.escalationPolicyId === entitlement.owners.escalationPolicy)) {
-        return confirm('on-call');
+        return allow('on-call');
       }
     } catch (cause) {
-      failure = { source: 'PagerDuty on-call', cause };
+      failure ??= { source: 'PagerDuty on-call', cause };
     }
   }
   if (rules.oktaGroup !== undefined) {
     try {
-      const id = await lookUpAuthor();
-      if (id !== undefined && (await deps.directory.groupMemberIds(rules.oktaGroup)).has(id)) {
-        return confirm('okta-group');
-      }
+      if ((await deps.directory.groupMemberIds(rules.oktaGroup)).has(person.id)) return allow('okta-group');
     } catch (cause) {
       failure ??= { source: 'the directory (Okta)', cause };
     }
   }
   // Only a rule that could not be asked might still have said yes.
-  if (failure) return unchecked(authorEmail, failure.source, failure.cause);
+  if (failure) return unchecked(author.email, failure.source, failure.cause);
   return refuse(
-    `${authorEmail} is not an approver for ${entitlement.id}, so cannot ${verb} this request. ` +
+    `${author.email} is not an approver for ${entitlement.id}, so cannot ${verb} this request. ` +
       `Who can: ${describeApprovers(entitlement)}.`,
   );
 }
 
-function asRequester(verb: CommandVerb): Authorization {
-  if (verb === 'revoke') return { allowed: true, via: 'requester' };
+/** The requester's directory id: recorded at intake; looked up by email only for requests recorded before it was. */
+async function requesterIdOf(
+  directory: Directory,
+  requester: AuthorizeInput['requester'],
+): Promise<string | undefined> {
+  if (requester.directoryUserId) return requester.directoryUserId;
+  if (!requester.email) return undefined;
+  return (await directory.findUserByEmail(requester.email))?.id;
+}
+
+/**
+ * Whether a listed address names this person: an address that reads like the author's (their
+ * PagerDuty address or their directory login or email) is looked up in the directory, and only the
+ * same directory id counts. A look-alike never reads like it (addresses are compared byte for byte,
+ * ASCII case aside), and a sub-address is another account.
+ */
+async function isListed(
+  directory: Directory,
+  listed: readonly string[],
+  person: DirectoryUser,
+  authorEmail: string,
+): Promise<boolean> {
+  const candidates = listed.filter((address) =>
+    [authorEmail, person.login, person.email].some((known) => sameAddress(address, known)),
+  );
+  for (const address of candidates) {
+    if ((await directory.findUserByEmail(address))?.id === person.id) return true;
+  }
+  return false;
+}
+
+function asRequester(verb: CommandVerb, person: DirectoryUser): Authorization {
+  if (verb === 'revoke') return { allowed: true, via: 'requester', person };
   if (verb === 'info') {
     return refuse(
       'You asked for this access yourself; "info" is for approvers to ask you questions. ' +
@@ -134,10 +184,6 @@ function unchecked(authorEmail: string, source: string, cause: unknown): Authori
     reason: `could not check whether ${authorEmail} may decide: ${source} did not answer`,
     cause,
   };
-}
-
-function sameId(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.trim() !== '' && a.trim() === b.trim();
 }
 
 /** The note's time, unless it claims to be later than now (clock skew): nobody approves from the future. */

@@ -7,7 +7,6 @@
 import type { Entitlement } from '../catalog';
 import { formatDuration } from '../duration';
 import type { AccessRequest, Actor, Decision, DecisionOutcome } from '../model';
-import { mailboxOf } from './identity';
 
 /** An authorized approver's answer, from one note. */
 export interface Vote {
@@ -178,9 +177,13 @@ function byWhom(decisions: readonly Decision[]): string {
   return names.length ? ` by ${names.join(' and ')}` : '';
 }
 
-/** One person is one approver however their address is written. */
+/**
+ * One person is one approver, whichever PagerDuty user or address they write from: people are told
+ * apart by directory id. (Decisions recorded before ids were kept fall back to the address.)
+ */
 function identity(actor: Actor): string {
-  return actor.kind === 'person' ? `person:${mailboxOf(actor.id)}` : `${actor.kind}:${actor.id}`;
+  if (actor.kind !== 'person') return `${actor.kind}:${actor.id}`;
+  return actor.personId ? `person:${actor.personId}` : `address:${actor.id.toLowerCase()}`;
 }
 
 /** The approvers, once each, in the order they approved. */

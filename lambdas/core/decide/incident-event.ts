@@ -8,6 +8,7 @@
 import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { UpstreamError } from '../errors';
 import { FollowUps } from '../follow-up';
+import type { IdentitySettings } from '../people';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, Actor } from '../model';
 import type { Clock, Directory, OnCall, Pager, PagerUser, RequestStore, Tracker, WorkQueue } from '../ports';
@@ -15,7 +16,7 @@ import { duration, minute } from '../triage/text';
 import { authorizeApprover } from './authorize';
 import { type Command, parseCommand } from './command';
 import { applyDecision } from './decide';
-import { normaliseAddress } from './identity';
+import { sameAddress } from './identity';
 
 export type IncidentEvent =
   | {
@@ -47,6 +48,8 @@ export interface DecideDeps {
 export interface DecideSettings {
   /** loopgate's own PagerDuty user (the From address): its notes are never commands. */
   loopgateEmail: string;
+  /** How a PagerDuty user is found in the directory. */
+  identity: IdentitySettings;
   /** Cancel a PENDING request when its incident is resolved without a decision (default true). */
   cancelOnResolve: boolean;
   /** When the sweeper should look again at an APPROVED request that provisioning has not picked up. */
@@ -102,7 +105,7 @@ async function onNote(
   if (!event.agentId) return { kind: 'ignored', reason: 'the note has no author' };
   const author = await deps.pager.getUser(event.agentId);
   if (!author) return { kind: 'ignored', reason: `no PagerDuty user ${event.agentId}` };
-  if (normaliseAddress(author.email) === normaliseAddress(settings.loopgateEmail)) {
+  if (sameAddress(author.email, settings.loopgateEmail)) {
     return { kind: 'ignored', reason: "loopgate's own note" };
   }
 
@@ -118,24 +121,29 @@ async function onNote(
   }
 
   const { command } = parsed;
-  const actor: Actor = { kind: 'person', id: author.email };
   const reviewing = isBreakGlassReview(request, command);
-  const authorization = await authorizeApprover(deps, {
-    verb: command.verb,
-    author: { email: author.email },
-    requester: request.requester.email ? { email: request.requester.email } : {},
-    entitlement: reviewing ? breakGlassReviewers(entitlement) : entitlement,
-    notedAt: new Date(event.occurredAt),
-  });
+  const { directoryUserId, email } = request.requester;
+  const authorization = await authorizeApprover(
+    { ...deps, identity: settings.identity },
+    {
+      verb: command.verb,
+      author: { pagerDutyUserId: author.id, email: author.email },
+      requester: { ...(directoryUserId ? { directoryUserId } : {}), ...(email ? { email } : {}) },
+      entitlement: reviewing ? breakGlassReviewers(entitlement) : entitlement,
+      notedAt: new Date(event.occurredAt),
+    },
+  );
   if (!authorization.allowed) {
     if (authorization.retryable) {
       throw new UpstreamError('authorization', 'unavailable', authorization.reason, {
         cause: authorization.cause,
       });
     }
-    await refuse(deps, request, event, actor, command, authorization.reason);
+    await refuse(deps, request, event, { kind: 'person', id: author.email }, command, authorization.reason);
     return answer(`refused ${command.verb}: ${authorization.reason}`);
   }
+  // From here on the author is the directory's person: decisions and quorum count them by that id.
+  const actor: Actor = { kind: 'person', id: author.email, personId: authorization.person.id };
 
   if (reviewing && (command.verb === 'approve' || command.verb === 'deny')) {
     return reviewBreakGlass(deps, {

@@ -18,4 +18,4 @@ export {
   describeApprovers,
 } from './authorize';
 export { applyDecision, type DecisionStep, grantDuration, type RecordedDecision, type Vote } from './decide';
-export { mailboxOf, normaliseAddress } from './identity';
+export { addressProblem, sameAddress } from './identity';

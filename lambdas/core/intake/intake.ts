@@ -7,6 +7,8 @@
 import type { Catalog } from '../catalog';
 import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
 import { UpstreamError } from '../errors';
+import type { DirectoryUser } from '../context';
+import { type IdentitySettings, personOfJiraAccount } from '../people';
 import type { Clock, Directory, RequestStore, Tracker, WorkQueue } from '../ports';
 import { type CommentOutcome, commentOnTicket } from './comment';
 import { type IntakeProblem, rejectionComment, validateRequest } from './validate';
@@ -32,6 +34,8 @@ export interface IntakeSettings {
   fields: RequestFieldIds;
   /** A ticket with this label, or of this priority, asks for break-glass access. */
   breakGlass: { label?: string; priority?: string };
+  /** How a Jira reporter is found in the directory. */
+  identity: IdentitySettings;
 }
 
 export type IntakeOutcome =
@@ -97,24 +101,21 @@ async function once(
 async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket): Promise<IntakeOutcome> {
   const parts = requestParts(ticket, settings.fields);
   const validation = validateRequest(parts, deps.catalog);
-  const requester = await resolveRequester(deps, ticket);
+  const requester = await resolveRequester(deps, settings.identity, ticket);
   const problems: IntakeProblem[] = validation.ok ? [] : [...validation.problems];
-  if (requester.problem) {
-    problems.push({ field: 'requester', message: requester.problem });
-  } else if (!requester.email || !requester.inDirectory) {
-    problems.push({
-      field: 'requester',
-      message: requester.email
-        ? `loopgate found no directory (Okta) account for ${requester.email}; ask IT to link your Jira and Okta accounts.`
-        : 'loopgate could not read your email address from Jira; ask IT to make it visible to the loopgate app.',
-    });
-  }
+  if (!requester.found) problems.push({ field: 'requester', message: requester.problem });
 
   const draft: NewAccessRequest = {
     jiraIssueKey: ticket.key,
     requester: {
       jiraAccountId: ticket.reporter?.accountId ?? 'unknown',
-      ...(requester.email ? { email: requester.email } : {}),
+      ...(requester.found
+        ? {
+            directoryUserId: requester.user.id,
+            login: requester.user.login,
+            email: requester.user.email.toLowerCase(),
+          }
+        : {}),
       ...(ticket.reporter?.displayName ? { displayName: ticket.reporter.displayName } : {}),
     },
     // A rejected request keeps what was typed, cut short: it becomes part of an index key.
@@ -157,26 +158,48 @@ async function admit(deps: IntakeDeps, settings: IntakeSettings, ticket: Ticket)
   return { kind: 'accepted', request, created };
 }
 
+type Resolved = { found: true; user: DirectoryUser } | { found: false; problem: string };
+
 /**
- * The reporter's email (the webhook often hides it: ask Jira) and whether the directory knows them.
- * A lookup that answers nonsense will answer it again on every retry: that is the requester's
- * problem to raise with IT, not a reason for Jira to retry for half an hour and then give up.
+ * The reporter as the directory's person: through the configured Okta mapping of Atlassian
+ * account ids, else by the email Jira holds for the account (the webhook often leaves it out: ask
+ * Jira). Never from anything typed in the ticket. A lookup that answers nonsense will answer it
+ * again on every retry: that is the requester's problem to raise with IT, not a reason for Jira to
+ * retry for half an hour and then give up.
  */
 async function resolveRequester(
   deps: IntakeDeps,
+  identity: IdentitySettings,
   ticket: Ticket,
-): Promise<{ email?: string; inDirectory: boolean; problem?: string }> {
+): Promise<Resolved> {
+  const accountId = ticket.reporter?.accountId;
+  if (!accountId)
+    return { found: false, problem: 'the ticket has no reporter, so loopgate cannot tell who asked.' };
   try {
-    const accountId = ticket.reporter?.accountId;
-    const email =
-      ticket.reporter?.email ?? (accountId ? (await deps.tracker.getUser(accountId))?.email : undefined);
-    if (!email) return { inDirectory: false };
-    const user = await deps.directory.findUserByEmail(email);
-    return { email: email.toLowerCase(), inDirectory: user !== undefined };
+    const email = ticket.reporter?.email ?? (await deps.tracker.getUser(accountId))?.email;
+    const lookup = await personOfJiraAccount(deps.directory, identity, {
+      accountId,
+      ...(email ? { email } : {}),
+    });
+    if (lookup.found) return lookup;
+    if (!email && identity.jiraAccountAttribute === undefined) {
+      return {
+        found: false,
+        problem:
+          'your Jira profile hides your email address, and loopgate has no other way set up to find your ' +
+          "directory (Okta) account. An admin must either store each person's Atlassian account id in an " +
+          "Okta profile attribute and name it in loopgate's stage configuration (okta.identity.jiraAccountIdAttribute), " +
+          'or let the loopgate app see email addresses. See "Identity" in loopgate\'s setup guide.',
+      };
+    }
+    return {
+      found: false,
+      problem: `loopgate found no directory (Okta) account for you (${lookup.why}); ask IT to link your Jira and Okta accounts.`,
+    };
   } catch (error) {
     if (error instanceof UpstreamError && error.failure === 'bad-response') {
       return {
-        inDirectory: false,
+        found: false,
         problem: `loopgate could not identify you: ${error.service} answered in a way loopgate cannot use; ask IT to check your account there.`,
       };
     }

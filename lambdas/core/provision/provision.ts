@@ -67,7 +67,7 @@ export async function grantRequest(
   const { entitlement } = found;
   if (request.state === 'GRANTED' && request.grant) return refresh(deps, request, entitlement);
   if (request.state !== 'APPROVED') return { kind: 'skipped', reason: `request is ${request.state}` };
-  const email = requireEmail(request);
+  const grantee = granteeOf(request);
   const provisioner = deps.provisioners[entitlement.action.kind];
   /** What this attempt granted before it failed: recorded on FAILED so the sweeper removes it. */
   let leftInPlace: Grant | undefined;
@@ -78,7 +78,7 @@ export async function grantRequest(
       // Asked before anything is granted: afterwards the answer would be loopgate's own grant.
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + grantDuration(request, entitlement) * 1000);
-      const subject: GrantSubject = { requestId, email, action: entitlement.action, expiresAt };
+      const subject: GrantSubject = { requestId, ...grantee, action: entitlement.action, expiresAt };
       prepared = {
         preExisting: await provisioner.verify(subject),
         grantedAt: now.toISOString(),
@@ -99,7 +99,7 @@ export async function grantRequest(
     }
     const subject: GrantSubject = {
       requestId,
-      email,
+      ...grantee,
       action: entitlement.action,
       expiresAt: new Date(prepared.expiresAt),
     };
@@ -157,7 +157,7 @@ async function refresh(
   const grant = request.grant as Grant;
   const subject: GrantSubject = {
     requestId: request.id,
-    email: requireEmail(request),
+    ...granteeOf(request),
     action: entitlement.action,
     expiresAt: new Date(grant.expiresAt),
   };
@@ -183,7 +183,7 @@ export async function revokeRequest(
   if (!grant) return { kind: 'skipped', reason: 'nothing was granted' };
   const subject: GrantSubject = {
     requestId,
-    email: requireEmail(request),
+    ...granteeOf(request),
     action: entitlement.action,
     expiresAt: new Date(grant.expiresAt),
   };
@@ -286,9 +286,11 @@ async function preparation(deps: ProvisionDeps, request: AccessRequest): Promise
   return event?.evidence?.provisioning as Preparation | undefined;
 }
 
-function requireEmail(request: AccessRequest): string {
-  if (!request.requester.email) throw new ValidationError(`request ${request.id} has no requester email`);
-  return request.requester.email;
+/** Who receives the access: the requester's directory id (and their email, which IAM maps from). */
+function granteeOf(request: AccessRequest): Pick<GrantSubject, 'personId' | 'email'> {
+  const { email, directoryUserId } = request.requester;
+  if (!email) throw new ValidationError(`request ${request.id} has no requester email`);
+  return { email, ...(directoryUserId ? { personId: directoryUserId } : {}) };
 }
 
 function grantSeconds(grant: Grant): number {

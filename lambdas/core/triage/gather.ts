@@ -143,7 +143,7 @@ export async function gatherContext(
           }),
         ),
       ),
-      bounded(async () => checkList<OnCallShift>(await deps.onCall.shiftsOf(needEmail(), now))),
+      bounded(async () => checkList<OnCallShift>(await deps.onCall.shiftsOf({ email: needEmail() }, now))),
       bounded(() => storedHistory(deps.store, request, entitlement, options)),
       bounded(() => countPeers(deps.directory, entitlement, directoryUser)),
     ]);

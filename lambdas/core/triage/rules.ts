@@ -48,7 +48,9 @@ export async function approvalByRule(
   }
   if (entitlement.mode === 'on-call-auto' && request.requester.email) {
     // A failure to ask PagerDuty is not an answer: the request then waits for a person, as usual.
-    const shifts = await deps.onCall.shiftsOf(request.requester.email, deps.clock.now()).catch(() => []);
+    const shifts = await deps.onCall
+      .shiftsOf({ email: request.requester.email }, deps.clock.now())
+      .catch(() => []);
     if (shifts.some((s) => s.escalationPolicyId === owners)) {
       return {
         rule: 'on-call',

@@ -61,6 +61,9 @@ export class MemoryDirectory implements Directory {
   async findUserByEmail(email: string) {
     return this.users.get(email.toLowerCase());
   }
+  async findUserByAttribute(): Promise<undefined> {
+    return undefined;
+  }
   async groupMemberIds(): Promise<Set<string>> {
     return new Set();
   }
@@ -149,6 +152,7 @@ export function inProcessWorld(table: TestTable): InProcessWorld {
       issueTypes: ['Access Request'],
       fields: {},
       breakGlass: { label: 'break-glass' },
+      identity: {},
       maxBodyBytes: MAX_JIRA_BODY_BYTES,
     },
     logger('jira-webhook'),
@@ -169,6 +173,7 @@ export function inProcessWorld(table: TestTable): InProcessWorld {
       secrets: PAGERDUTY_SECRETS,
       maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
       loopgateEmail: 'loopgate@example.com',
+      identity: {},
       cancelOnResolve: true,
       provisionDueMs: 60_000,
       jiraStatuses: {},

@@ -10,6 +10,11 @@ function vote(email: string, sourceId: string, extra: Partial<Vote> = {}): Vote 
   return { outcome: 'approve', actor: { kind: 'person', id: email }, sourceId, ...extra };
 }
 
+/** A vote from a person the directory identified: what deciding records for every authorized note. */
+function voteBy(personId: string, email: string, sourceId: string): Vote {
+  return { outcome: 'approve', actor: { kind: 'person', id: email, personId }, sourceId };
+}
+
 describe('applyDecision: quorum', () => {
   it('records one approval of two as still PENDING', () => {
     const step = applyDecision(
@@ -37,11 +42,13 @@ describe('applyDecision: quorum', () => {
     if (step.kind === 'record') expect(step.message).toContain('one more approver is needed');
   });
 
-  it.each(['lee@example.com', 'Lee@Example.com', 'lee+pd@example.com'])(
-    'does not count a second approval by the same person (%s)',
+  it.each(['lee@example.com', 'Lee@Example.com', 'lee+pd@example.com', 'l.other@example.com'])(
+    'does not count a second approval by the same directory person, from whatever address (%s)',
     (email) => {
-      const request = pendingRequest({ decisions: [approval('lee@example.com', 'N1')] });
-      const step = applyDecision(request, admin, vote(email, 'N2'), NOW);
+      const request = pendingRequest({
+        decisions: [voteAsDecision(voteBy('00u1lee', 'lee@example.com', 'N1'))],
+      });
+      const step = applyDecision(request, admin, voteBy('00u1lee', email, 'N2'), NOW);
       expect(step).toMatchObject({ kind: 'duplicate' });
       if (step.kind === 'duplicate') {
         expect(step.message).toContain('You already approved ACCESS-101');
@@ -49,6 +56,21 @@ describe('applyDecision: quorum', () => {
       }
     },
   );
+
+  it('counts two directory people as two approvers, however alike their addresses read', () => {
+    const request = pendingRequest({
+      decisions: [voteAsDecision(voteBy('00u1lee', 'lee@example.com', 'N1'))],
+    });
+    const step = applyDecision(request, admin, voteBy('00u1lee2', 'lee+pd@example.com', 'N2'), NOW);
+    expect(step).toMatchObject({ kind: 'record', to: 'APPROVED' });
+  });
+
+  it('does not count an address twice among decisions recorded before directory ids were kept', () => {
+    const request = pendingRequest({ decisions: [approval('lee@example.com', 'N1')] });
+    expect(applyDecision(request, admin, vote('Lee@Example.com', 'N2'), NOW)).toMatchObject({
+      kind: 'duplicate',
+    });
+  });
 
   it('approves when a second person approves', () => {
     const request = pendingRequest({ decisions: [approval('lee@example.com', 'N1')] });
@@ -252,3 +274,7 @@ describe('applyDecision: misuse', () => {
     );
   });
 });
+
+function voteAsDecision(v: Vote): Decision {
+  return { outcome: v.outcome, actor: v.actor, decidedAt: NOW.toISOString(), sourceId: v.sourceId };
+}

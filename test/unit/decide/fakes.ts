@@ -83,17 +83,29 @@ export class FakeDirectory implements Directory {
       person('00u1dana', 'dana@example.com'),
       person('00u1lee', 'lee@example.com'),
       person('00u1kim', 'kim@example.com'),
+      person('00u1ana', 'ana.lima@example.com'),
+      person('00u1sam', 'sam.okafor@example.com'),
     ].map((u) => [u.email, u]),
   );
+  /** Custom profile attributes: `attribute=value` → user id. */
+  attributes = new Map<string, string>();
   groups = new Map<string, Set<string>>([[SECURITY_LEADS, new Set(['00u1kim'])]]);
   /** When set, every call throws it, as an Okta outage would. */
   failure: Error | undefined;
   calls: string[] = [];
 
+  /** As Okta compares logins: ASCII case does not matter, nothing else is folded. */
   async findUserByEmail(email: string) {
     this.calls.push(`findUserByEmail ${email}`);
     if (this.failure) throw this.failure;
-    return this.users.get(email);
+    const wanted = email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+    return [...this.users.values()].find((u) => u.login.replace(/[A-Z]/g, (c) => c.toLowerCase()) === wanted);
+  }
+  async findUserByAttribute(attribute: string, value: string) {
+    this.calls.push(`findUserByAttribute ${attribute} ${value}`);
+    if (this.failure) throw this.failure;
+    const id = this.attributes.get(`${attribute}=${value}`);
+    return [...this.users.values()].find((u) => u.id === id);
   }
   async groupMemberIds(groupId: string) {
     this.calls.push(`groupMemberIds ${groupId}`);
@@ -108,22 +120,23 @@ export class FakeDirectory implements Directory {
   }
 }
 
-/** Who is on call where, as intervals; `shiftsOf` answers for the moment it is asked about. */
+/** Who is on call where, as intervals, by PagerDuty user id; `shiftsOf` answers for the moment it is asked about. */
 export class FakeOnCall implements OnCall {
-  shifts: { email: string; policy: string; start: Date; end: Date }[] = [];
+  shifts: { userId: string; policy: string; start: Date; end: Date }[] = [];
   failure: Error | undefined;
-  asked: { email: string; at: string }[] = [];
+  asked: { who: string; at: string }[] = [];
 
-  onCall(email: string, policy: string, start: Date, end: Date) {
-    this.shifts.push({ email, policy, start, end });
+  onCall(userId: string, policy: string, start: Date, end: Date) {
+    this.shifts.push({ userId, policy, start, end });
     return this;
   }
 
-  async shiftsOf(email: string, at: Date): Promise<OnCallShift[]> {
-    this.asked.push({ email, at: at.toISOString() });
+  async shiftsOf(who: { pagerDutyUserId: string } | { email: string }, at: Date): Promise<OnCallShift[]> {
+    const key = 'pagerDutyUserId' in who ? who.pagerDutyUserId : who.email;
+    this.asked.push({ who: key, at: at.toISOString() });
     if (this.failure) throw this.failure;
     return this.shifts
-      .filter((s) => s.email === email && s.start <= at && at < s.end)
+      .filter((s) => s.userId === key && s.start <= at && at < s.end)
       .map((s) => ({
         escalationPolicyId: s.policy,
         level: 1,

@@ -213,6 +213,9 @@ export class FakeDirectory implements Directory {
     this.calls.push(`findUserByEmail ${email}`);
     return this.users.get(email);
   }
+  async findUserByAttribute(): Promise<undefined> {
+    throw new Error('triage uses the directory id intake recorded');
+  }
   async profile(userId: string, signInsSince: Date) {
     this.calls.push(`profile ${userId} ${signInsSince.toISOString()}`);
     const found = this.profiles.get(userId);
@@ -259,8 +262,8 @@ export class FakeChat implements ChatSearch {
 export class FakeOnCall implements OnCall {
   shifts: OnCallShift[] = [];
   asked: string[] = [];
-  async shiftsOf(email: string) {
-    this.asked.push(email);
+  async shiftsOf(who: { pagerDutyUserId: string } | { email: string }) {
+    this.asked.push('email' in who ? who.email : who.pagerDutyUserId);
     return this.shifts;
   }
 }
