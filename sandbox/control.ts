@@ -7,7 +7,7 @@ import { parseDuration } from '../lambdas/core/duration';
 import type { FaultRule } from './http/faults';
 import { HttpStandIn, json, jsonBody, type StandInRequest, type StandInResponse } from './http/stand-in';
 import type { ScriptedReply } from './openai/script';
-import { PagerDutyRuleError } from './pagerduty/stand-in';
+import { type AppAction, PagerDutyRuleError } from './pagerduty/stand-in';
 import { OKTA_STATUSES } from './scenario/schema';
 import type { Sandbox, SandboxServices } from './world';
 
@@ -30,9 +30,9 @@ const ROUTES = [
   'POST /clock/advance                     {"by":"2h"} or {"ms":90000}: move time forward',
   'POST /jira/tickets                      {"reporter":"dana","entitlement":"…","duration":"4h","justification":"…","format":"fields|wiki|adf"}',
   'POST /jira/issues/:key/transition       {"status":"Cancelled","actor":"dana"}',
-  'POST /pagerduty/incidents/:id/notes     {"user":"sam","content":"approve"}',
-  'POST /pagerduty/incidents/:id/acknowledge  {"user":"sam"}',
-  'POST /pagerduty/incidents/:id/resolve   {"user":"sam"}',
+  'POST /pagerduty/incidents/:id/notes     {"user":"sam","content":"approve","app":"web|mobile","pagerdutyUser":"<id or email>"}: a note in the app',
+  'POST /pagerduty/incidents/:id/acknowledge  {"user":"sam","app":"web|mobile","pagerdutyUser":"<id or email>"}',
+  'POST /pagerduty/incidents/:id/resolve   {"user":"sam","app":"web|mobile","pagerdutyUser":"<id or email>"}',
   'POST /pagerduty/subscription/enable     re-enable a webhook subscription PagerDuty disabled',
   'POST /okta/users/:id/status             {"status":"SUSPENDED"}',
   'POST /openai/script                     {"replies":[…]}: the next model answers (see sandbox/openai/script.ts)',
@@ -90,17 +90,19 @@ export class ControlApi extends HttpStandIn {
       attempt(() => sandbox.jira.transitionIssue(r.params.key ?? '', status, actor));
       return undefined;
     });
+    // A person acting in PagerDuty's web (default) or mobile app, as their main
+    // PagerDuty user or the one `pagerdutyUser` names (id or login email).
     route('POST', '/pagerduty/incidents/:id/notes', (r) => {
-      const { user, content } = body<{ user?: string; content?: string }>(r);
+      const { user, content, ...rest } = body<{ user?: string; content?: string } & AppAction>(r);
       if (!user || typeof content !== 'string')
         throw new ControlError(400, '"user" and "content" are required');
-      return sandbox.pagerduty.addNote(r.params.id ?? '', user, content);
+      return sandbox.pagerduty.addNote(r.params.id ?? '', user, content, appAction(rest));
     });
     for (const action of ['acknowledge', 'resolve'] as const) {
       route('POST', `/pagerduty/incidents/:id/${action}`, (r) => {
-        const { user } = body<{ user?: string }>(r);
+        const { user, ...rest } = body<{ user?: string } & AppAction>(r);
         if (!user) throw new ControlError(400, '"user" is required');
-        return sandbox.pagerduty[action](r.params.id ?? '', user);
+        return sandbox.pagerduty[action](r.params.id ?? '', user, appAction(rest));
       });
     }
     route('POST', '/pagerduty/subscription/enable', () => {
@@ -193,6 +195,21 @@ function body<T>(request: StandInRequest): Partial<T> {
     throw new ControlError(400, 'the body must be a JSON object');
   }
   return parsed as Partial<T>;
+}
+
+/** The app and PagerDuty user of a person's action in PagerDuty, checked. */
+function appAction(input: Partial<AppAction>): AppAction {
+  const { app, pagerdutyUser } = input;
+  if (app !== undefined && app !== 'web' && app !== 'mobile') {
+    throw new ControlError(400, '"app" must be "web" or "mobile"');
+  }
+  if (pagerdutyUser !== undefined && (typeof pagerdutyUser !== 'string' || pagerdutyUser === '')) {
+    throw new ControlError(
+      400,
+      '"pagerdutyUser" must be the id or email of one of the person’s PagerDuty users',
+    );
+  }
+  return { ...(app ? { app } : {}), ...(pagerdutyUser ? { pagerdutyUser } : {}) };
 }
 
 /** Runs a control method whose plain errors (unknown person, issue, user) are the caller's mistake. */

@@ -10,6 +10,34 @@ export type ScenarioService = ScenarioPagerDuty['services'][number];
 export type ScenarioPolicy = ScenarioPagerDuty['escalationPolicies'][number];
 export type ScenarioSchedule = ScenarioPagerDuty['schedules'][number];
 
+/**
+ * One PagerDuty user. A person has a main user (`pagerduty.userId`, with
+ * `pagerduty.email` when it differs from the person's address) and may hold
+ * more (`pagerduty.otherUsers`): each its own id and login email, same name.
+ * Schedules and escalation policies name people, so only the main user is on call.
+ */
+export interface PagerDutyUser {
+  id: string;
+  email: string;
+  person: ScenarioPerson;
+  main: boolean;
+}
+
+/** The scenario person's `pagerduty` block, with the fields a scenario may give beyond the id. */
+type PersonAccounts = ScenarioPerson['pagerduty'] & {
+  email?: string;
+  otherUsers?: readonly { userId: string; email: string }[];
+};
+
+/** The PagerDuty users a person holds, main user first. */
+export function pagerDutyUsers(person: ScenarioPerson): PagerDutyUser[] {
+  const accounts = person.pagerduty as PersonAccounts;
+  return [
+    { id: accounts.userId, email: accounts.email ?? person.email, person, main: true },
+    ...(accounts.otherUsers ?? []).map((u) => ({ id: u.userId, email: u.email, person, main: false })),
+  ];
+}
+
 export interface Reference {
   id: string;
   type: string;
@@ -35,9 +63,13 @@ export function stableId(text: string, length = 7, prefix = 'P'): string {
 export class Directory {
   /** The web app's base, e.g. `https://example.pagerduty.com`. */
   readonly webBase: string;
-  private readonly byUserId = new Map<string, ScenarioPerson>();
+  /** Every PagerDuty user of the account, people's main users first in scenario order. */
+  readonly users: PagerDutyUser[] = [];
+  private readonly byUserId = new Map<string, PagerDutyUser>();
   private readonly byPersonId = new Map<string, ScenarioPerson>();
-  private readonly byEmail = new Map<string, ScenarioPerson>();
+  private readonly byUserEmail = new Map<string, PagerDutyUser>();
+  private readonly byPersonEmail = new Map<string, ScenarioPerson>();
+  private readonly mainUsers = new Map<ScenarioPerson, PagerDutyUser>();
 
   constructor(
     readonly scenario: Scenario,
@@ -45,10 +77,19 @@ export class Directory {
     private readonly apiBase: () => string,
   ) {
     this.webBase = `https://${scenario.company.domain.split('.')[0] ?? 'sandbox'}.pagerduty.com`;
+    const all = scenario.people.map(pagerDutyUsers);
+    for (const user of [...all.map((u) => u.slice(0, 1)), ...all.map((u) => u.slice(1))].flat()) {
+      if (this.byUserId.has(user.id)) throw new Error(`two PagerDuty users have the id ${user.id}`);
+      const email = user.email.toLowerCase();
+      if (this.byUserEmail.has(email)) throw new Error(`two PagerDuty users have the email ${user.email}`);
+      this.users.push(user);
+      this.byUserId.set(user.id, user);
+      this.byUserEmail.set(email, user);
+      if (user.main) this.mainUsers.set(user.person, user);
+    }
     for (const p of scenario.people) {
-      this.byUserId.set(p.pagerduty.userId, p);
       this.byPersonId.set(p.id, p);
-      this.byEmail.set(p.email.toLowerCase(), p);
+      this.byPersonEmail.set(p.email.toLowerCase(), p);
     }
   }
 
@@ -68,17 +109,36 @@ export class Directory {
     return this.scenario.pagerduty.schedules;
   }
 
-  userById(userId: string): ScenarioPerson | undefined {
+  /** A PagerDuty user by id (any of a person's users). */
+  userById(userId: string): PagerDutyUser | undefined {
     return this.byUserId.get(userId);
   }
 
-  userByEmail(email: string): ScenarioPerson | undefined {
-    return this.byEmail.get(email.trim().toLowerCase());
+  /** A PagerDuty user by its login email, as the `From` header names it; a person's other address is not one. */
+  userByEmail(email: string): PagerDutyUser | undefined {
+    return this.byUserEmail.get(email.trim().toLowerCase());
   }
 
-  /** A person by scenario id (`maria`), email or PagerDuty user id: how the control API names people. */
+  /** The person's main PagerDuty user: the one schedules and escalation policies put on call. */
+  mainUser(person: ScenarioPerson): PagerDutyUser {
+    const user = this.mainUsers.get(person);
+    if (!user) throw new Error(`${person.id} is not a person of this scenario`);
+    return user;
+  }
+
+  /**
+   * A PagerDuty user named the way the control API names people: a scenario id
+   * or the person's email (their main user), or a PagerDuty user id or login
+   * email (that very user).
+   */
+  resolveUser(handle: string): PagerDutyUser | undefined {
+    const person = this.byPersonId.get(handle) ?? this.byPersonEmail.get(handle.trim().toLowerCase());
+    return person ? this.mainUser(person) : (this.userById(handle) ?? this.userByEmail(handle));
+  }
+
+  /** A person by scenario id (`maria`), email, or the id or email of any of their PagerDuty users. */
   person(idOrEmail: string): ScenarioPerson | undefined {
-    return this.byPersonId.get(idOrEmail) ?? this.userByEmail(idOrEmail) ?? this.userById(idOrEmail);
+    return this.resolveUser(idOrEmail)?.person;
   }
 
   personByScenarioId(id: string): ScenarioPerson | undefined {
@@ -107,8 +167,10 @@ export class Directory {
     };
   }
 
-  userRef(person: ScenarioPerson): Reference {
-    return this.ref('users', 'user_reference', person.pagerduty.userId, person.name);
+  /** A reference to a PagerDuty user; a person stands for their main user. */
+  userRef(who: ScenarioPerson | PagerDutyUser): Reference {
+    const user = 'person' in who ? who : this.mainUser(who);
+    return this.ref('users', 'user_reference', user.id, user.person.name);
   }
 
   serviceRef(service: ScenarioService): Reference {
@@ -123,16 +185,17 @@ export class Directory {
     return this.ref('schedules', 'schedule_reference', schedule.id, schedule.name);
   }
 
-  user(person: ScenarioPerson): Record<string, unknown> {
+  user(user: PagerDutyUser): Record<string, unknown> {
+    const { person } = user;
     return {
-      ...this.userRef(person),
+      ...this.userRef(user),
       type: 'user',
       name: person.name,
-      email: person.email,
+      email: user.email,
       time_zone: 'UTC',
       color: 'purple',
       role: 'user',
-      avatar_url: `https://secure.gravatar.com/avatar/${createHash('md5').update(person.email.toLowerCase()).digest('hex')}.png?d=mm&r=PG`,
+      avatar_url: `https://secure.gravatar.com/avatar/${createHash('md5').update(user.email.toLowerCase()).digest('hex')}.png?d=mm&r=PG`,
       description: '',
       invitation_sent: false,
       job_title: person.title,

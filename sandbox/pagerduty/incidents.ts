@@ -5,6 +5,7 @@
 import type { ScenarioPerson } from '../scenario/load';
 import {
   type Directory,
+  type PagerDutyUser,
   pdTime,
   type Reference,
   type ScenarioPolicy,
@@ -16,11 +17,35 @@ export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
 export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['triggered', 'acknowledged', 'resolved'];
 export type Urgency = 'high' | 'low';
 
+/**
+ * Where an action really came from. PagerDuty does not say so on the wire for a
+ * note (the webhook's `agent`/`client`, the note and its log entry look the same
+ * for all of them, see log-entries.ts); the stand-in keeps it for tests only.
+ */
+export type ActionOrigin =
+  /** A person in PagerDuty's web app (the control API). */
+  | { via: 'web_app' }
+  /** A person in PagerDuty's mobile app (the control API). */
+  | { via: 'mobile_app' }
+  /** A REST API call: its token's kind and last 4 characters, and the From header. */
+  | { via: 'rest_api'; auth: 'token' | 'bearer'; truncatedToken: string; from: string };
+
 export interface NoteRecord {
   id: string;
+  /** The PagerDuty user who wrote it, and the person who holds that user. */
+  user: PagerDutyUser;
   person: ScenarioPerson;
   content: string;
   createdAt: Date;
+  origin: ActionOrigin;
+  logEntryId: string;
+}
+
+export interface StatusChangeRecord {
+  at: Date;
+  user: PagerDutyUser;
+  origin: ActionOrigin;
+  logEntryId: string;
 }
 
 export interface IncidentRecord {
@@ -32,8 +57,10 @@ export interface IncidentRecord {
   incidentKey: string;
   service: ScenarioService;
   policy: ScenarioPolicy;
-  assignments: { at: Date; person: ScenarioPerson }[];
-  acknowledgements: { at: Date; person: ScenarioPerson }[];
+  assignments: { at: Date; user: PagerDutyUser; person: ScenarioPerson }[];
+  /** Who the incident was first assigned to (its assign and notify log entries). */
+  initialAssignees: PagerDutyUser[];
+  acknowledgements: { at: Date; user: PagerDutyUser; person: ScenarioPerson }[];
   details: string | undefined;
   createdAt: Date;
   updatedAt: Date;
@@ -41,6 +68,8 @@ export interface IncidentRecord {
   lastStatusChangeBy: Reference;
   resolvedAt: Date | undefined;
   notes: NoteRecord[];
+  /** Every acknowledgement and the resolution, in order, for the incident's log entries. */
+  statusChanges: (StatusChangeRecord & { status: 'acknowledged' | 'resolved' })[];
 }
 
 /** PagerDuty caps the notes of one incident. */
@@ -55,6 +84,11 @@ export function incidentId(seed: string, number: number): string {
 
 export function noteId(seed: string, sequence: number): string {
   return stableId(`note:${seed}:${sequence}`);
+}
+
+/** Log entry ids: 14 characters starting with R, like PagerDuty's (`Q02JTSNZWHSEKV`, `R…`). */
+export function logEntryId(seed: string): string {
+  return stableId(`log:${seed}`, 14, 'R');
 }
 
 export function isOpen(incident: IncidentRecord): boolean {
@@ -85,7 +119,7 @@ export function renderIncident(directory: Directory, incident: IncidentRecord): 
     service: directory.serviceRef(incident.service),
     assignments: incident.assignments.map((a) => ({
       at: pdTime(a.at),
-      assignee: directory.userRef(a.person),
+      assignee: directory.userRef(a.user),
     })),
     assigned_via: 'escalation_policy',
     last_status_change_at: pdTime(incident.lastStatusChangeAt),
@@ -94,8 +128,8 @@ export function renderIncident(directory: Directory, incident: IncidentRecord): 
     first_trigger_log_entry: directory.ref(
       'log_entries',
       'trigger_log_entry_reference',
-      stableId(`log:${incident.id}`, 26, 'R'),
-      `Triggered through the API.`,
+      logEntryId(`trigger:${incident.id}`),
+      'Triggered through the API.',
     ),
     alert_counts: { all: 0, triggered: 0, resolved: 0 },
     is_mergeable: true,
@@ -104,7 +138,7 @@ export function renderIncident(directory: Directory, incident: IncidentRecord): 
     pending_actions: [],
     acknowledgements: incident.acknowledgements.map((a) => ({
       at: pdTime(a.at),
-      acknowledger: directory.userRef(a.person),
+      acknowledger: directory.userRef(a.user),
     })),
     alert_grouping: null,
     urgency: incident.urgency,
@@ -120,7 +154,8 @@ export function renderIncident(directory: Directory, incident: IncidentRecord): 
 export function renderNote(directory: Directory, note: NoteRecord): Record<string, unknown> {
   return {
     id: note.id,
-    user: directory.userRef(note.person),
+    user: directory.userRef(note.user),
+    // PagerDuty's own example for a user's note, whatever it was written with.
     channel: { summary: 'The PagerDuty website or APIs' },
     content: note.content,
     created_at: pdTime(note.createdAt),
@@ -141,7 +176,7 @@ export function webhookIncident(directory: Directory, incident: IncidentRecord):
     created_at: pdTime(incident.createdAt),
     title: incident.title,
     service: directory.serviceRef(incident.service),
-    assignees: incident.assignments.map((a) => directory.userRef(a.person)),
+    assignees: incident.assignments.map((a) => directory.userRef(a.user)),
     escalation_policy: directory.policyRef(incident.policy),
     teams: [],
     priority: null,

@@ -1,9 +1,12 @@
 // The PagerDuty stand-in: the REST API v2 endpoints loopgate uses (incidents,
-// notes, users, on-calls, services, escalation policies, schedules) with
+// notes, log entries, users, on-calls, services, escalation policies, schedules) with
 // PagerDuty's auth, `From` rule, errors, pagination and rate limits, seeded
 // from the scenario and timed by the sandbox clock; plus the control methods a
-// human's actions come through (add a note, acknowledge, resolve), each of
-// which sends the signed v3 webhook PagerDuty would.
+// human's actions come through (add a note, acknowledge, resolve) in the web or
+// mobile app as one of their PagerDuty users, each of which sends the signed v3
+// webhook PagerDuty would. A note's origin (app or REST API, which token) is
+// kept for tests but, as with PagerDuty, shows neither in the webhook nor in
+// the note or its log entry (see log-entries.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
@@ -16,8 +19,8 @@ import {
   type StandInRequest,
   type StandInResponse,
 } from '../http/stand-in';
-import type { Scenario, ScenarioPerson } from '../scenario/load';
-import { Directory, pdTime, stableId } from './directory';
+import type { Scenario } from '../scenario/load';
+import { Directory, type PagerDutyUser, pdTime, stableId } from './directory';
 import {
   authenticationFailed,
   fromHeaderRequired,
@@ -31,11 +34,13 @@ import {
   requestTimeout,
 } from './errors';
 import {
+  type ActionOrigin,
   INCIDENT_STATUSES,
   incidentId,
   type IncidentRecord,
   type IncidentStatus,
   isOpen,
+  logEntryId,
   MAX_NOTE_LENGTH,
   MAX_NOTES_PER_INCIDENT,
   type NoteRecord,
@@ -46,6 +51,7 @@ import {
   webhookIncident,
   webhookNote,
 } from './incidents';
+import { findLogEntry, LOG_ENTRY_INCLUDES, listLogEntries } from './log-entries';
 import { firstResponders, type OnCallEntry, onCalls } from './oncall';
 import { PAGERDUTY_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limit';
 import {
@@ -81,6 +87,14 @@ const DEFAULT_INCIDENT_LOOKBACK_MS = 30 * 86_400_000;
 const MAX_INCIDENT_RANGE_MS = 180 * 86_400_000;
 
 /** A rule PagerDuty enforces, raised by the control methods and turned into its 4xx over HTTP. */
+/** How the control API acts: in which app, as which of the person's PagerDuty users. */
+export interface AppAction {
+  /** PagerDuty's web app (default) or its mobile app. */
+  app?: 'web' | 'mobile';
+  /** The id or login email of one of the person's PagerDuty users; their main user if absent. */
+  pagerdutyUser?: string;
+}
+
 export class PagerDutyRuleError extends Error {
   constructor(readonly response: StandInResponse) {
     const body = response.body as { error?: { message?: string; errors?: string[] } };
@@ -123,6 +137,8 @@ export class PagerDutyStandIn extends HttpStandIn {
     this.api('PUT', '/incidents/:id', (r) => this.updateIncident(r));
     this.api('POST', '/incidents/:id/notes', (r) => this.createNote(r));
     this.api('GET', '/incidents/:id/notes', (r) => this.listNotes(r));
+    this.api('GET', '/incidents/:id/log_entries', (r) => this.listLogEntries(r));
+    this.api('GET', '/log_entries/:id', (r) => this.getLogEntry(r));
     this.api('GET', '/users', (r) => this.listUsers(r));
     this.api('GET', '/users/:id', (r) => this.getUser(r));
     this.api('GET', '/oncalls', (r) => this.listOnCalls(r));
@@ -138,24 +154,33 @@ export class PagerDutyStandIn extends HttpStandIn {
     return this.findIncident(idOrNumber);
   }
 
-  /** A person adds a note to an incident; sends incident.annotated. */
-  addNote(incidentIdOrNumber: string, personIdOrEmail: string, content: string): Record<string, unknown> {
+  /**
+   * A person adds a note in PagerDuty's web (or mobile) app, as their main
+   * PagerDuty user or the one `action.pagerdutyUser` names; sends incident.annotated.
+   * `person` is a scenario id, an email, or a PagerDuty user id.
+   */
+  addNote(
+    incidentIdOrNumber: string,
+    person: string,
+    content: string,
+    action: AppAction = {},
+  ): Record<string, unknown> {
     const incident = this.requireIncident(incidentIdOrNumber);
-    const note = this.annotate(incident, this.requirePerson(personIdOrEmail), content);
+    const note = this.annotate(incident, this.actingUser(person, action), content, appOrigin(action));
     return renderNote(this.directory, note);
   }
 
-  /** A person acknowledges an incident; sends incident.acknowledged. */
-  acknowledge(incidentIdOrNumber: string, personIdOrEmail: string): Record<string, unknown> {
+  /** A person acknowledges an incident in the app; sends incident.acknowledged. */
+  acknowledge(incidentIdOrNumber: string, person: string, action: AppAction = {}): Record<string, unknown> {
     const incident = this.requireIncident(incidentIdOrNumber);
-    this.changeStatus(incident, 'acknowledged', this.requirePerson(personIdOrEmail));
+    this.changeStatus(incident, 'acknowledged', this.actingUser(person, action), appOrigin(action));
     return renderIncident(this.directory, incident);
   }
 
-  /** A person resolves an incident; sends incident.resolved. */
-  resolve(incidentIdOrNumber: string, personIdOrEmail: string): Record<string, unknown> {
+  /** A person resolves an incident in the app; sends incident.resolved. */
+  resolve(incidentIdOrNumber: string, person: string, action: AppAction = {}): Record<string, unknown> {
     const incident = this.requireIncident(incidentIdOrNumber);
-    this.changeStatus(incident, 'resolved', this.requirePerson(personIdOrEmail));
+    this.changeStatus(incident, 'resolved', this.actingUser(person, action), appOrigin(action));
     return renderIncident(this.directory, incident);
   }
 
@@ -183,7 +208,8 @@ export class PagerDutyStandIn extends HttpStandIn {
     return {
       incidents: this.incidents.map((i) => ({
         ...renderIncident(this.directory, i),
-        notes: i.notes.map((n) => renderNote(this.directory, n)),
+        // `origin` is the stand-in's knowledge only: PagerDuty shows it nowhere.
+        notes: i.notes.map((n) => ({ ...renderNote(this.directory, n), origin: n.origin })),
       })),
       subscription: this.subscription() ?? null,
       deliveries: this.deliveries(),
@@ -249,11 +275,26 @@ export class PagerDutyStandIn extends HttpStandIn {
     }
   }
 
-  /** The acting user named by the `From` header, which PagerDuty requires on writes. */
-  private requester(request: StandInRequest): ScenarioPerson | StandInResponse {
+  /**
+   * The acting user named by the `From` header, which PagerDuty requires on
+   * writes: a PagerDuty user's login email (a person's other address is not one).
+   */
+  private requester(request: StandInRequest): PagerDutyUser | StandInResponse {
     const from = request.headers.from;
     if (typeof from !== 'string' || from.trim() === '') return fromHeaderRequired();
     return this.directory.userByEmail(from) ?? requesterNotFound();
+  }
+
+  /** A REST call's origin: the token's kind and last four characters, and the From header. */
+  private restOrigin(request: StandInRequest, requester: PagerDutyUser): ActionOrigin {
+    const header = (request.headers.authorization ?? '').trim();
+    const token = this.token(request) ?? '';
+    return {
+      via: 'rest_api',
+      auth: header.startsWith('Bearer ') ? 'bearer' : 'token',
+      truncatedToken: token.slice(-4),
+      from: requester.email,
+    };
   }
 
   private createIncident(request: StandInRequest): StandInResponse {
@@ -289,7 +330,7 @@ export class PagerDutyStandIn extends HttpStandIn {
       policy = typeof policyId === 'string' ? this.directory.policy(policyId) : undefined;
       if (!policy) errors.push('Escalation Policy Not Found');
     }
-    let assignees: ScenarioPerson[] | undefined;
+    let assignees: PagerDutyUser[] | undefined;
     if (input.assignments !== undefined) {
       if (input.escalation_policy !== undefined) {
         errors.push('Assignments cannot be specified together with an escalation policy');
@@ -307,6 +348,8 @@ export class PagerDutyStandIn extends HttpStandIn {
 
     const now = this.clock.now();
     const number = this.incidents.length + 1;
+    const firstAssignees =
+      assignees ?? firstResponders(this.directory, policy, now).map((p) => this.directory.mainUser(p));
     const incident: IncidentRecord = {
       id: incidentId(this.seed, number),
       number,
@@ -316,10 +359,8 @@ export class PagerDutyStandIn extends HttpStandIn {
       incidentKey,
       service,
       policy,
-      assignments: (assignees ?? firstResponders(this.directory, policy, now)).map((person) => ({
-        at: now,
-        person,
-      })),
+      assignments: firstAssignees.map((user) => ({ at: now, user, person: user.person })),
+      initialAssignees: firstAssignees,
       acknowledgements: [],
       details,
       createdAt: now,
@@ -328,25 +369,26 @@ export class PagerDutyStandIn extends HttpStandIn {
       lastStatusChangeBy: this.directory.serviceRef(service),
       resolvedAt: undefined,
       notes: [],
+      statusChanges: [],
     };
     this.incidents.push(incident);
     this.emit('incident.triggered', incident, requester, webhookIncident(this.directory, incident));
     return json(201, { incident: renderIncident(this.directory, incident) });
   }
 
-  private assignees(value: unknown, errors: string[]): ScenarioPerson[] {
+  private assignees(value: unknown, errors: string[]): PagerDutyUser[] {
     if (!Array.isArray(value) || value.length === 0) {
       errors.push('Assignments must be a non-empty array');
       return [];
     }
-    const people: ScenarioPerson[] = [];
+    const users: PagerDutyUser[] = [];
     for (const a of value) {
       const id = isObject(a) && isObject(a.assignee) ? a.assignee.id : undefined;
-      const person = typeof id === 'string' ? this.directory.userById(id) : undefined;
-      if (person) people.push(person);
+      const user = typeof id === 'string' ? this.directory.userById(id) : undefined;
+      if (user) users.push(user);
       else errors.push('Assigned To User Not Found');
     }
-    return people;
+    return users;
   }
 
   private listIncidents(request: StandInRequest): StandInResponse {
@@ -375,7 +417,7 @@ export class PagerDutyStandIn extends HttpStandIn {
       (i) =>
         (!statuses.length || statuses.includes(i.status)) &&
         (!serviceIds.length || serviceIds.includes(i.service.id)) &&
-        (!userIds.length || i.assignments.some((a) => userIds.includes(a.person.pagerduty.userId))) &&
+        (!userIds.length || i.assignments.some((a) => userIds.includes(a.user.id))) &&
         (!urgencies.length || urgencies.includes(i.urgency)) &&
         (key === null || i.incidentKey === key) &&
         (!since || i.createdAt >= since) &&
@@ -423,7 +465,7 @@ export class PagerDutyStandIn extends HttpStandIn {
     if (input.urgency === 'high' || input.urgency === 'low') incident.urgency = input.urgency;
     incident.updatedAt = this.clock.now();
     if (input.status === 'acknowledged' || input.status === 'resolved') {
-      this.changeStatus(incident, input.status, requester);
+      this.changeStatus(incident, input.status, requester, this.restOrigin(request, requester));
     }
     return json(200, { incident: renderIncident(this.directory, incident) });
   }
@@ -436,8 +478,41 @@ export class PagerDutyStandIn extends HttpStandIn {
     const input = objectBody(request).note;
     if (!isObject(input)) return invalidInput('note must be a Hash');
     if (typeof input.content !== 'string') return invalidInput('Content cannot be empty.');
-    const note = this.annotate(incident, requester, input.content);
+    const note = this.annotate(incident, requester, input.content, this.restOrigin(request, requester));
     return json(201, { note: renderNote(this.directory, note) });
+  }
+
+  /** GET /incidents/{id}/log_entries: offset pagination, since/until, is_overview, include[]. */
+  private listLogEntries(request: StandInRequest): StandInResponse {
+    const { query } = request;
+    const incident = this.findIncident(request.params.id ?? '');
+    if (!incident) return notFound();
+    const page = pagination(query);
+    if ('status' in page) return page;
+    const includes = list(query, 'include');
+    const unknown = includes.filter((i) => !(LOG_ENTRY_INCLUDES as readonly string[]).includes(i));
+    if (unknown.length) return invalidInput(`Include must be one of: ${LOG_ENTRY_INCLUDES.join(', ')}`);
+    let since: Date | undefined;
+    let until: Date | undefined;
+    if (query.get('since') !== null || query.get('until') !== null) {
+      const range = timeRange(query, new Date(0), this.clock.now());
+      if ('status' in range) return range;
+      ({ since, until } = range);
+    }
+    const entries = listLogEntries(this.directory, incident, {
+      includes,
+      isOverview: query.get('is_overview') === 'true',
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+    });
+    return paginated('log_entries', entries, page);
+  }
+
+  /** GET /log_entries/{id}. */
+  private getLogEntry(request: StandInRequest): StandInResponse {
+    const includes = list(request.query, 'include');
+    const entry = findLogEntry(this.directory, this.incidents, request.params.id ?? '', includes);
+    return entry ? json(200, { log_entry: entry }) : notFound();
   }
 
   private listNotes(request: StandInRequest): StandInResponse {
@@ -450,20 +525,21 @@ export class PagerDutyStandIn extends HttpStandIn {
   private listUsers(request: StandInRequest): StandInResponse {
     const page = pagination(request.query);
     if ('status' in page) return page;
+    // `query` matches a user's name or login email; a person's other users are users like any.
     const q = (request.query.get('query') ?? '').trim().toLowerCase();
-    const users = this.directory.people.filter(
-      (p) => !q || p.name.toLowerCase().includes(q) || p.email.toLowerCase().includes(q),
+    const users = this.directory.users.filter(
+      (u) => !q || u.person.name.toLowerCase().includes(q) || u.email.toLowerCase().includes(q),
     );
     return paginated(
       'users',
-      users.map((p) => this.directory.user(p)),
+      users.map((u) => this.directory.user(u)),
       page,
     );
   }
 
   private getUser(request: StandInRequest): StandInResponse {
-    const person = this.directory.userById(request.params.id ?? '');
-    return person ? json(200, { user: this.directory.user(person) }) : notFound();
+    const user = this.directory.userById(request.params.id ?? '');
+    return user ? json(200, { user: this.directory.user(user) }) : notFound();
   }
 
   private getOne(
@@ -498,7 +574,7 @@ export class PagerDutyStandIn extends HttpStandIn {
       (e) =>
         (!policyIds.length || policyIds.includes(e.policy.id)) &&
         (!scheduleIds.length || (e.schedule !== undefined && scheduleIds.includes(e.schedule.id))) &&
-        (!userIds.length || userIds.includes(e.person.pagerduty.userId)),
+        (!userIds.length || userIds.includes(this.directory.mainUser(e.person).id)),
     );
     if (query.get('earliest') === 'true') entries = earliest(entries);
     return paginated(
@@ -522,7 +598,12 @@ export class PagerDutyStandIn extends HttpStandIn {
 
   // --- shared by HTTP and control --------------------------------------------
 
-  private annotate(incident: IncidentRecord, person: ScenarioPerson, content: string): NoteRecord {
+  private annotate(
+    incident: IncidentRecord,
+    user: PagerDutyUser,
+    content: string,
+    origin: ActionOrigin,
+  ): NoteRecord {
     if (!content.trim()) throw new PagerDutyRuleError(invalidInput('Content cannot be empty.'));
     if (content.length > MAX_NOTE_LENGTH) {
       throw new PagerDutyRuleError(
@@ -535,17 +616,23 @@ export class PagerDutyStandIn extends HttpStandIn {
       );
     }
     this.noteSequence += 1;
+    const id = noteId(this.seed, this.noteSequence);
     const note: NoteRecord = {
-      id: noteId(this.seed, this.noteSequence),
-      person,
+      id,
+      user,
+      person: user.person,
       content,
       createdAt: this.clock.now(),
+      origin,
+      logEntryId: logEntryId(`annotate:${incident.id}:${id}`),
     };
     incident.notes.push(note);
+    // The same event whether the note came from the web app, the mobile app or
+    // the REST API: agent = the user (the From header's), client = null.
     this.emit(
       'incident.annotated',
       incident,
-      person,
+      user,
       webhookNote(this.directory, incident, note, this.trimLength),
     );
     return note;
@@ -554,14 +641,22 @@ export class PagerDutyStandIn extends HttpStandIn {
   private changeStatus(
     incident: IncidentRecord,
     status: 'acknowledged' | 'resolved',
-    person: ScenarioPerson,
+    user: PagerDutyUser,
+    origin: ActionOrigin,
   ): void {
     if (incident.status === 'resolved') {
       throw new PagerDutyRuleError(pdError(400, 'Incident Already Resolved', 1001));
     }
     const now = this.clock.now();
+    incident.statusChanges.push({
+      status,
+      at: now,
+      user,
+      origin,
+      logEntryId: logEntryId(`${status}:${incident.id}:${incident.statusChanges.length}`),
+    });
     if (status === 'acknowledged') {
-      incident.acknowledgements.push({ at: now, person });
+      incident.acknowledgements.push({ at: now, user, person: user.person });
     } else {
       incident.resolvedAt = now;
       incident.assignments = [];
@@ -570,14 +665,14 @@ export class PagerDutyStandIn extends HttpStandIn {
     incident.status = status;
     incident.updatedAt = now;
     incident.lastStatusChangeAt = now;
-    incident.lastStatusChangeBy = this.directory.userRef(person);
-    this.emit(`incident.${status}`, incident, person, webhookIncident(this.directory, incident));
+    incident.lastStatusChangeBy = this.directory.userRef(user);
+    this.emit(`incident.${status}`, incident, user, webhookIncident(this.directory, incident));
   }
 
   private emit(
     eventType: string,
     incident: IncidentRecord,
-    agent: ScenarioPerson,
+    agent: PagerDutyUser,
     data: Record<string, unknown>,
   ): void {
     if (!this.subscriptionChannel) return;
@@ -604,10 +699,21 @@ export class PagerDutyStandIn extends HttpStandIn {
     return incident;
   }
 
-  private requirePerson(idOrEmail: string): ScenarioPerson {
-    const person = this.directory.person(idOrEmail);
-    if (!person) throw new PagerDutyRuleError(pdError(404, 'User not found', 2013));
-    return person;
+  /** The PagerDuty user a control action is taken as: the person's main user or the one named. */
+  private actingUser(person: string, action: AppAction): PagerDutyUser {
+    const user = this.directory.resolveUser(person);
+    if (!user) throw new PagerDutyRuleError(pdError(404, 'User not found', 2013));
+    if (action.pagerdutyUser === undefined) return user;
+    const chosen =
+      this.directory.userById(action.pagerdutyUser) ?? this.directory.userByEmail(action.pagerdutyUser);
+    if (!chosen || chosen.person !== user.person) {
+      throw new PagerDutyRuleError(
+        pdError(404, 'User not found', 2013, [
+          `${action.pagerdutyUser} is not a PagerDuty user of ${user.person.id}`,
+        ]),
+      );
+    }
+    return chosen;
   }
 }
 
@@ -617,8 +723,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isPerson(value: ScenarioPerson | StandInResponse): value is ScenarioPerson {
-  return 'pagerduty' in value;
+function isPerson(value: PagerDutyUser | StandInResponse): value is PagerDutyUser {
+  return 'person' in value;
+}
+
+function appOrigin(action: AppAction): ActionOrigin {
+  return { via: action.app === 'mobile' ? 'mobile_app' : 'web_app' };
 }
 
 /** The JSON body, which must be an object (PagerDuty: "params must be a Hash"). */

@@ -661,3 +661,253 @@ describe('webhooks', () => {
     expect(hook.received.map((r) => event(r).data.content)).toEqual(['one', 'two', 'three', 'five']);
   });
 });
+
+// A person may hold several PagerDuty users (scenario `pagerduty.email`,
+// `pagerduty.otherUsers`), and PagerDuty does not say on the wire whether a
+// note was typed in its app or POSTed with an API key and a `From` header.
+// Sources: PagerDuty/api-schema reference/REST/openapiv3.json ("spec") and
+// PagerDuty/developer-docs docs/webhooks/01-Overview.md ("webhook docs").
+describe('PagerDuty users and where a note came from', () => {
+  const OTHER_ID = 'PLENAOPS';
+  const OTHER_EMAIL = 'lena.ops@example.com';
+  const MAIN_EMAIL = 'lnovak@example.com';
+
+  beforeEach(() => {
+    // Lena's main PagerDuty user logs in with another address, and she holds a second user.
+    Object.assign(person('lena').pagerduty, {
+      email: MAIN_EMAIL,
+      otherUsers: [{ userId: OTHER_ID, email: OTHER_EMAIL }],
+    });
+  });
+
+  it('shows every user a person holds by id and by query, each with its own email', async () => {
+    await start();
+    const lena = person('lena');
+    const main = await pd('GET', `/users/${lena.pagerduty.userId}`);
+    expect(main.data.user).toMatchObject({ id: lena.pagerduty.userId, name: lena.name, email: MAIN_EMAIL });
+    const other = await pd('GET', `/users/${OTHER_ID}`);
+    expect(other.data.user).toMatchObject({
+      id: OTHER_ID,
+      type: 'user',
+      name: lena.name,
+      email: OTHER_EMAIL,
+      self: `${standIn.url}/users/${OTHER_ID}`,
+    });
+    const byName = await pd('GET', `/users?query=${encodeURIComponent(lena.name)}`);
+    expect((byName.data.users as { id: string }[]).map((u) => u.id)).toEqual([
+      lena.pagerduty.userId,
+      OTHER_ID,
+    ]);
+    const byEmail = await pd('GET', `/users?query=${encodeURIComponent('lena.ops@')}`);
+    expect((byEmail.data.users as { id: string }[]).map((u) => u.id)).toEqual([OTHER_ID]);
+  });
+
+  it('takes a From header with a PagerDuty login email only; the person’s other address is not one', async () => {
+    await start();
+    const incident = await createIncident();
+    const asOther = await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve' } },
+      from: OTHER_EMAIL,
+    });
+    expect(asOther.status).toBe(201);
+    expect(asOther.data.note.user).toMatchObject({ id: OTHER_ID, type: 'user_reference' });
+    // spec `From`: "The email address of a valid user associated with the account making the request."
+    const asDirectoryEmail = await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve' } },
+      from: person('lena').email,
+    });
+    expect(asDirectoryEmail.status).toBe(400);
+    expect(asDirectoryEmail.data.error.message).toMatch(/Requester User Not Found/i);
+  });
+
+  it('puts only the main user on call: schedules and policies name people', async () => {
+    await start();
+    const week = await pd(
+      'GET',
+      `/oncalls?since=${encodeURIComponent(START.toISOString())}&until=${encodeURIComponent(new Date(START.getTime() + 7 * DAY).toISOString())}&limit=100`,
+    );
+    const ids = (week.data.oncalls as { user: { id: string } }[]).map((o) => o.user.id);
+    expect(ids).not.toContain(OTHER_ID);
+    const asOther = await pd('GET', `/oncalls?user_ids[]=${OTHER_ID}`);
+    expect(asOther.data.oncalls).toEqual([]);
+  });
+
+  it('writes a note in the app as the PagerDuty user the control API chooses, and only one of the person’s', async () => {
+    await start();
+    const incident = await createIncident();
+    const note = standIn.addNote(incident.id, 'lena', 'approve', { pagerdutyUser: OTHER_EMAIL });
+    expect(note).toMatchObject({ user: { id: OTHER_ID, summary: person('lena').name } });
+    expect(standIn.addNote(incident.id, OTHER_ID, 'approve')).toMatchObject({ user: { id: OTHER_ID } });
+    expect(standIn.addNote(incident.id, 'lena', 'approve')).toMatchObject({
+      user: { id: person('lena').pagerduty.userId },
+    });
+    expect(() => standIn.addNote(incident.id, 'sam', 'approve', { pagerdutyUser: OTHER_ID })).toThrow(
+      /not a PagerDuty user of sam/,
+    );
+  });
+
+  it('sends the same incident.annotated for a note from the web app, the mobile app and the REST API', async () => {
+    // webhook docs: `event.agent` "Indicates who or what initiated the event"; `event.client`
+    // "Object or `null` | Information about where the event was triggered." PagerDuty documents no
+    // value of `client` that marks an API key, user token or OAuth app; captured annotated events carry null.
+    const hook = await receiver();
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+    standIn.addNote(incident.id, 'lena', 'approve');
+    standIn.addNote(incident.id, 'lena', 'approve', { app: 'mobile' });
+    await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve' } },
+      from: MAIN_EMAIL,
+    });
+    await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve' } },
+      from: MAIN_EMAIL,
+      token: TOKEN,
+      tokenType: 'bearer',
+    });
+    await standIn.settled();
+
+    const events = hook.received.map(event).filter((e) => e.event_type === 'incident.annotated');
+    expect(events).toHaveLength(4);
+    const lena = person('lena');
+    for (const e of events) {
+      expect(e.agent).toEqual({
+        id: lena.pagerduty.userId,
+        type: 'user_reference',
+        summary: lena.name,
+        self: `${standIn.url}/users/${lena.pagerduty.userId}`,
+        html_url: `https://example.pagerduty.com/users/${lena.pagerduty.userId}`,
+      });
+      expect(e.client).toBeNull();
+      expect(Object.keys(e).sort()).toEqual(
+        ['agent', 'client', 'data', 'event_type', 'id', 'occurred_at', 'resource_type'].sort(),
+      );
+    }
+    // The REST notes look the same too: spec example channel "The PagerDuty website or APIs".
+    const notes = await pd('GET', `/incidents/${incident.id}/notes`);
+    const channels = new Set(
+      (notes.data.notes as { channel: unknown }[]).map((n) => JSON.stringify(n.channel)),
+    );
+    expect([...channels]).toEqual([JSON.stringify({ summary: 'The PagerDuty website or APIs' })]);
+    // Only the stand-in knows: its state keeps each note's origin for tests.
+    const stored = (
+      standIn.state() as { incidents: { id: string; notes: { origin: { via: string; auth?: string } }[] }[] }
+    ).incidents.find((i) => i.id === incident.id);
+    expect(stored?.notes.map((n) => n.origin)).toEqual([
+      { via: 'web_app' },
+      { via: 'mobile_app' },
+      { via: 'rest_api', auth: 'token', truncatedToken: TOKEN.slice(-4), from: MAIN_EMAIL },
+      { via: 'rest_api', auth: 'bearer', truncatedToken: TOKEN.slice(-4), from: MAIN_EMAIL },
+    ]);
+  });
+
+  it('lists log entries: annotate_log_entry with the user as agent and channel note, whoever wrote it', async () => {
+    // spec `Channel`: "Will be one of `email`, `sms`, `website`, `web_trigger`, or `note` if
+    // `agent[type]` is `user`"; `AgentReference.type`: user_reference, service_reference, integration_reference.
+    await start();
+    const incident = await createIncident();
+    standIn.addNote(incident.id, 'lena', 'approve');
+    await pd('POST', `/incidents/${incident.id}/notes`, {
+      data: { note: { content: 'approve via api' } },
+      from: MAIN_EMAIL,
+    });
+    clock.advance(60_000);
+    standIn.acknowledge(incident.id, 'lena', { app: 'mobile' });
+    await pd('PUT', `/incidents/${incident.id}`, {
+      data: { incident: { type: 'incident_reference', status: 'resolved' } },
+      from: MAIN_EMAIL,
+    });
+
+    const all = await pd('GET', `/incidents/${incident.id}/log_entries`);
+    expect(all.status).toBe(200);
+    expect(all.data).toMatchObject({ limit: 25, offset: 0, more: false, total: null });
+    const entries = all.data.log_entries as Record<string, unknown>[];
+    // developer-docs tool-libraries/05-Retrieve-Incident-Details.md: the first entry is the trigger.
+    expect(entries.map((e) => e.type)).toEqual([
+      'trigger_log_entry',
+      'assign_log_entry',
+      ...entries.filter((e) => e.type === 'notify_log_entry').map(() => 'notify_log_entry'),
+      'annotate_log_entry',
+      'annotate_log_entry',
+      'acknowledge_log_entry',
+      'resolve_log_entry',
+    ]);
+    // The spec's example: trigger through the API, a service as agent, channel {type: "api"}.
+    expect(entries[0]).toMatchObject({
+      id: (incident.first_trigger_log_entry as { id: string }).id,
+      type: 'trigger_log_entry',
+      agent: { id: 'PIAMSVC', type: 'service_reference' },
+      channel: { type: 'api' },
+      incident: { id: incident.id, type: 'incident_reference' },
+      self: `${standIn.url}/log_entries/${(incident.first_trigger_log_entry as { id: string }).id}?incident_id=${incident.id}`,
+    });
+    const notes = entries.filter((e) => e.type === 'annotate_log_entry');
+    const lenaRef = { id: person('lena').pagerduty.userId, type: 'user_reference' };
+    for (const entry of notes) {
+      expect(entry).toMatchObject({ agent: lenaRef, channel: { type: 'note' } });
+      expect(entry.channel).toEqual({ type: 'note' });
+    }
+    expect(notes[0]?.created_at).toBe('2026-11-21T09:00:00Z');
+    expect(entries.at(-2)).toMatchObject({ agent: lenaRef, channel: { type: 'mobile' } });
+    expect(entries.at(-1)).toMatchObject({ agent: lenaRef, channel: { type: 'api' } });
+
+    // include[]=channels: the full channel (for a note, its text); services/incidents: full objects.
+    const included = await pd(
+      'GET',
+      `/incidents/${incident.id}/log_entries?include[]=channels&include[]=services&include[]=incidents`,
+    );
+    const annotated = (included.data.log_entries as Record<string, unknown>[]).filter(
+      (e) => e.type === 'annotate_log_entry',
+    );
+    expect(annotated.map((e) => e.channel)).toEqual([
+      { type: 'note', summary: 'approve' },
+      { type: 'note', summary: 'approve via api' },
+    ]);
+    expect(annotated[0]).toMatchObject({
+      service: { id: 'PIAMSVC', type: 'service' },
+      incident: { id: incident.id, type: 'incident', status: 'resolved' },
+    });
+
+    // GET /log_entries/{id} finds the same entry.
+    const one = await pd('GET', `/log_entries/${String(notes[1]?.id)}`);
+    expect(one.data.log_entry).toEqual(notes[1]);
+    expect((await pd('GET', '/log_entries/RNOSUCHENTRY00')).status).toBe(404);
+  });
+
+  it('pages log entries with offset/limit/more, filters since/until and is_overview', async () => {
+    await start();
+    const incident = await createIncident();
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60_000);
+      standIn.addNote(incident.id, 'lena', `note ${i}`);
+    }
+    const all = (await pd('GET', `/incidents/${incident.id}/log_entries?total=true`)).data;
+    const count = all.total as number;
+    expect(count).toBe((all.log_entries as unknown[]).length);
+
+    const first = await pd('GET', `/incidents/${incident.id}/log_entries?limit=2`);
+    expect(first.data).toMatchObject({ limit: 2, offset: 0, more: true, total: null });
+    const last = await pd('GET', `/incidents/${incident.id}/log_entries?limit=2&offset=${count - 2}`);
+    expect(last.data).toMatchObject({ limit: 2, offset: count - 2, more: false });
+    expect(last.data.log_entries).toEqual((all.log_entries as unknown[]).slice(-2));
+
+    const since = new Date(START.getTime() + 150_000).toISOString();
+    const recent = await pd(
+      'GET',
+      `/incidents/${incident.id}/log_entries?since=${encodeURIComponent(since)}`,
+    );
+    expect((recent.data.log_entries as { channel: unknown }[]).map((e) => e.channel)).toEqual([
+      { type: 'note' },
+      { type: 'note' },
+    ]);
+
+    // spec `is_overview`: "a subset of log entries that show only the most important changes".
+    const overview = await pd('GET', `/incidents/${incident.id}/log_entries?is_overview=true`);
+    const types = (overview.data.log_entries as { type: string }[]).map((e) => e.type);
+    expect(types).not.toContain('notify_log_entry');
+    expect(types.filter((t) => t === 'annotate_log_entry')).toHaveLength(4);
+
+    expect((await pd('GET', `/incidents/${incident.id}/log_entries?include[]=bogus`)).status).toBe(400);
+    expect((await pd('GET', '/incidents/QNOSUCHINCIDENT/log_entries')).status).toBe(404);
+  });
+});
