@@ -1,8 +1,10 @@
 // The Slack Web API stand-in: search.messages, conversations.history and .list,
-// users.info and auth.test over a scenario's workspace, with Slack's
-// conventions (form or JSON POST or GET to /api/<method>, HTTP 200 with
-// `ok:false` for errors, bot versus user tokens, scopes, cursor pagination, and
-// HTTP 429 with Retry-After), so `@slack/web-api` runs against it unchanged.
+// users.info, users.lookupByEmail and auth.test over a scenario's workspace,
+// with Slack's conventions (form or JSON POST or GET to /api/<method>, HTTP 200
+// with `ok:false` for errors, bot versus user tokens, scopes, cursor
+// pagination, and HTTP 429 with Retry-After), so `@slack/web-api` runs against
+// it unchanged. A token gets, unless a test says otherwise, exactly the scopes
+// docs/setup.md ("8. Slack") tells the operator to add for its kind.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { SandboxClock } from '../clock';
@@ -11,7 +13,12 @@ import type { Scenario, ScenarioPerson } from '../scenario/load';
 import { occurrences, parseQuery } from './search';
 
 export type SlackMethod =
-  'auth.test' | 'search.messages' | 'conversations.history' | 'conversations.list' | 'users.info';
+  | 'auth.test'
+  | 'search.messages'
+  | 'conversations.history'
+  | 'conversations.list'
+  | 'users.info'
+  | 'users.lookupByEmail';
 
 export interface SlackStandInOptions {
   scenario: Scenario;
@@ -32,14 +39,10 @@ export interface SlackStandInOptions {
   faultRetryAfterSeconds?: number;
 }
 
-const DEFAULT_BOT_SCOPES = ['channels:history', 'channels:read', 'users:read', 'users:read.email'];
-const DEFAULT_USER_SCOPES = [
-  'search:read',
-  'channels:history',
-  'channels:read',
-  'users:read',
-  'users:read.email',
-];
+/** docs/setup.md, `slack.mode: "history"`: the bot token scopes (groups:history only for private channels). */
+export const DEFAULT_BOT_SCOPES: readonly string[] = ['channels:history', 'users:read', 'users:read.email'];
+/** docs/setup.md, `slack.mode: "search"`: the user token scopes. */
+export const DEFAULT_USER_SCOPES: readonly string[] = ['search:read', 'users:read', 'users:read.email'];
 
 /** Each method's scopes (any one suffices; the first is reported as `needed`) and its rate tier per minute. */
 const METHODS: Record<SlackMethod, { scopes: string[]; perMinute: number }> = {
@@ -51,6 +54,8 @@ const METHODS: Record<SlackMethod, { scopes: string[]; perMinute: number }> = {
   },
   'conversations.list': { scopes: ['channels:read', 'groups:read', 'im:read', 'mpim:read'], perMinute: 20 },
   'users.info': { scopes: ['users:read'], perMinute: 100 },
+  // Slack: "Requires users:read.email" (bot and user tokens), "Tier 3: 50+ per minute".
+  'users.lookupByEmail': { scopes: ['users:read.email'], perMinute: 50 },
 };
 
 const BOT = { userId: 'U0LOOPGATE0', botId: 'B0LOOPGATE0', name: 'loopgate' };
@@ -88,10 +93,18 @@ export class SlackStandIn extends HttpStandIn {
     this.scenario = options.scenario;
     this.clock = options.clock;
     for (const token of options.botTokens) {
-      this.tokens.set(token, { token, kind: 'bot', scopes: options.scopes?.[token] ?? DEFAULT_BOT_SCOPES });
+      this.tokens.set(token, {
+        token,
+        kind: 'bot',
+        scopes: options.scopes?.[token] ?? [...DEFAULT_BOT_SCOPES],
+      });
     }
     for (const token of options.userTokens) {
-      this.tokens.set(token, { token, kind: 'user', scopes: options.scopes?.[token] ?? DEFAULT_USER_SCOPES });
+      this.tokens.set(token, {
+        token,
+        kind: 'user',
+        scopes: options.scopes?.[token] ?? [...DEFAULT_USER_SCOPES],
+      });
     }
     this.botChannels = new Set(options.botChannels ?? options.scenario.slack.channels.map((c) => c.id));
     const owner = options.userTokenOwner
@@ -125,6 +138,7 @@ export class SlackStandIn extends HttpStandIn {
       'conversations.history': (p, c) => this.history(p, c),
       'conversations.list': (p, c) => this.listChannels(p, c),
       'users.info': (p, c) => this.userInfo(p, c),
+      'users.lookupByEmail': (p, c) => this.lookupByEmail(p, c),
     };
     for (const [method, handler] of Object.entries(handlers) as [SlackMethod, Handler][]) {
       for (const verb of ['GET', 'POST']) {
@@ -485,6 +499,35 @@ export class SlackStandIn extends HttpStandIn {
   private userInfo(params: Params, caller: Caller): Record<string, unknown> {
     const person = this.scenario.people.find((p) => p.slack.userId === params.user);
     if (!person) return { ok: false, error: 'user_not_found' };
+    return { ok: true, user: this.userObject(person, caller) };
+  }
+
+  /**
+   * users.lookupByEmail: "Retrieve a single user by looking them up by their registered email
+   * address." Slack answers `users_not_found` for an address no member has, and for a deactivated
+   * member ("If the user has been deactivated, users_not_found will be returned instead of a user
+   * object"). Addresses are compared whole, ignoring case only.
+   */
+  private lookupByEmail(params: Params, caller: Caller): Record<string, unknown> {
+    const email = (params.email ?? '').trim();
+    if (!email) {
+      return {
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['[ERROR] missing required field: email'] },
+      };
+    }
+    const person = this.scenario.people.find((p) => p.email.toLowerCase() === email.toLowerCase());
+    if (!person || this.deactivated(person)) return { ok: false, error: 'users_not_found' };
+    return { ok: true, user: this.userObject(person, caller) };
+  }
+
+  private deactivated(person: ScenarioPerson): boolean {
+    return person.okta.status === 'DEPROVISIONED';
+  }
+
+  /** Slack's user object, as users.info and users.lookupByEmail return it. */
+  private userObject(person: ScenarioPerson, caller: Caller): Record<string, unknown> {
     const [first = person.name, ...rest] = person.name.split(' ');
     const profile: Record<string, unknown> = {
       title: person.title,
@@ -496,30 +539,29 @@ export class SlackStandIn extends HttpStandIn {
       last_name: rest.join(' '),
       team: this.teamId,
     };
-    // Slack leaves the email out unless the token has users:read.email.
+    // Slack: "The users:read.email OAuth scope is now required to access the email field in user
+    // objects returned by the users.list and users.info web API methods. users:read is no longer a
+    // sufficient scope for this data field."
     if (caller.scopes.includes('users:read.email')) profile.email = person.email;
     return {
-      ok: true,
-      user: {
-        id: person.slack.userId,
-        team_id: this.teamId,
-        name: this.handleOf(person),
-        deleted: person.okta.status === 'DEPROVISIONED',
-        real_name: person.name,
-        tz: 'Etc/UTC',
-        tz_label: 'Coordinated Universal Time',
-        tz_offset: 0,
-        profile,
-        is_admin: false,
-        is_owner: false,
-        is_primary_owner: false,
-        is_restricted: false,
-        is_ultra_restricted: false,
-        is_bot: false,
-        is_app_user: false,
-        updated: Math.floor(person.okta.created.getTime() / 1000),
-        is_email_confirmed: true,
-      },
+      id: person.slack.userId,
+      team_id: this.teamId,
+      name: this.handleOf(person),
+      deleted: this.deactivated(person),
+      real_name: person.name,
+      tz: 'Etc/UTC',
+      tz_label: 'Coordinated Universal Time',
+      tz_offset: 0,
+      profile,
+      is_admin: false,
+      is_owner: false,
+      is_primary_owner: false,
+      is_restricted: false,
+      is_ultra_restricted: false,
+      is_bot: false,
+      is_app_user: false,
+      updated: Math.floor(person.okta.created.getTime() / 1000),
+      is_email_confirmed: true,
     };
   }
 

@@ -1,16 +1,23 @@
 // The Slack stand-in through the real @slack/web-api over HTTP: search with a
 // user token (and its refusal for a bot token), channel history with cursors,
-// authentication errors, scopes, and the client's retry of a 429.
+// users.info and users.lookupByEmail with and without users:read.email,
+// authentication errors, scopes (the defaults are what docs/setup.md asks
+// for), and the client's retry of a 429.
 
+import { readFileSync } from 'node:fs';
 import { ErrorCode, LogLevel, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../sandbox/clock';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from '../../sandbox/scenario/load';
-import { SlackStandIn } from '../../sandbox/slack/stand-in';
+import { DEFAULT_BOT_SCOPES, DEFAULT_USER_SCOPES, SlackStandIn } from '../../sandbox/slack/stand-in';
 
 const BOT_TOKEN = 'xoxb-1111-2222-sandboxbot';
 const USER_TOKEN = 'xoxp-1111-2222-3333-sandboxuser';
 const NARROW_TOKEN = 'xoxp-1111-2222-3333-noscopes';
+/** A bot with the scopes docs/setup.md asks for, and nothing else. */
+const GUIDE_BOT_TOKEN = 'xoxb-1111-2222-guidebot';
+/** users:read without users:read.email. */
+const NO_EMAIL_TOKEN = 'xoxb-1111-2222-noemail';
 const START = new Date('2026-11-21T09:00:00.000Z');
 
 /** Retries promptly; a 429 still waits its Retry-After inside the client. */
@@ -39,9 +46,14 @@ describe('Slack stand-in through @slack/web-api', () => {
     standIn = new SlackStandIn({
       scenario,
       clock,
-      botTokens: [BOT_TOKEN],
+      botTokens: [BOT_TOKEN, GUIDE_BOT_TOKEN, NO_EMAIL_TOKEN],
       userTokens: [USER_TOKEN, NARROW_TOKEN],
-      scopes: { [NARROW_TOKEN]: ['channels:read'] },
+      scopes: {
+        [NARROW_TOKEN]: ['channels:read'],
+        // conversations.list is not something loopgate calls; this bot may, to test it.
+        [BOT_TOKEN]: [...DEFAULT_BOT_SCOPES, 'channels:read'],
+        [NO_EMAIL_TOKEN]: ['channels:history', 'users:read'],
+      },
       botChannels: ['C0INC00001', 'C0SRE00001'],
       userTokenOwner: 'ana',
     });
@@ -169,6 +181,176 @@ describe('Slack stand-in through @slack/web-api', () => {
     expect(me).toMatchObject({ ok: true, user_id: person('ana').slack.userId, user: 'ana.lima' });
     const bots = await bot.auth.test();
     expect(bots.bot_id).toBeTruthy();
+  });
+
+  // docs.slack.dev/reference/methods/users.lookupByEmail: "Find a user with an email address."
+  // "Retrieve a single user by looking them up by their registered email address. Requires
+  // users:read.email." Arguments: `token`, `email` ("An email address belonging to a user in the
+  // workspace"), both required. Rate limit: "Tier 3: 50+ per minute". Response: "Returns a user
+  // object." Content types: application/x-www-form-urlencoded, application/json.
+  describe('users.lookupByEmail', () => {
+    it('finds a member by their address and returns the same user object as users.info', async () => {
+      const found = await client(GUIDE_BOT_TOKEN).users.lookupByEmail({ email: 'dana.reyes@example.com' });
+      expect(found.ok).toBe(true);
+      expect(found.user).toMatchObject({
+        id: person('dana').slack.userId,
+        name: 'dana.reyes',
+        deleted: false,
+        real_name: 'Dana Reyes',
+        profile: { real_name: 'Dana Reyes', display_name: 'dana.reyes', email: 'dana.reyes@example.com' },
+      });
+      const info = await client(GUIDE_BOT_TOKEN).users.info({ user: person('dana').slack.userId });
+      expect(found.user).toEqual(info.user);
+
+      // With the user token search mode uses, too: Slack lists users:read.email for bot and user tokens.
+      const asUser = await client(USER_TOKEN).users.lookupByEmail({ email: 'felix.wagner@example.com' });
+      expect(asUser.user?.id).toBe(person('felix').slack.userId);
+    });
+
+    it('answers users_not_found for an address no member has, with HTTP 200', async () => {
+      // Slack's example error: { "ok": false, "error": "users_not_found" }.
+      for (const email of ['nobody@example.com', 'dana.reyes@example.co', 'dana.reyes@example.com.evil']) {
+        const response = await fetch(
+          `${standIn.url}/api/users.lookupByEmail?email=${encodeURIComponent(email)}`,
+          {
+            headers: { authorization: `Bearer ${GUIDE_BOT_TOKEN}` },
+          },
+        );
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ ok: false, error: 'users_not_found' });
+      }
+      await expect(
+        client(GUIDE_BOT_TOKEN).users.lookupByEmail({ email: 'nobody@example.com' }),
+      ).rejects.toMatchObject({
+        code: ErrorCode.PlatformError,
+        data: { ok: false, error: 'users_not_found' },
+      });
+    });
+
+    it('answers users_not_found for a deactivated member', async () => {
+      // "If the user has been deactivated, users_not_found will be returned instead of a user object."
+      const chloe = person('chloe');
+      const status = chloe.okta.status;
+      chloe.okta.status = 'DEPROVISIONED';
+      try {
+        await expect(
+          client(GUIDE_BOT_TOKEN).users.lookupByEmail({ email: chloe.email }),
+        ).rejects.toMatchObject({ data: { ok: false, error: 'users_not_found' } });
+        // users.info still returns the user, marked deleted.
+        const info = await client(GUIDE_BOT_TOKEN).users.info({ user: chloe.slack.userId });
+        expect(info.user?.deleted).toBe(true);
+      } finally {
+        chloe.okta.status = status;
+      }
+    });
+
+    it('needs users:read.email; users:read alone is a missing_scope', async () => {
+      const error = (await client(NO_EMAIL_TOKEN)
+        .users.lookupByEmail({ email: 'dana.reyes@example.com' })
+        .catch((e: unknown) => e)) as WebAPIPlatformError;
+      expect(error.code).toBe(ErrorCode.PlatformError);
+      expect(error.data).toMatchObject({
+        ok: false,
+        error: 'missing_scope',
+        needed: 'users:read.email',
+        provided: 'channels:history,users:read',
+      });
+    });
+
+    it('takes the email from a form body with a token parameter, a query string or a JSON body', async () => {
+      const form = await fetch(`${standIn.url}/api/users.lookupByEmail`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: GUIDE_BOT_TOKEN, email: 'maria.gonzalez@example.com' }),
+      });
+      expect(await form.json()).toMatchObject({ ok: true, user: { id: person('maria').slack.userId } });
+
+      const json = await fetch(`${standIn.url}/api/users.lookupByEmail`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${GUIDE_BOT_TOKEN}`,
+          'content-type': 'application/json; charset=utf-8',
+        },
+        body: JSON.stringify({ email: 'maria.gonzalez@example.com' }),
+      });
+      expect(await json.json()).toMatchObject({ ok: true, user: { id: person('maria').slack.userId } });
+
+      const missing = await fetch(`${standIn.url}/api/users.lookupByEmail`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${GUIDE_BOT_TOKEN}` },
+      });
+      expect(await missing.json()).toMatchObject({ ok: false, error: 'invalid_arguments' });
+    });
+
+    it('is Tier 3: 50 calls a minute per token, then HTTP 429 with Retry-After', async () => {
+      // Slack: "Tier 3: 50+ per minute"; over it, "HTTP 429 Too Many Requests" with a Retry-After header.
+      const tier = new SlackStandIn({ scenario, clock, botTokens: [GUIDE_BOT_TOKEN], userTokens: [] });
+      await tier.start();
+      try {
+        const call = () =>
+          fetch(`${tier.url}/api/users.lookupByEmail`, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${GUIDE_BOT_TOKEN}`,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
+            body: new URLSearchParams({ email: 'dana.reyes@example.com' }),
+          });
+        for (let i = 0; i < 50; i++) expect((await call()).status).toBe(200);
+        const refused = await call();
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await refused.json()).toEqual({ ok: false, error: 'ratelimited' });
+        // The client hands the 429 back when asked to, with the wait Slack asked for.
+        const rejecting = new WebClient(GUIDE_BOT_TOKEN, {
+          slackApiUrl: `${tier.url}/api/`,
+          rejectRateLimitedCalls: true,
+          logLevel: LogLevel.ERROR,
+        });
+        await expect(
+          rejecting.users.lookupByEmail({ email: 'dana.reyes@example.com' }),
+        ).rejects.toMatchObject({
+          code: ErrorCode.RateLimitedError,
+        });
+        clock.advance(60_000);
+        expect((await call()).status).toBe(200);
+      } finally {
+        await tier.stop();
+      }
+    });
+  });
+
+  it('leaves profile.email out of users.info without users:read.email', async () => {
+    // "The users:read.email OAuth scope is now required to access the email field in user objects
+    // returned by the users.list and users.info web API methods. users:read is no longer a
+    // sufficient scope for this data field."
+    const user = await client(NO_EMAIL_TOKEN).users.info({ user: person('dana').slack.userId });
+    expect(user.user?.profile?.real_name).toBe('Dana Reyes');
+    expect(user.user?.profile).not.toHaveProperty('email');
+  });
+
+  it('grants by default exactly the scopes docs/setup.md tells the operator to add', async () => {
+    const guide = readFileSync('docs/setup.md', 'utf8');
+    const section = guide.slice(guide.indexOf('## 8. Slack'), guide.indexOf('## 9. '));
+    const scopesOf = (mode: string) => {
+      const bullet = section.split('\n- ').find((b) => b.startsWith(`\`slack.mode: "${mode}"\``)) ?? '';
+      return [...(bullet.split('\n\n')[0] ?? '').matchAll(/`([a-z]+:[a-z.]+)`/g)].map((m) => m[1]).sort();
+    };
+    expect(scopesOf('search')).toEqual([...DEFAULT_USER_SCOPES].sort());
+    // groups:history is for private channels only; the stand-in's channels are public.
+    expect(scopesOf('history').filter((s) => s !== 'groups:history')).toEqual([...DEFAULT_BOT_SCOPES].sort());
+
+    // And a token with those defaults does what loopgate asks of it, and nothing it does not.
+    const guided = client(GUIDE_BOT_TOKEN);
+    await expect(guided.users.lookupByEmail({ email: 'ana.lima@example.com' })).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(guided.conversations.history({ channel: 'C0INC00001' })).resolves.toMatchObject({
+      ok: true,
+    });
+    await expect(guided.conversations.list()).rejects.toMatchObject({
+      data: { error: 'missing_scope', needed: 'channels:read' },
+    });
   });
 
   it('rejects an unknown token with invalid_auth and none with not_authed', async () => {

@@ -5,11 +5,14 @@
 //             per term (Slack's search has no OR), newest first;
 //   history — a bot token (xoxb): conversations.history of configured channels
 //             since the date, keeping messages that mention a term.
-// The requester is known by email; Slack by user id. Their id is found by
-// users.info on the authors of the messages read (the sandbox has no
-// users.lookupByEmail), so in search mode the requester's own messages are
-// found only when they wrote one of the term matches, or when configured
-// channels are read in history mode.
+// The requester is known by email; Slack by user id. Their id is found once per
+// query with users.lookupByEmail (scope users:read.email); `users_not_found`
+// means they have no Slack account (or a deactivated one): no messages of
+// theirs, not a failure. Messages are then the requester's when their author
+// id is that id; emails are never compared. Their own messages are a
+// `from:<@id>` search in search mode, and whatever they wrote in the
+// configured channels in history mode. Other authors' names come from
+// users.info (scope users:read), in search mode only when a requester is given.
 
 import { WebAPIPlatformError, WebAPIRateLimitedError, type WebClient } from '@slack/web-api';
 import { z } from 'zod';
@@ -31,7 +34,7 @@ interface CommonOptions {
 export type SlackChatSearchOptions = CommonOptions &
   ({ mode: 'search' } | { mode: 'history'; channelIds: string[] });
 
-/** Distinct authors looked up with users.info per query, newest first: a bound on calls in busy channels. */
+/** Distinct authors looked up with users.info (for their names) per query, newest first: a bound on calls. */
 const MAX_AUTHOR_LOOKUPS = 25;
 /** conversations.history pages read per channel (up to 200 messages each). */
 const MAX_HISTORY_PAGES = 5;
@@ -68,17 +71,16 @@ const historyAnswer = z.object({
 });
 const userAnswer = z.object({
   user: z.object({
-    id: z.string(),
+    id: z.string().min(1),
     name: z.string().optional(),
     real_name: z.string().optional(),
-    profile: z.object({ email: z.string().optional(), real_name: z.string().optional() }).optional(),
+    profile: z.object({ real_name: z.string().optional() }).optional(),
   }),
 });
 
 interface SlackUser {
   id: string;
   name?: string;
-  email?: string;
 }
 
 type Query = Parameters<ChatSearch['recentMessages']>[0];
@@ -125,14 +127,25 @@ export class SlackChatSearch implements ChatSearch {
     // two days earlier and drop what is older than `since` afterwards.
     const after = `after:${new Date(query.since.getTime() - 2 * DAY_MS).toISOString().slice(0, 10)}`;
     // Every term is quoted: terms come from the ticket, and must not be read as `in:`, `from:` or `-word`.
-    const byTerm = await Promise.all(terms.map((t) => this.searchQuery(`"${t}" ${after}`)));
-    const found = byTerm.flat();
-    if (query.authorEmail === undefined) return found.map((f) => f.message);
+    const searches = Promise.all(terms.map((t) => this.searchQuery(`"${t}" ${after}`)));
+    const authorEmail = query.authorEmail;
+    if (authorEmail === undefined) return (await searches).flat().map((f) => f.message);
 
-    const users = await this.lookUpUsers(found.map((f) => f.userId));
-    const author = [...users.values()].find((u) => sameEmail(u.email, query.authorEmail));
-    const byAuthor = author ? await this.searchQuery(`from:<@${author.id}> ${after}`) : [];
-    return [...found, ...byAuthor].map(({ message, userId }) =>
+    const requesterSearch = this.requester(authorEmail).then(async (requester) => {
+      if (requester === undefined) return { requester, messages: [] };
+      const messages = await this.searchQuery(`from:<@${requester.id}> ${after}`);
+      // Only what Slack says the requester wrote, by id.
+      return { requester, messages: messages.filter((m) => m.userId === requester.id) };
+    });
+    const [byTerm, byRequester] = await Promise.all([searches, requesterSearch]);
+    const found = byTerm.flat();
+    const requester = byRequester.requester;
+
+    const users = await this.lookUpUsers(
+      found.map((f) => f.userId).filter((id) => requester === undefined || id !== requester.id),
+    );
+    if (requester !== undefined) users.set(requester.id, requester);
+    return [...found, ...byRequester.messages].map(({ message, userId }) =>
       withAuthorName(message, users.get(userId ?? '')),
     );
   }
@@ -169,29 +182,33 @@ export class SlackChatSearch implements ChatSearch {
 
   private async history(channelIds: string[], terms: string[], query: Query): Promise<ChatMessage[]> {
     const oldest = (query.since.getTime() / 1000).toFixed(6);
-    const perChannel = await Promise.all(channelIds.map((c) => this.channelHistory(c, oldest)));
+    const [perChannel, requester] = await Promise.all([
+      Promise.all(channelIds.map((c) => this.channelHistory(c, oldest))),
+      query.authorEmail === undefined ? undefined : this.requester(query.authorEmail),
+    ]);
     const all = perChannel.flat().sort((a, b) => Number(b.ts) - Number(a.ts));
     const lowered = terms.map((t) => t.toLowerCase());
     const mentions = (text: string) => lowered.some((t) => text.toLowerCase().includes(t));
 
-    // Authors are looked up for names, and to find the requester among them when asked to.
-    const candidates = query.authorEmail === undefined ? all.filter((m) => mentions(m.text)) : all;
-    const users = await this.lookUpUsers(candidates.map((m) => m.user));
-    const requester = [...users.values()].find((u) => sameEmail(u.email, query.authorEmail));
+    // The requester's messages are theirs by author id, whatever they mention.
+    const kept = all.filter((m) => mentions(m.text) || (requester !== undefined && m.user === requester.id));
+    // The other authors are looked up for their names.
+    const users = await this.lookUpUsers(
+      kept.map((m) => m.user).filter((id) => requester === undefined || id !== requester.id),
+    );
+    if (requester !== undefined) users.set(requester.id, requester);
 
-    return candidates
-      .filter((m) => mentions(m.text) || (requester !== undefined && m.user === requester.id))
-      .map((m) => {
-        const user = m.user === undefined ? undefined : users.get(m.user);
-        const message: ChatMessage = {
-          channelId: m.channel,
-          ...(m.user === undefined ? {} : { authorId: m.user }),
-          text: clip(m.text),
-          at: tsToIso(m.ts),
-        };
-        const name = user?.name ?? m.username;
-        return name === undefined ? message : { ...message, authorName: name };
-      });
+    return kept.map((m) => {
+      const user = m.user === undefined ? undefined : users.get(m.user);
+      const message: ChatMessage = {
+        channelId: m.channel,
+        ...(m.user === undefined ? {} : { authorId: m.user }),
+        text: clip(m.text),
+        at: tsToIso(m.ts),
+      };
+      const name = user?.name ?? m.username;
+      return name === undefined ? message : { ...message, authorName: name };
+    });
   }
 
   private async channelHistory(
@@ -227,6 +244,24 @@ export class SlackChatSearch implements ChatSearch {
 
   // --- shared ----------------------------------------------------------------------
 
+  /**
+   * The requester's Slack user, by users.lookupByEmail: undefined when Slack has no (active) member
+   * with that address (`users_not_found`). Any other refusal, a missing users:read.email included,
+   * is a failure.
+   */
+  private async requester(email: string): Promise<SlackUser | undefined> {
+    let answer: unknown;
+    try {
+      answer = await this.call('users.lookupByEmail', () => this.client.users.lookupByEmail({ email }));
+    } catch (error) {
+      if (error instanceof UpstreamError && isPlatformError(error.cause, 'users_not_found')) return undefined;
+      throw error;
+    }
+    const parsed = userAnswer.safeParse(answer);
+    if (!parsed.success) throw badResponse('users.lookupByEmail', 'the answer has no user');
+    return slackUser(parsed.data.user);
+  }
+
   /** users.info for the distinct ids, in order, up to MAX_AUTHOR_LOOKUPS; unknown users are left out. */
   private async lookUpUsers(ids: (string | undefined)[]): Promise<Map<string, SlackUser>> {
     const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))].slice(
@@ -239,17 +274,14 @@ export class SlackChatSearch implements ChatSearch {
         try {
           answer = await this.call('users.info', () => this.client.users.info({ user: id }));
         } catch (error) {
-          // A user deleted from the workspace since they wrote: no name, not the requester.
+          // A user deleted from the workspace since they wrote: no name.
           if (error instanceof UpstreamError && isPlatformError(error.cause, 'user_not_found'))
             return undefined;
           throw error;
         }
         const parsed = userAnswer.safeParse(answer);
         if (!parsed.success) throw badResponse('users.info', 'the answer has no user');
-        const u = parsed.data.user;
-        const name = u.real_name ?? u.profile?.real_name ?? u.name;
-        const email = u.profile?.email;
-        return { id: u.id, ...(name ? { name } : {}), ...(email ? { email } : {}) } satisfies SlackUser;
+        return slackUser(parsed.data.user);
       }),
     );
     return new Map(users.flatMap((u) => (u === undefined ? [] : [[u.id, u] as const])));
@@ -279,8 +311,9 @@ function withAuthorName(message: ChatMessage, user: SlackUser | undefined): Chat
   return user?.name === undefined ? message : { ...message, authorName: user.name };
 }
 
-function sameEmail(a: string | undefined, b: string | undefined): boolean {
-  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+function slackUser(u: z.infer<typeof userAnswer>['user']): SlackUser {
+  const name = u.real_name ?? u.profile?.real_name ?? u.name;
+  return { id: u.id, ...(name ? { name } : {}) };
 }
 
 /** Slack's `ts` is seconds since the epoch with microseconds, e.g. `1763708400.000100`. */

@@ -1,6 +1,8 @@
 // SlackChatSearch against the Slack stand-in over real HTTP with the real
 // @slack/web-api: search with a user token, channel history with a bot token,
-// the requester's own messages, and Slack's failures as loopgate reports them.
+// the requester's own messages (their Slack id from users.lookupByEmail, their
+// messages by that id, never by a look-alike), and Slack's failures as
+// loopgate reports them.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SlackChatSearch, type SlackChatSearchOptions } from '../../../lambdas/connectors/slack/chat-search';
@@ -88,6 +90,21 @@ async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
   return error;
 }
 
+/**
+ * Someone the scenario does not have: another Dana Reyes, at a partner, whose Slack handle
+ * (`dana.reyes`), name and address look like the requester's. Only users.lookupByEmail with the
+ * requester's own address tells them apart.
+ */
+function addLookalike(id: string, email: string, slackUserId: string): void {
+  const dana = scenario.people.find((p) => p.id === 'dana');
+  if (!dana) throw new Error('no person dana');
+  scenario.people.push({ ...structuredClone(dana), id, email, slack: { userId: slackUserId } });
+}
+
+function lookups(): string[] {
+  return callsTo('users.lookupByEmail').map((c) => c.status.toString());
+}
+
 /** A message the scenario does not have, posted `hours` before the start. */
 function post(channel: string, person: string, hours: number, text: string) {
   const at = new Date(START.getTime() - hours * 3_600_000);
@@ -163,6 +180,65 @@ describe('search mode (user token)', () => {
     ]);
   });
 
+  it('finds the requester’s messages by the id users.lookupByEmail gives, even without a term match', async () => {
+    // maria wrote nothing about INC-4411: before, search mode could not find her at all.
+    const messages = await chat(USER_TOKEN, { mode: 'search' }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'maria.gonzalez@example.com',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => [m.authorId, m.authorName, m.text.slice(0, 20)])).toEqual([
+      [userId('felix'), 'Felix Wagner', 'INC-4411: pool is sa'],
+      [userId('dana'), 'Dana Reyes', 'INC-4411: checkout l'],
+      [userId('maria'), 'Maria Gonzalez', 'Reminder: prod-reado'],
+    ]);
+    // Once per query; the requester is then searched by id, and not looked up again with users.info.
+    expect(lookups()).toEqual(['200']);
+    expect(callsTo('users.info').map((c) => c.status)).toHaveLength(2);
+    expect(callsTo('search.messages')).toHaveLength(2);
+  });
+
+  it('does not count a look-alike (same name and handle, another address) as the requester', async () => {
+    addLookalike('dana-partner', 'dana.reyes@example-partner.com', 'U0DANAPARTNR');
+    post(SRE, 'dana-partner', 1, 'can someone approve my prod access today?');
+    post(INCIDENTS, 'dana-partner', 1.5, 'INC-4411: partner side sees the same latency');
+    post(SRE, 'dana', 0.5, 'heading to the data centre, back after lunch');
+
+    const messages = await chat(USER_TOKEN, { mode: 'search' }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'dana.reyes@example.com',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => [m.authorId, m.text.slice(0, 20)])).toEqual([
+      [userId('dana'), 'heading to the data '],
+      // A term match is kept whoever wrote it, under its own author's id.
+      ['U0DANAPARTNR', 'INC-4411: partner si'],
+      [userId('felix'), 'INC-4411: pool is sa'],
+      [userId('dana'), 'INC-4411: checkout l'],
+    ]);
+    expect(messages.some((m) => m.text.includes('approve my prod access'))).toBe(false);
+  });
+
+  it('a requester Slack does not know (users_not_found) has no messages of their own, and nothing fails', async () => {
+    // The address looks like dana's; Slack compares it whole and knows no such member.
+    addLookalike('dana-partner', 'dana.reyes@example-partner.com', 'U0DANAPARTNR');
+    post(SRE, 'dana-partner', 1, 'can someone approve my prod access today?');
+
+    const messages = await chat(USER_TOKEN, { mode: 'search' }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'dana.reyes@example.co',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => m.authorId)).toEqual([userId('felix'), userId('dana')]);
+    expect(messages.map((m) => m.authorName)).toEqual(['Felix Wagner', 'Dana Reyes']);
+    expect(lookups()).toEqual(['200']);
+    // No `from:` search for a requester who is not there.
+    expect(callsTo('search.messages')).toHaveLength(1);
+  });
+
   it('caps the number of messages', async () => {
     for (let i = 0; i < 15; i++) post(INCIDENTS, 'felix', 1 + i / 100, `INC-4411 update ${i}`);
 
@@ -215,6 +291,41 @@ describe('history mode (bot token)', () => {
     ]);
   });
 
+  it('keeps the requester’s messages by id, not a look-alike’s, and looks them up once', async () => {
+    addLookalike('maria-partner', 'maria.gonzalez@example-partner.com', 'U0MARIAPARTN');
+    const lookalike = scenario.people.find((p) => p.id === 'maria-partner');
+    if (lookalike) lookalike.name = 'Maria Gonzalez';
+    post(SRE, 'maria-partner', 1, 'I need prod-readonly for the audit, can someone approve?');
+
+    const messages = await chat(BOT_TOKEN, { mode: 'history', channelIds: [INCIDENTS, SRE] }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'maria.gonzalez@example.com',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => [m.authorId, m.authorName])).toEqual([
+      [userId('felix'), 'Felix Wagner'],
+      [userId('dana'), 'Dana Reyes'],
+      [userId('maria'), 'Maria Gonzalez'],
+    ]);
+    expect(lookups()).toEqual(['200']);
+    // Names only for the authors kept; the requester's came with the lookup.
+    expect(callsTo('users.info')).toHaveLength(2);
+  });
+
+  it('a deactivated requester has no messages of their own', async () => {
+    const maria = scenario.people.find((p) => p.id === 'maria');
+    if (maria) maria.okta.status = 'DEPROVISIONED';
+
+    const messages = await chat(BOT_TOKEN, { mode: 'history', channelIds: [INCIDENTS, SRE] }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'maria.gonzalez@example.com',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => m.authorId)).toEqual([userId('felix'), userId('dana')]);
+  });
+
   it('reads only since the date', async () => {
     const messages = await chat(BOT_TOKEN, { mode: 'history', channelIds: [INCIDENTS] }).recentMessages({
       terms: ['INC-4411'],
@@ -254,6 +365,49 @@ describe('Slack failures', () => {
 
     expect(error.failure).toBe('forbidden');
     expect(error.message).toContain('missing_scope, needs search:read');
+  });
+
+  it('a token without users:read.email is forbidden when a requester is given, naming the scope', async () => {
+    const token = 'xoxp-1111-2222-3333-noemail';
+    const narrow = new SlackStandIn({
+      scenario,
+      clock,
+      botTokens: [],
+      userTokens: [token],
+      scopes: { [token]: ['search:read', 'users:read'] },
+    });
+    await narrow.start();
+    try {
+      const search = new SlackChatSearch({
+        client: createSlackClient({ token, slackApiUrl: `${narrow.url}/api/`, timeoutMs: 5_000, retries: 1 }),
+        mode: 'search',
+        maxMessages: 10,
+      });
+      const error = await failure(
+        search.recentMessages({ terms: ['INC-4411'], authorEmail: 'dana.reyes@example.com', since: SINCE }),
+      );
+      expect(error.failure).toBe('forbidden');
+      expect(error.message).toBe('slack: users.lookupByEmail failed (missing_scope, needs users:read.email)');
+
+      // Without a requester the lookup is not needed, and the search works.
+      await expect(search.recentMessages({ terms: ['INC-4411'], since: SINCE })).resolves.toHaveLength(2);
+    } finally {
+      await narrow.stop();
+    }
+  });
+
+  it('a 429 on users.lookupByEmail is waited out and retried once', async () => {
+    standIn.faults.set('POST /api/users.lookupByEmail', { failNext: 1, status: 429 });
+
+    const messages = await chat(USER_TOKEN, { mode: 'search' }).recentMessages({
+      terms: ['INC-4411'],
+      authorEmail: 'maria.gonzalez@example.com',
+      since: SINCE,
+    });
+
+    expect(messages.map((m) => m.authorId)).toContain(userId('maria'));
+    expect(waits).toEqual([1_000]);
+    expect(lookups()).toEqual(['429', '200']);
   });
 
   it('an invalid token is unauthorized, and the token is nowhere in the error', async () => {
