@@ -64,7 +64,14 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
     ...(input.banner ? [{ heading: 'ALREADY APPROVED', lines: [input.banner], cutOrder: 0 }] : []),
     {
       heading: 'WHO',
-      lines: take((k) => k === 'request' || k === 'okta.account'),
+      lines: [
+        ...take((k) => k === 'request' || k === 'okta.account'),
+        ...(request.requester.directoryUserId
+          ? [
+              `identity: Okta user ${request.requester.directoryUserId} (${request.requester.login ?? request.requester.email ?? 'login unknown'})`,
+            ]
+          : []),
+      ],
       cutOrder: 0,
     },
     {
@@ -112,7 +119,11 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
     { heading: 'MORE EVIDENCE', lines: take(() => true), cutOrder: 5 },
     {
       heading: 'HOW TO ANSWER (a note on this incident)',
-      lines: input.answerSyntax.split('\n'),
+      lines: [
+        ...input.answerSyntax.split('\n'),
+        'Your note counts as the Okta user your PagerDuty user belongs to (ACTIVE accounts only); ' +
+          'the requester cannot decide from any of their accounts, and each person counts once.',
+      ],
       cutOrder: 0,
     },
   ];

@@ -103,7 +103,9 @@ describe('shiftsOf', () => {
   });
 
   it('matches the email exactly and case-insensitively', async () => {
-    expect(await onCall().shiftsOf({ email: emailOf('priya').toUpperCase() }, clock.now())).toEqual([sreWeek(0)]);
+    expect(await onCall().shiftsOf({ email: emailOf('priya').toUpperCase() }, clock.now())).toEqual([
+      sreWeek(0),
+    ]);
     // A part of dana's address finds dana through PagerDuty's query, but is not her email.
     expect(await onCall().shiftsOf({ email: 'a.reyes@example.com' }, clock.now())).toEqual([]);
   });
@@ -124,7 +126,9 @@ describe('shiftsOf', () => {
 
 describe('failures', () => {
   it('reports a wrong token as unauthorized', async () => {
-    const failure = await failureOf(onCall({ token: 'wrong-token' }).shiftsOf({ email: emailOf('priya') }, clock.now()));
+    const failure = await failureOf(
+      onCall({ token: 'wrong-token' }).shiftsOf({ email: emailOf('priya') }, clock.now()),
+    );
     expect(failure).toBe('unauthorized');
   });
 
@@ -153,9 +157,9 @@ describe('failures', () => {
 
   it('reports a slow answer as a timeout', async () => {
     standIn.faults.set('GET /users', { delayMs: 1_000 });
-    expect(await failureOf(onCall({ timeoutMs: 100 }).shiftsOf({ email: emailOf('priya') }, clock.now()))).toBe(
-      'timeout',
-    );
+    expect(
+      await failureOf(onCall({ timeoutMs: 100 }).shiftsOf({ email: emailOf('priya') }, clock.now())),
+    ).toBe('timeout');
   });
 
   it('reports an answer of the wrong shape as a bad response', async () => {
@@ -168,6 +172,8 @@ describe('failures', () => {
     const url = standIn.url;
     await standIn.stop();
     const unreachable = onCall({ baseUrl: url });
-    expect(await failureOf(unreachable.shiftsOf({ email: emailOf('priya') }, clock.now()))).toBe('unavailable');
+    expect(await failureOf(unreachable.shiftsOf({ email: emailOf('priya') }, clock.now()))).toBe(
+      'unavailable',
+    );
   });
 });
