@@ -67,7 +67,11 @@ export async function commentOnTicket(
     state: 'GRANTED',
     expectedVersion: request.version,
     audit: {
-      actor: { kind: 'person', id: request.requester.email ?? `jira:${comment.authorAccountId}` },
+      actor: {
+        kind: 'person',
+        id: request.requester.email ?? `jira:${comment.authorAccountId}`,
+        ...(request.requester.directoryUserId ? { personId: request.requester.directoryUserId } : {}),
+      },
       reason: `early revoke asked by the requester on Jira${reason ? `: ${reason}` : ''}`,
       evidence: { commentId: comment.id },
     },
