@@ -106,6 +106,29 @@ describe('intake configuration', () => {
     );
   });
 
+  it('reads the Okta attributes that map Jira accounts and PagerDuty users, none by default', () => {
+    expect(readIntakeConfig(new Env(complete)).identity).toEqual({});
+    const config = readIntakeConfig(
+      new Env({
+        ...complete,
+        LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE: 'atlassianAccountId',
+        LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE: 'pagerDutyUserId',
+      }),
+    );
+    expect(config.identity).toEqual({
+      jiraAccountAttribute: 'atlassianAccountId',
+      pagerDutyUserAttribute: 'pagerDutyUserId',
+    });
+  });
+
+  it('refuses an Okta attribute name that could change the search it goes into', () => {
+    expect(() =>
+      readIntakeConfig(
+        new Env({ ...complete, LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE: 'login eq "x" or profile.a' }),
+      ),
+    ).toThrow('LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE must be an Okta profile attribute name');
+  });
+
   it('refuses a third webhook secret, and an Automation header without its secret', () => {
     expect(() => readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_WEBHOOK_SECRETS: 'a,b,c' }))).toThrow(
       'at most two secrets',
