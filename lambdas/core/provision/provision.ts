@@ -147,7 +147,7 @@ export async function grantRequest(
 /**
  * Brings a grant in line with its record after an extension: the revoke schedule moves, and an
  * IAM inline policy is written again with the new expiry condition. Idempotent, so a duplicate
- * provisioning message for a granted request changes nothing.
+ * provisioning message for a granted request changes nothing (an Okta membership is not touched).
  */
 async function refresh(
   deps: ProvisionDeps,
@@ -161,7 +161,11 @@ async function refresh(
     action: entitlement.action,
     expiresAt: new Date(grant.expiresAt),
   };
-  if (!grant.preExisting) await deps.provisioners[grant.action].grant(subject);
+  // Only an IAM grant carries its expiry, which an extension must rewrite. Re-adding an Okta
+  // membership here would undo a revoke that raced this (redelivered) message, for good.
+  if (!grant.preExisting && grant.action === 'aws-iam-policy') {
+    await deps.provisioners[grant.action].grant(subject);
+  }
   await deps.scheduler.schedule(request.id, subject.expiresAt);
   return { kind: 'done', request, problems: [] };
 }
