@@ -12,14 +12,15 @@
 // is only `user_reference`, `service_reference` or `integration_reference`: no
 // API key, token or app. So nothing here tells loopgate who typed a note.
 //
-// Acknowledgements and resolutions carry a channel of `website` (web app),
-// `mobile` (mobile app; dev-docs tool-libraries/05-Retrieve-Incident-Details.md
-// and PUT /log_entries/{id}/channel list it) or `api` (REST). That split is
-// this stand-in's reading of those lists, not a documented guarantee.
+// Acknowledgements and resolutions by a user carry channel `website`, whether
+// they came from the web app, the mobile app or the REST API: of the values the
+// spec allows for a user agent, it is the only one for an action taken in
+// PagerDuty itself, and nothing documents a split by app (`api` is listed for
+// service agents only). The true origin stays in the stand-in's state for tests.
 
 import type { Directory, Reference } from './directory';
 import { pdTime } from './directory';
-import { type ActionOrigin, type IncidentRecord, incidentRef, logEntryId, renderIncident } from './incidents';
+import { type IncidentRecord, incidentRef, logEntryId, renderIncident } from './incidents';
 
 export type LogEntryType =
   | 'trigger_log_entry'
@@ -51,17 +52,6 @@ interface Entry {
   /** The rest of the channel, with `include[]=channels`. */
   channelDetails: Record<string, unknown>;
   extra: Record<string, unknown>;
-}
-
-function channelFor(origin: ActionOrigin): string {
-  switch (origin.via) {
-    case 'web_app':
-      return 'website';
-    case 'mobile_app':
-      return 'mobile';
-    case 'rest_api':
-      return 'api';
-  }
 }
 
 /** Every log entry of an incident, oldest first (the trigger is first, as PagerDuty's guide says). */
@@ -123,14 +113,13 @@ function entries(directory: Directory, incident: IncidentRecord): Entry[] {
   }
   for (const change of incident.statusChanges) {
     const acknowledged = change.status === 'acknowledged';
-    const channelType = channelFor(change.origin);
     result.push({
       id: change.logEntryId,
       type: acknowledged ? 'acknowledge_log_entry' : 'resolve_log_entry',
       at: change.at,
       summary: `${acknowledged ? 'Acknowledged' : 'Resolved'} by ${change.user.person.name}.`,
       agent: directory.userRef(change.user),
-      channelType,
+      channelType: 'website',
       channelDetails: {},
       extra: acknowledged ? { acknowledgement_timeout: null } : {},
     });

@@ -300,6 +300,25 @@ describe('Okta stand-in: logins, custom attributes and push, per the management 
       headers: { authorization: `SSWS ${TOKEN}`, accept: 'application/json', 'user-agent': 'contract-test' },
     });
 
+  /** Sends a push to the person's push factor; the transaction's poll path. */
+  const pushTo = async (id: string) => {
+    const factorId = await factorOf(id, 'push');
+    const challenge = await client.userFactorApi.verifyFactor({ userId: person(id).okta.id, factorId });
+    return { factorId, path: new URL(challenge._links?.poll?.href ?? '').pathname };
+  };
+  /** A transaction that ended without success, as the spec's examples show it. */
+  const ended = (id: string, factorId: string, factorResult: 'REJECTED' | 'TIMEOUT') => {
+    const factorUrl = `${standIn.url}/api/v1/users/${person(id).okta.id}/factors/${factorId}`;
+    return {
+      factorResult,
+      profile: { credentialId: person(id).email },
+      _links: {
+        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
+        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
+      },
+    };
+  };
+
   beforeAll(async () => {
     clock = new SandboxClock({ start: START, frozen: true });
     const document = parse(readFileSync(DEFAULT_SCENARIO_FILE, 'utf8')) as {
@@ -313,6 +332,17 @@ describe('Okta stand-in: logins, custom attributes and push, per the management 
     tune('dana', { login: 'Dana.Reyes@example.com', profile: { atlassianAccountId: ATLASSIAN_ID } });
     tune('tomas', { push: 'reject' });
     tune('kenji', { push: 'ignore' });
+    // Eleven people sharing a first name, for `q`'s default limit.
+    for (let n = 1; n <= 11; n++) {
+      document.people.push({
+        id: `quinn-${n}`,
+        name: `Quinn Tester${n}`,
+        email: `quinn.tester${n}@example.com`,
+        title: 'Tester',
+        department: 'Engineering',
+        team: 'sre',
+      } as (typeof document.people)[number]);
+    }
     scenario = resolveScenario(document, 'default.yaml (tuned)', clock.now());
     standIn = new OktaStandIn({ scenario, clock, apiTokens: [TOKEN] });
     await standIn.start();
@@ -418,6 +448,21 @@ describe('Okta stand-in: logins, custom attributes and push, per the management 
     expect(ids).toEqual([...ids].sort());
   });
 
+  it('answers q with 10 users unless a limit is given, without paging', async () => {
+    // Spec, listUsers `limit`: "Defaults to 10 if `q` is provided."; `q`: "This doesn't support
+    // pagination, but you can use `limit`."
+    const page = async (query: string) => {
+      const response = await raw('GET', `/api/v1/users?${query}`);
+      return {
+        count: ((await response.json()) as unknown[]).length,
+        link: response.headers.get('link') ?? '',
+      };
+    };
+    expect(await page('q=Quinn')).toMatchObject({ count: 10 });
+    expect((await page('q=Quinn')).link).not.toContain('rel="next"');
+    expect(await page('q=Quinn&limit=20')).toMatchObject({ count: 11 });
+  });
+
   it('gets a user by login or shortname regardless of case (logins differing only in case are one login)', async () => {
     // Spec: getUser's `id` is "An ID, login, or login shortname (as long as the shortname is unambiguous)";
     // UserProfile.login: "Logins are not considered unique if they differ only in case and/or diacritical marks".
@@ -485,51 +530,32 @@ describe('Okta stand-in: logins, custom attributes and push, per the management 
   });
 
   it('answers REJECTED when the person rejects, with verify and factor links', async () => {
-    const tomas = person('tomas');
-    const factorId = await factorOf('tomas', 'push');
-    const challenge = await client.userFactorApi.verifyFactor({ userId: tomas.okta.id, factorId });
-    const path = new URL(challenge._links?.poll?.href ?? '').pathname;
+    const { factorId, path } = await pushTo('tomas');
     expect(((await (await raw('GET', path)).json()) as { factorResult: string }).factorResult).toBe(
       'WAITING',
     );
     clock.advance(PUSH_ANSWER_DELAY_MS);
-    const factorUrl = `${standIn.url}/api/v1/users/${tomas.okta.id}/factors/${factorId}`;
     // Example UserFactorVerifyPushTransactionRejected.
-    expect(await (await raw('GET', path)).json()).toEqual({
-      factorResult: 'REJECTED',
-      profile: { credentialId: tomas.email },
-      _links: {
-        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
-        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
-      },
-    });
+    expect(await (await raw('GET', path)).json()).toEqual(ended('tomas', factorId, 'REJECTED'));
   });
 
   it('answers TIMEOUT once an unanswered push outlives its 300 s', async () => {
-    const kenji = person('kenji');
-    const factorId = await factorOf('kenji', 'push');
-    const challenge = await client.userFactorApi.verifyFactor({ userId: kenji.okta.id, factorId });
-    const path = new URL(challenge._links?.poll?.href ?? '').pathname;
+    const { factorId, path } = await pushTo('kenji');
     clock.advance(299_000);
     const before = await client.userFactorApi.getFactorTransactionStatus({
-      userId: kenji.okta.id,
+      userId: person('kenji').okta.id,
       factorId,
       transactionId: path.split('/').pop() ?? '',
     });
     expect(before.factorResult).toBe('WAITING');
     clock.advance(1000);
-    const factorUrl = `${standIn.url}/api/v1/users/${kenji.okta.id}/factors/${factorId}`;
     // Example UserFactorVerifyPushTransactionTimeout.
-    expect(await (await raw('GET', path)).json()).toEqual({
-      factorResult: 'TIMEOUT',
-      profile: { credentialId: kenji.email },
-      _links: {
-        verify: { href: `${factorUrl}/verify`, hints: { allow: ['POST'] } },
-        factor: { href: factorUrl, hints: { allow: ['GET', 'DELETE'] } },
-      },
-    });
+    expect(await (await raw('GET', path)).json()).toEqual(ended('kenji', factorId, 'TIMEOUT'));
   });
 
+  // Error codes, statuses and summaries: Okta's error-code reference (developer.okta.com/docs/reference/error-codes):
+  // E0000007 "Not found: {0}" 404, E0000068 "Invalid Passcode/Answer" 403, E0000038 "This operation is not
+  // allowed in the user's current status" 403, E0000001 "Api validation failed" 400.
   it("answers factor errors in Okta's error shape", async () => {
     const dana = person('dana');
     const pushId = await factorOf('dana', 'push');

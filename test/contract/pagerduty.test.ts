@@ -848,8 +848,10 @@ describe('PagerDuty users and where a note came from', () => {
       expect(entry.channel).toEqual({ type: 'note' });
     }
     expect(notes[0]?.created_at).toBe('2026-11-21T09:00:00Z');
-    expect(entries.at(-2)).toMatchObject({ agent: lenaRef, channel: { type: 'mobile' } });
-    expect(entries.at(-1)).toMatchObject({ agent: lenaRef, channel: { type: 'api' } });
+    // Acknowledged in the mobile app, resolved through the REST API: both `website`, the spec's one
+    // value for a user agent's own action (`api` is for service agents); no app or key shows.
+    expect(entries.at(-2)).toMatchObject({ agent: lenaRef, channel: { type: 'website' } });
+    expect(entries.at(-1)).toMatchObject({ agent: lenaRef, channel: { type: 'website' } });
 
     // include[]=channels: the full channel (for a note, its text); services/incidents: full objects.
     const included = await pd(
