@@ -104,6 +104,8 @@ export interface RequestStore {
 export interface Directory {
   /** The user whose login (else whose email) is the address, compared as Okta does: ASCII case does not matter. */
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+  /** The user with this directory id; undefined when there is none. */
+  userById(userId: string): Promise<DirectoryUser | undefined>;
   /** The one user whose profile attribute (a custom one, e.g. `atlassianAccountId`) is exactly the value. */
   findUserByAttribute(attribute: string, value: string): Promise<DirectoryUser | undefined>;
   /** Profile, manager, groups, factors, and sign-ins since `signInsSince`. */
@@ -272,6 +274,12 @@ export interface Provisioner {
   revoke(subject: GrantSubject, grant: GrantOutcome): Promise<void>;
   /** Whether the access is in place now (read back from the vendor). */
   verify(subject: GrantSubject): Promise<boolean>;
+  /**
+   * Moves the expiry a grant carries itself (an IAM inline policy's condition) to `subject.expiresAt`,
+   * after an extension. Absent for kinds whose grants carry no expiry: there is nothing to move, and
+   * writing their access again could undo a revoke that ran meanwhile.
+   */
+  extend?(subject: GrantSubject): Promise<void>;
 }
 
 /** One-shot revokes at expiry (EventBridge Scheduler). */

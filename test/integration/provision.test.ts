@@ -254,6 +254,42 @@ describe('a crash between the grant and its record', () => {
   });
 });
 
+describe('a provisioning message that arrives after the revoke', () => {
+  // SQS may hand the function a message for a request it read as GRANTED while a revoke ran: the
+  // function then works from a stale read. Whatever it writes must not outlive the revoke.
+  async function lateDelivery(reporter: string, entitlement: string, approver: string) {
+    const request = await filed(reporter, entitlement, { duration: '4h' });
+    await note(request, approver, 'approve');
+    const granted = await inState(request.id, 'GRANTED');
+    await note(request, approver, 'revoke done early');
+    await inState(request.id, 'REVOKED');
+
+    const { deps, settings } = wireProvision(
+      readProvisionConfig(new Env(sandbox.loopgateEnvironment())),
+      'provision',
+      { clock: sandbox.clock, log: () => {} },
+    );
+    let reads = 0;
+    const stale: RequestStore = Object.assign(Object.create(deps.store) as RequestStore, {
+      get: (id: string) => (reads++ === 0 ? Promise.resolve(granted) : deps.store.get(id)),
+    });
+    return grantRequest({ ...deps, store: stale }, settings, request.id, { finalAttempt: false });
+  }
+
+  it('does not add an Okta membership again', async () => {
+    await lateDelivery('kenji', 'okta-prod-readonly', 'priya');
+    expect(await oktaMembers('00g1prodreadonly0001')).not.toContain('kenji.watanabe@example.com');
+  });
+
+  it('removes the IAM inline policy it rewrote for an extension', async () => {
+    const outcome = await lateDelivery('grace', 'aws-logs-read', 'ana');
+    expect(outcome).toMatchObject({ kind: 'skipped', reason: 'request is REVOKED' });
+    const inline = sandbox.iam.principalPolicies('user', 'grace.kim')?.inline as
+      Record<string, unknown> | undefined;
+    expect(Object.keys(inline ?? {}).filter((name) => name.startsWith('loopgate-'))).toEqual([]);
+  });
+});
+
 describe('a grant that keeps failing', () => {
   it('is retried by redelivery, then recorded FAILED with a note, a comment and the sweeper’s count', async () => {
     const route = 'PUT /api/v1/groups/:groupId/users/:userId';

@@ -189,6 +189,11 @@ export class IamPolicyProvisioner implements Provisioner {
     return { principal: arn, target: policyArn, preExisting: false };
   }
 
+  /** Writes an inline grant again with the new expiry condition; a managed attachment carries none. */
+  async extend(subject: GrantSubject): Promise<void> {
+    if (iamActionOf(subject).statements !== undefined) await this.grant(subject);
+  }
+
   async revoke(_subject: GrantSubject, grant: GrantOutcome): Promise<void> {
     // What was recorded at grant time goes, even if the catalog or the mapping changed since.
     const principal = principalOfArn(grant.principal);

@@ -5,6 +5,7 @@
 import type okta from '@okta/okta-sdk-nodejs';
 import type { DirectoryProfile, DirectoryUser } from '../../core/context';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
+import { sameAddress } from '../../core/decide/identity';
 import { PROFILE_ATTRIBUTE } from '../../core/people';
 import { type Clock, type Directory, systemClock } from '../../core/ports';
 import { callOkta, orNotFound } from './errors';
@@ -67,10 +68,9 @@ export class OktaDirectory implements Directory {
       exact.length > 0
         ? exact
         : await this.usersMatching('searching for a user by email', { search: expression });
-    const lower = asciiLower(wanted);
-    const byLogin = users.filter((u) => asciiLower(u.login) === lower);
+    const byLogin = users.filter((u) => sameAddress(u.login, wanted));
     if (byLogin.length === 1) return byLogin[0];
-    const byEmail = users.filter((u) => asciiLower(u.email) === lower);
+    const byEmail = users.filter((u) => sameAddress(u.email, wanted));
     if (byLogin.length === 0 && byEmail.length <= 1) return byEmail[0];
     // Guessing would show the approver someone else's account, or let one person pass as another.
     throw new UpstreamError(
@@ -78,6 +78,10 @@ export class OktaDirectory implements Directory {
       'bad-response',
       `looking up a user by email: ${users.length} users match the address and no single one has it as login`,
     );
+  }
+
+  async userById(userId: string): Promise<DirectoryUser | undefined> {
+    return orNotFound(this.getUser(userId));
   }
 
   /** The one user whose profile attribute is exactly `value` (compared as written: ids are case-sensitive). */
@@ -218,11 +222,6 @@ function isOktaId(value: string): boolean {
 
 function assertOktaId(value: string, kind: 'user' | 'group'): void {
   if (!isOktaId(value)) throw new NotFoundError(`okta: ${JSON.stringify(value)} is not an Okta ${kind} id`);
-}
-
-/** Only ASCII letters differ by case in a login; nothing else is folded. */
-function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 /** A string literal for Okta's filter and search expressions; the value cannot end it early. */

@@ -58,6 +58,7 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
   }
 
   let person: DirectoryUser;
+  let foundByEmail: boolean;
   let requesterId: string | undefined;
   try {
     const lookup = await personOfPagerDutyUser(deps.directory, deps.identity, {
@@ -71,6 +72,7 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
       );
     }
     person = lookup.user;
+    foundByEmail = lookup.via === 'email';
     requesterId = await requesterIdOf(deps.directory, input.requester);
   } catch (cause) {
     return unchecked(author.email, 'the directory (Okta)', cause);
@@ -96,7 +98,9 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
 
   let failure: { source: string; cause: unknown } | undefined;
   try {
-    if (await isListed(deps.directory, rules.emails, person, author.email)) return allow('listed');
+    if (await isListed(deps.directory, rules.emails, person, { email: author.email, foundByEmail })) {
+      return allow('listed');
+    }
   } catch (cause) {
     failure = { source: 'the directory (Okta)', cause };
   }
@@ -139,22 +143,25 @@ async function requesterIdOf(
 }
 
 /**
- * Whether a listed address names this person: an address that reads like the author's (their
- * PagerDuty address or their directory login or email) is looked up in the directory, and only the
- * same directory id counts. A look-alike never reads like it (addresses are compared byte for byte,
- * ASCII case aside), and a sub-address is another account.
+ * Whether a listed address names this person. Their Okta login names them (logins are unique), and
+ * so does the address they were just found by; another address that reads like theirs (their
+ * directory email, or a PagerDuty address the mapping resolved) is looked up, and only the same
+ * directory id counts. A look-alike never reads like it (addresses are compared byte for byte, ASCII
+ * case aside), and a sub-address is another account.
  */
 async function isListed(
   directory: Directory,
   listed: readonly string[],
   person: DirectoryUser,
-  authorEmail: string,
+  author: { email: string; foundByEmail: boolean },
 ): Promise<boolean> {
-  const candidates = listed.filter((address) =>
-    [authorEmail, person.login, person.email].some((known) => sameAddress(address, known)),
-  );
-  for (const address of candidates) {
-    if ((await directory.findUserByEmail(address))?.id === person.id) return true;
+  for (const address of listed) {
+    if (sameAddress(address, person.login) || (author.foundByEmail && sameAddress(address, author.email))) {
+      return true;
+    }
+    if (sameAddress(address, person.email) || sameAddress(address, author.email)) {
+      if ((await directory.findUserByEmail(address))?.id === person.id) return true;
+    }
   }
   return false;
 }

@@ -17,8 +17,7 @@ const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z
 /** Why an address cannot identify an approver, or undefined when it can. */
 export function addressProblem(email: string): string | undefined {
   if (PLAIN_ADDRESS.test(email)) return undefined;
-  if (INVISIBLE.test(email)) {
-    INVISIBLE.lastIndex = 0;
+  if (/\p{Default_Ignorable_Code_Point}/u.test(email)) {
     return `the address ${JSON.stringify(email)} contains invisible characters`;
   }
   // eslint-disable-next-line no-control-regex

@@ -122,13 +122,12 @@ async function onNote(
 
   const { command } = parsed;
   const reviewing = isBreakGlassReview(request, command);
-  const { directoryUserId, email } = request.requester;
   const authorization = await authorizeApprover(
     { ...deps, identity: settings.identity },
     {
       verb: command.verb,
       author: { pagerDutyUserId: author.id, email: author.email },
-      requester: { ...(directoryUserId ? { directoryUserId } : {}), ...(email ? { email } : {}) },
+      requester: request.requester,
       entitlement: reviewing ? breakGlassReviewers(entitlement) : entitlement,
       notedAt: new Date(event.occurredAt),
     },

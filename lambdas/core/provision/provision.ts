@@ -145,9 +145,10 @@ export async function grantRequest(
 }
 
 /**
- * Brings a grant in line with its record after an extension: the revoke schedule moves, and an
- * IAM inline policy is written again with the new expiry condition. Idempotent, so a duplicate
- * provisioning message for a granted request changes nothing (an Okta membership is not touched).
+ * Brings a grant in line with its record after an extension: the revoke schedule moves, and a grant
+ * that carries its own expiry (an IAM inline policy) is written again with the new one. Access is
+ * never added again here: this message may be a late redelivery, and a revoke may have run since it
+ * was read, so whatever was rewritten is removed again when the request is no longer GRANTED.
  */
 async function refresh(
   deps: ProvisionDeps,
@@ -161,10 +162,18 @@ async function refresh(
     action: entitlement.action,
     expiresAt: new Date(grant.expiresAt),
   };
-  // Only an IAM grant carries its expiry, which an extension must rewrite. Re-adding an Okta
-  // membership here would undo a revoke that raced this (redelivered) message, for good.
-  if (!grant.preExisting && grant.action === 'aws-iam-policy') {
-    await deps.provisioners[grant.action].grant(subject);
+  const provisioner = deps.provisioners[grant.action];
+  if (!grant.preExisting && provisioner.extend) {
+    await provisioner.extend(subject);
+    const now = await deps.store.get(request.id);
+    if (now?.state !== 'GRANTED') {
+      await provisioner.revoke(subject, {
+        principal: grant.principal,
+        target: grant.target,
+        preExisting: false,
+      });
+      return { kind: 'skipped', reason: `request is ${now?.state ?? 'gone'}` };
+    }
   }
   await deps.scheduler.schedule(request.id, subject.expiresAt);
   return { kind: 'done', request, problems: [] };

@@ -105,11 +105,15 @@ export async function gatherContext(
     return email;
   };
 
-  // The directory user is needed by the profile and by the peer count: look it up once.
+  // The directory user is needed by the profile and by the peer count: read it once, by the Okta id
+  // intake recorded (only a request recorded before ids were kept is looked up by its email).
   let userLookup: Promise<DirectoryUser> | undefined;
+  const { directoryUserId } = request.requester;
   const directoryUser = () =>
     (userLookup ??= (async () => {
-      const user = await deps.directory.findUserByEmail(needEmail());
+      const user = directoryUserId
+        ? await deps.directory.userById(directoryUserId)
+        : await deps.directory.findUserByEmail(needEmail());
       if (user === undefined) throw new Unanswerable(NOT_IN_DIRECTORY);
       return user;
     })());

@@ -61,6 +61,9 @@ export class MemoryDirectory implements Directory {
   async findUserByEmail(email: string) {
     return this.users.get(email.toLowerCase());
   }
+  async userById(id: string) {
+    return [...this.users.values()].find((u) => u.id === id);
+  }
   async findUserByAttribute(): Promise<undefined> {
     return undefined;
   }

@@ -101,6 +101,11 @@ export class FakeDirectory implements Directory {
     const wanted = email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
     return [...this.users.values()].find((u) => u.login.replace(/[A-Z]/g, (c) => c.toLowerCase()) === wanted);
   }
+  async userById(id: string) {
+    this.calls.push(`userById ${id}`);
+    if (this.failure) throw this.failure;
+    return [...this.users.values()].find((u) => u.id === id);
+  }
   async findUserByAttribute(attribute: string, value: string) {
     this.calls.push(`findUserByAttribute ${attribute} ${value}`);
     if (this.failure) throw this.failure;

@@ -213,6 +213,10 @@ export class FakeDirectory implements Directory {
     this.calls.push(`findUserByEmail ${email}`);
     return this.users.get(email);
   }
+  async userById(id: string) {
+    this.calls.push(`userById ${id}`);
+    return [...this.users.values()].find((u) => u.id === id);
+  }
   async findUserByAttribute(): Promise<undefined> {
     throw new Error('triage uses the directory id intake recorded');
   }

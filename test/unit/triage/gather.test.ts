@@ -19,6 +19,7 @@ import {
   NOW,
   precedent,
   request,
+  user,
 } from './fakes';
 
 const never = <T>() => new Promise<T>(() => {});
@@ -48,6 +49,23 @@ describe('gatherContext', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('reads the requester by the Okta id intake recorded, never by their email', async () => {
+    const { deps, options } = world();
+    // Another account with Dana's address must not become the profile the approver reads.
+    deps.directory.users.set('dana@example.com', user({ id: '00u1other' }));
+    deps.directory.users.set('dana.reyes@example.com', user());
+    const req = request({
+      requester: { jiraAccountId: 'acct-dana', directoryUserId: '00u1dana', email: 'dana@example.com' },
+    });
+
+    const context = await gatherContext(deps, req, readonly, options);
+
+    expect(context.directory).toMatchObject({ status: 'ok', value: { user: { id: '00u1dana' } } });
+    expect(deps.directory.calls).toContain('userById 00u1dana');
+    expect(deps.directory.calls.filter((c) => c.startsWith('findUserByEmail'))).toEqual([]);
+    expect(deps.directory.calls).toContain('peersOf 00u1dana');
   });
 
   it('reads every source in parallel and combines history with the peer count', async () => {
