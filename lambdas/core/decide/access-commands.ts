@@ -1,0 +1,83 @@
+// Commands on access already granted: end it early, or extend it.
+
+import type { Entitlement } from '../catalog';
+import { FollowUps } from '../follow-up';
+import type { AccessRequest, Actor } from '../model';
+import { duration, minute } from '../triage/text';
+import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome } from './deps';
+import { refuse } from './refuse';
+
+/** Revoking is the revoke function's work (it holds the permissions); this records who asked and queues it. */
+export async function revokeEarly(
+  deps: DecideDeps,
+  input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; reason?: string },
+): Promise<EventOutcome> {
+  const { request, event, actor } = input;
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `early revoke asked by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
+      evidence: { noteId: event.noteId },
+    },
+  });
+  await deps.queue.send('revoke', { requestId: request.id });
+  const followUps = new FollowUps();
+  await followUps.attempt('note on the incident', () =>
+    deps.pager.addNote(event.incidentId, 'Revoking now.'),
+  );
+  return answered(request.id, 'revoke queued', followUps);
+}
+
+/**
+ * Moves the expiry later, never beyond the catalog maximum counted from the original grant. The
+ * record changes here; the provision function then moves the revoke schedule and, for an IAM
+ * inline grant, the policy's own expiry condition (until it does, access ends at the earlier time).
+ */
+export async function extend(
+  deps: DecideDeps,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    event: AnnotatedEvent;
+    actor: Actor;
+    seconds: number;
+  },
+): Promise<EventOutcome> {
+  const { request, entitlement, event, actor } = input;
+  const grant = request.grant as NonNullable<AccessRequest['grant']>;
+  const latest = Date.parse(grant.grantedAt) + entitlement.duration.max * 1000;
+  const wanted = Date.parse(grant.expiresAt) + input.seconds * 1000;
+  const expiresAt = new Date(Math.min(wanted, latest));
+  if (expiresAt.getTime() <= Date.parse(grant.expiresAt)) {
+    const reason = `${entitlement.id} may be held for at most ${duration(entitlement.duration.max)} from the grant, which ends ${minute(grant.expiresAt)} already`;
+    await refuse(deps, request, event, actor, { verb: 'extend', durationSeconds: input.seconds }, reason);
+    return { kind: 'answered', requestId: request.id, result: `refused extend: ${reason}` };
+  }
+  const capped = expiresAt.getTime() < wanted;
+  const extended = await deps.store.transition({
+    requestId: request.id,
+    from: 'GRANTED',
+    to: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `extended by ${actor.id} until ${minute(expiresAt.toISOString())}${capped ? ' (capped at the catalog maximum)' : ''}`,
+      evidence: { noteId: event.noteId, from: grant.expiresAt, to: expiresAt.toISOString() },
+    },
+    changes: { grant: { ...grant, expiresAt: expiresAt.toISOString() }, dueAt: expiresAt.toISOString() },
+  });
+  await deps.queue.send('provision', { requestId: request.id });
+  const followUps = new FollowUps();
+  const message = `Extended until ${minute(expiresAt.toISOString())}${capped ? `, the most ${entitlement.id} allows` : ''}.`;
+  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
+  await followUps.attempt('Jira comment', () =>
+    deps.tracker.comment(
+      extended.jiraIssueKey,
+      `Your access to ${entitlement.id} was extended by ${actor.id}: it now ends ${minute(expiresAt.toISOString())} (${expiresAt.toISOString()}).`,
+    ),
+  );
+  return answered(request.id, 'extended', followUps);
+}

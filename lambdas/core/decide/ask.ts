@@ -1,0 +1,33 @@
+// "info <question>": the approver's question goes to the requester on the ticket.
+
+import type { AccessRequest, Actor } from '../model';
+import type { PagerUser } from '../ports';
+import type { AnnotatedEvent, DecideDeps, EventOutcome } from './deps';
+
+export async function askRequester(
+  deps: DecideDeps,
+  input: {
+    request: AccessRequest;
+    event: AnnotatedEvent;
+    actor: Actor;
+    author: PagerUser;
+    question: string;
+  },
+): Promise<EventOutcome> {
+  const { request, event, actor, author, question } = input;
+  await deps.tracker.comment(
+    request.jiraIssueKey,
+    `${author.name} (${author.email}), who is reviewing this request, asks: ${question}\nPlease answer here; the reviewers see this ticket.`,
+  );
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: { actor, reason: `asked the requester: ${question}`, evidence: { noteId: event.noteId } },
+  });
+  await deps.pager.addNote(
+    event.incidentId,
+    `Asked ${request.requester.displayName ?? 'the requester'} on ${request.jiraIssueKey}.`,
+  );
+  return { kind: 'answered', requestId: request.id, result: 'question posted on Jira' };
+}

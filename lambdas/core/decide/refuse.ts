@@ -1,0 +1,26 @@
+// A refused attempt: audited as a security event, and the author is told why.
+
+import type { AccessRequest, Actor } from '../model';
+import type { Command } from './command';
+import type { AnnotatedEvent, DecideDeps } from './deps';
+
+export async function refuse(
+  deps: DecideDeps,
+  request: AccessRequest,
+  event: AnnotatedEvent,
+  actor: Actor,
+  command: Command,
+  reason: string,
+): Promise<void> {
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `refused ${command.verb} by ${actor.id}: ${reason}`,
+      evidence: { securityEvent: 'refused-command', verb: command.verb, noteId: event.noteId },
+    },
+  });
+  await deps.pager.addNote(event.incidentId, `Not accepted: ${reason}`);
+}

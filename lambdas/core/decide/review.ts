@@ -1,0 +1,88 @@
+// Break-glass access is granted at once and reviewed after the fact by the
+// people the catalog alerts, not by the owners who could have approved it.
+
+import type { Entitlement } from '../catalog';
+import { FollowUps } from '../follow-up';
+import type { AccessRequest, Actor } from '../model';
+import { minute } from '../triage/text';
+import type { Command } from './command';
+import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome } from './deps';
+
+/** approve/deny on a break-glass request once it was granted: the review after the fact, not a vote. */
+export function isBreakGlassReview(request: AccessRequest, command: Command): boolean {
+  return (
+    request.breakGlass &&
+    (command.verb === 'approve' || command.verb === 'deny') &&
+    (request.state === 'GRANTED' || request.state === 'REVOKED' || request.state === 'FAILED')
+  );
+}
+
+/**
+ * Who reviews a break-glass grant: whoever the catalog alerts (on call for its escalation policy,
+ * or listed), not the owners, who could have approved it the ordinary way.
+ */
+export function breakGlassReviewers(entitlement: Entitlement): Entitlement {
+  if (!entitlement.breakGlass.allowed) return entitlement;
+  const { alert } = entitlement.breakGlass;
+  return {
+    ...entitlement,
+    owners: {
+      ...entitlement.owners,
+      escalationPolicy: alert.escalationPolicy ?? entitlement.owners.escalationPolicy,
+    },
+    approvers: { onCall: alert.escalationPolicy !== undefined, emails: alert.emails },
+  };
+}
+
+/**
+ * The review a break-glass grant requires after the fact, recorded on the request (`loopgate
+ * report` lists grants still waiting for one): `approve` keeps the access until it expires,
+ * `deny` revokes it at once. A grant that already ended can still be reviewed.
+ */
+export async function reviewBreakGlass(
+  deps: DecideDeps,
+  input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; approved: boolean; reason?: string },
+): Promise<EventOutcome> {
+  const { request, event, actor } = input;
+  const followUps = new FollowUps();
+  if (request.review) {
+    await followUps.attempt('note on the incident', () =>
+      deps.pager.addNote(
+        event.incidentId,
+        `This break-glass grant was reviewed already: ${request.review?.outcome} by ${request.review?.by} at ${minute(request.review?.at ?? '')}.`,
+      ),
+    );
+    return answered(request.id, 'already reviewed', followUps);
+  }
+  const revoking = !input.approved && request.state === 'GRANTED';
+  const outcome = input.approved ? 'kept' : 'revoked';
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `break-glass reviewed by ${actor.id}: ${input.approved ? 'kept' : 'refused'}${input.reason ? `: ${input.reason}` : ''}`,
+      evidence: { review: outcome, noteId: event.noteId },
+    },
+    changes: {
+      review: {
+        by: actor.id,
+        at: deps.clock.now().toISOString(),
+        outcome,
+        ...(input.reason ? { reason: input.reason } : {}),
+        sourceId: event.noteId,
+      },
+    },
+  });
+  if (revoking) await deps.queue.send('revoke', { requestId: request.id });
+  const message = input.approved
+    ? request.state === 'GRANTED'
+      ? 'Break-glass review recorded; the access stays until it expires.'
+      : 'Break-glass review recorded.'
+    : revoking
+      ? 'Break-glass review recorded: refused. Revoking now.'
+      : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
+  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
+  return answered(request.id, `break-glass review: ${outcome}`, followUps);
+}
