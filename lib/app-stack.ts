@@ -180,6 +180,16 @@ export class AppStack extends Stack {
         LOOPGATE_JIRA_PROJECTS: config.jira.projects.join(','),
         LOOPGATE_JIRA_ISSUE_TYPES: config.jira.issueTypes.join(','),
         ...optional('LOOPGATE_JIRA_FIELD_ENTITLEMENT', config.jira.fields.entitlement),
+        ...pagerDuty,
+        ...optional(
+          'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
+          config.jira.closing.statusCategories.join(','),
+        ),
+        ...optional('LOOPGATE_JIRA_CLOSING_STATUSES', config.jira.closing.statuses.join(',') || undefined),
+        ...optional(
+          'LOOPGATE_JIRA_ADMIN_ACCOUNT_IDS',
+          config.jira.closing.adminAccountIds.join(',') || undefined,
+        ),
         ...optional('LOOPGATE_JIRA_FIELD_DURATION', config.jira.fields.duration),
         ...optional('LOOPGATE_JIRA_FIELD_JUSTIFICATION', config.jira.fields.justification),
         ...optional('LOOPGATE_BREAK_GLASS_LABEL', config.jira.breakGlass.label),

@@ -35,7 +35,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   'jira-webhook': {
     memoryMb: 512,
     timeoutSeconds: 15,
-    secrets: ['jira', 'jiraWebhook', 'okta'],
+    // PagerDuty: a closed ticket's incident is noted and resolved (until that moves behind a queue).
+    secrets: ['jira', 'jiraWebhook', 'okta', 'pagerduty'],
     prompts: false,
   },
   triage: {

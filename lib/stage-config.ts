@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import { PROFILE_ATTRIBUTE } from '../lambdas/core/people';
-import { LOG_LEVELS } from '../lambdas/platform/env';
+import { JIRA_STATUS_CATEGORIES, LOG_LEVELS } from '../lambdas/platform/env';
 
 export const STAGE_CONTEXT_KEY = 'loopgate';
 export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
@@ -62,6 +62,19 @@ const stageSchema = z.strictObject({
       })
       .default({}),
     breakGlass: z.strictObject({ label: nonEmpty.optional(), priority: nonEmpty.optional() }).default({}),
+    /**
+     * A ticket the requester (or an admin) moves to one of these statuses ends its request: cancelled
+     * while waiting, revoked early when granted. By status category (Jira's keys: new, indeterminate,
+     * done), by name, or both.
+     */
+    closing: z
+      .strictObject({
+        statusCategories: z.array(z.enum(JIRA_STATUS_CATEGORIES)).default(['done']),
+        statuses: z.array(nonEmpty).default([]),
+        /** Atlassian account ids whose moves count besides the requester's. */
+        adminAccountIds: z.array(nonEmpty).default([]),
+      })
+      .default({ statusCategories: ['done'], statuses: [], adminAccountIds: [] }),
     /** Jira Automation's unsigned requests carry this header; its value lives in the jira-webhook secret. */
     automationHeader: z
       .string()

@@ -187,8 +187,9 @@ export class Sandbox {
           webhook: {
             url: webhookUrl('jira'),
             secret: secrets.jira,
-            // What the setup guide tells admins to pick: new tickets, and comments (a requester's revoke).
-            events: ['jira:issue_created', 'comment_created'],
+            // What the setup guide tells admins to pick: new tickets, updates (a ticket closed), and
+            // comments (a requester's revoke).
+            events: ['jira:issue_created', 'jira:issue_updated', 'comment_created'],
           },
         }),
         pagerduty: new PagerDutyStandIn({

@@ -154,6 +154,8 @@ export interface Tracker {
   /** Moves the ticket to the named status, if its workflow has a transition there from where it is. */
   moveTo(issueKey: string, statusName: string): Promise<'moved' | 'no-such-transition'>;
 }
+  /** loopgate's own Jira account id, so its own moves of a ticket are told from people's. */
+  ownAccountId?(): Promise<string>;
 
 export type QueueName = 'triage' | 'provision' | 'revoke';
 

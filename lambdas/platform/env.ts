@@ -3,6 +3,7 @@
 
 import { ConfigurationError } from '../core/errors';
 import { type IdentitySettings, PROFILE_ATTRIBUTE } from '../core/people';
+import type { TicketClosingSettings } from '../core/ticket/status-change';
 import type { ModelSettings } from '../connectors/openai/advisor';
 
 export type EnvSource = Readonly<Record<string, string | undefined>>;
@@ -157,9 +158,13 @@ export interface IntakeConfig extends CommonSettings {
     fields: { entitlement?: string; duration?: string; justification?: string };
     /** A label (default `break-glass`) or a priority that marks a ticket as break-glass. */
     breakGlass: { label?: string; priority?: string };
+    /** The statuses that end a request when the requester (or an admin) moves the ticket there. */
+    closing: TicketClosingSettings;
   };
   okta: { orgUrl: string; token: string };
   identity: IdentitySettings;
+  /** To note and resolve the incident of a request whose ticket was closed. */
+  pagerduty: PagerDutySettings;
 }
 
 export function readIntakeConfig(env = new Env()): IntakeConfig {
@@ -202,9 +207,38 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
           ? { priority: env.string('LOOPGATE_BREAK_GLASS_PRIORITY') }
           : {}),
       },
+      closing: readTicketClosing(env),
     },
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     identity: readIdentity(env),
+    pagerduty: readPagerDuty(env),
+  };
+}
+
+/** Jira's status category keys (GET /rest/api/3/statuscategory). */
+export const JIRA_STATUS_CATEGORIES = ['new', 'indeterminate', 'done'] as const;
+
+/** Which statuses close a request: by category (default `done`), by name, and whose moves count. */
+function readTicketClosing(env: Env): TicketClosingSettings {
+  const optionalList = (name: string) =>
+    (env.optionalString(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const categories = env.optionalString('LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES')
+    ? list(env, 'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES')
+    : ['done'];
+  for (const category of categories) {
+    if (!(JIRA_STATUS_CATEGORIES as readonly string[]).includes(category)) {
+      throw new ConfigurationError(
+        `environment variable LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES must list Jira status category keys (${JIRA_STATUS_CATEGORIES.join(', ')}), got "${category}"`,
+      );
+    }
+  }
+  return {
+    statusCategories: categories,
+    statuses: optionalList('LOOPGATE_JIRA_CLOSING_STATUSES'),
+    adminAccountIds: optionalList('LOOPGATE_JIRA_ADMIN_ACCOUNT_IDS'),
   };
 }
 

@@ -3,6 +3,8 @@
 
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { createPagerDutyClient } from '../connectors/pagerduty/client';
+import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import type { IntakeDeps } from '../core/intake/intake';
 import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
@@ -21,10 +23,17 @@ export function wireIntake(
     timeoutMs: config.timeoutMs,
     maxRetries: 1,
   });
+  const pagerDuty = createPagerDutyClient({
+    token: config.pagerduty.token,
+    ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
+    from: config.pagerduty.from,
+    timeoutMs: config.timeoutMs,
+  });
   return {
     deps: {
       store: requestStore(config, config.timeoutMs, clockOf(options)),
       tracker: new JiraTracker(jira),
+      pager: new PagerDutyPager(pagerDuty),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
       queue: sqsWorkQueue(config, config.timeoutMs, {
         triage: config.triageQueueUrl,
@@ -40,6 +49,7 @@ export function wireIntake(
       issueTypes: config.jira.issueTypes,
       fields: config.jira.fields,
       breakGlass: config.jira.breakGlass,
+      closing: config.jira.closing,
       identity: config.identity,
       maxBodyBytes: MAX_JIRA_BODY_BYTES,
     },

@@ -1,14 +1,15 @@
 // The Jira Cloud stand-in: issues, comments, transitions and users over REST
 // v2 (wiki-markup strings) and v3 (ADF), Basic auth with API tokens, Jira's
 // error collections, and `jira:issue_created` / `jira:issue_updated` webhooks
-// signed `X-Hub-Signature: sha256=…` and retried the way Jira Cloud retries.
+// (the issue in the v2 shape, a changelog on updates) signed
+// `X-Hub-Signature: sha256=…` and retried the way Jira Cloud retries.
 
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import { hmacHex, postWebhook, type DeliveryAttempt } from '../http/webhook';
 import { HttpStandIn, json, jsonBody, type StandInRequest, type StandInResponse } from '../http/stand-in';
 import type { Scenario } from '../scenario/load';
-import { type AdfNode, adfToText, isAdfDocument, textToAdf } from './adf';
+import { type AdfNode, adfToWiki, isAdfDocument, textToAdf } from './adf';
 
 export interface JiraCredentials {
   email: string;
@@ -110,6 +111,8 @@ export interface JiraDeliveryRecord extends DeliveryAttempt {
   identifier: string;
   event: string;
   retry: number;
+  /** The signed body as sent, so a test can replay it. */
+  body: string;
 }
 
 export const LOOPGATE_BOT_ACCOUNT_ID = '712020:loopgate-bot';
@@ -128,6 +131,8 @@ export class JiraStandIn extends HttpStandIn {
   private readonly hiddenEmail: 'null' | 'omit';
   private nextIssueId = 10_001;
   private nextCommentId = 20_001;
+  /** Jira numbers every change of every issue from one sequence: a changelog id names one change. */
+  private nextChangelogId = 30_001;
   private readonly issueCounters = new Map<string, number>();
   private readonly pending: PendingDelivery[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -343,6 +348,14 @@ export class JiraStandIn extends HttpStandIn {
           'ratelimit-reason': 'jira-quota-global-based',
         },
       );
+    }
+    if (status === 409) {
+      // The OpenAPI gives the reason ("Returned if the issue could not be updated due to a conflicting
+      // update.") but no body; this is Jira's usual error collection carrying it.
+      return json(409, {
+        errorMessages: ['The issue could not be updated due to a conflicting update.'],
+        errors: {},
+      });
     }
     return json(status, { errorMessages: ['Internal server error'], errors: {} });
   }
@@ -575,7 +588,7 @@ export class JiraStandIn extends HttpStandIn {
     this.emit('jira:issue_updated', issue, actorId, {
       issue_event_type_name: 'issue_generic',
       changelog: {
-        id: String(Date.now()),
+        id: String(this.nextChangelogId++),
         items: [
           {
             field: 'status',
@@ -693,10 +706,9 @@ export class JiraStandIn extends HttpStandIn {
     this.attempt(delivery, event);
   }
 
+  /** Admin webhooks carry the issue as REST v2 renders it: the description is wiki-markup text, never ADF. */
   private renderIssueForWebhook(issue: StoredIssue) {
-    const rendered = this.renderIssue(issue, 'v2', { viewerId: undefined, webhook: true });
-    (rendered.fields as Record<string, unknown>).description = issue.description ?? null;
-    return rendered;
+    return this.renderIssue(issue, 'v2', { viewerId: undefined, webhook: true });
   }
 
   private attempt(delivery: PendingDelivery, event: string): void {
@@ -710,7 +722,13 @@ export class JiraStandIn extends HttpStandIn {
     if (delivery.retries > 0) headers['x-atlassian-webhook-retry'] = String(delivery.retries);
     const run = postWebhook(webhook.url, delivery.body, headers, DELIVERY_TIMEOUT_MS, this.clock.now()).then(
       (result) => {
-        this.deliveries.push({ ...result, identifier: delivery.identifier, event, retry: delivery.retries });
+        this.deliveries.push({
+          ...result,
+          identifier: delivery.identifier,
+          event,
+          retry: delivery.retries,
+          body: delivery.body,
+        });
         const retryable = result.status === undefined || result.status >= 500 || RETRYABLE.has(result.status);
         const delay = RETRY_DELAYS_MINUTES[delivery.retries];
         if (retryable && delay !== undefined) {
@@ -782,7 +800,7 @@ function renderStatus(status: (typeof STATUSES)[number], baseUrl: string) {
 
 function convertBody(body: Body, version: 'v2' | 'v3'): Body {
   if (version === 'v3') return typeof body === 'string' ? textToAdf(body) : body;
-  return typeof body === 'string' ? body : adfToText(body);
+  return typeof body === 'string' ? body : adfToWiki(body);
 }
 
 /** Jira's timestamp format: `2026-11-21T09:00:00.000+0000`. */

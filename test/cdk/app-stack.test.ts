@@ -163,6 +163,8 @@ describe('environment', () => {
       ...common,
       'LOOPGATE_TRIAGE_QUEUE_URL',
       'LOOPGATE_REVOKE_QUEUE_URL',
+      'LOOPGATE_PAGERDUTY_FROM',
+      'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
       'LOOPGATE_JIRA_PROJECTS',
       'LOOPGATE_JIRA_ISSUE_TYPES',
     ],

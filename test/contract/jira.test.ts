@@ -291,7 +291,9 @@ describe('webhooks', () => {
     expect(payload.issue.fields.reporter).not.toHaveProperty('emailAddress');
   });
 
-  it('carries an ADF description when the ticket was written in ADF, and custom fields when filed by fields', async () => {
+  it('carries the issue in the REST v2 shape: a ticket written in ADF arrives as wiki text, fields as fields', async () => {
+    // REFERENCE.md, Jira Cloud: "admin webhooks carry the issue in the v2 shape, with wiki text". The
+    // OpenAPI's v2 IssueBean renders `description` as a string (wiki markup); v3 renders ADF.
     jira.fileTicket({
       reporter: 'ivan',
       entitlement: 'aws-logs-read',
@@ -307,7 +309,7 @@ describe('webhooks', () => {
     await jira.settled();
 
     const [adf, fields] = receiver.received.map((r) => JSON.parse(r.raw).issue.fields);
-    expect(adf.description).toMatchObject({ type: 'doc', version: 1 });
+    expect(adf.description).toBe('Entitlement: aws-logs-read\nReason: DATA-812');
     expect(fields).toMatchObject({ customfield_10050: 'aws-logs-read', customfield_10052: 'DATA-812' });
   });
 
@@ -341,6 +343,42 @@ describe('webhooks', () => {
     expect(receiver.received).toHaveLength(1);
   });
 
+  it('renders ADF marks, headings and lists as wiki markup in the webhook', async () => {
+    await v3.issues.createIssue({
+      fields: {
+        project: { key: 'ACCESS' },
+        issuetype: { name: 'Access Request' },
+        summary: 'marks',
+        description: {
+          type: 'doc',
+          version: 1,
+          content: [
+            { type: 'heading', attrs: { level: 2 }, content: [{ type: 'text', text: 'Request' }] },
+            {
+              type: 'paragraph',
+              content: [
+                { type: 'text', text: 'Reason:', marks: [{ type: 'strong' }] },
+                { type: 'text', text: ' INC-1' },
+              ],
+            },
+            {
+              type: 'bulletList',
+              content: [
+                {
+                  type: 'listItem',
+                  content: [{ type: 'paragraph', content: [{ type: 'text', text: 'one' }] }],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    await jira.settled();
+    const payload = JSON.parse(receiver.received.at(-1)?.raw ?? '{}');
+    expect(payload.issue.fields.description).toBe('h2. Request\n*Reason:* INC-1\n* one');
+  });
+
   it('sends jira:issue_updated with the status change when an issue is transitioned', async () => {
     const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
     jira.transitionIssue(key, 'Cancelled', 'dana');
@@ -351,6 +389,60 @@ describe('webhooks', () => {
     expect(updated?.changelog.items).toEqual([
       expect.objectContaining({ field: 'status', fromString: 'Open', toString: 'Cancelled' }),
     ]);
+  });
+
+  it('names the mover, gives each change its own changelog id, and carries the new status with its category', async () => {
+    // OpenAPI, schema Changelog: "id: The ID of the changelog." ChangeDetails: field, fieldId, fieldtype,
+    // from ("The details of the original value."), fromString, to, toString. A changelog item names status
+    // ids and names only; StatusDetails.statusCategory ("The category assigned to the status.") comes with
+    // the issue's `status` field. Jira's category keys are new, indeterminate and done (GET /statuscategory).
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    jira.transitionIssue(key, 'In Review', 'dana');
+    jira.transitionIssue(key, 'Done', 'ivan');
+    await jira.settled();
+    const updates = receiver.received
+      .map((r) => JSON.parse(r.raw))
+      .filter((p) => p.webhookEvent === 'jira:issue_updated');
+    expect(updates).toHaveLength(2);
+    const [review, done] = updates;
+    expect(review.changelog.id).not.toBe(done.changelog.id);
+    expect(review.user.accountId).toBe(dana?.jira.accountId);
+    expect(done.user.accountId).toBe(scenario.people.find((p) => p.id === 'ivan')?.jira.accountId);
+    expect(done.changelog.items[0]).toEqual({
+      field: 'status',
+      fieldtype: 'jira',
+      fieldId: 'status',
+      from: '10001',
+      fromString: 'In Review',
+      to: '10006',
+      toString: 'Done',
+    });
+    expect(done.issue.fields.status).toMatchObject({
+      id: '10006',
+      name: 'Done',
+      statusCategory: { key: 'done' },
+    });
+    expect(review.issue.fields.status.statusCategory.key).toBe('indeterminate');
+  });
+});
+
+describe('transition conflicts', () => {
+  it('answers an injected 409 on POST /transitions with Jira’s error collection; the next call goes through', async () => {
+    // OpenAPI, POST /rest/api/3/issue/{issueIdOrKey}/transitions: "409: Returned if the issue could not be
+    // updated due to a conflicting update." The body is not documented: Jira's error collection carries it.
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    const { transitions = [] } = await v3.issues.getTransitions({ issueIdOrKey: key });
+    const done = transitions.find((t) => t.name === 'Done');
+    jira.faults.set('POST /rest/api/:version/issue/:key/transitions', { failNext: 1, status: 409 });
+    const error = await rejection(
+      v3.issues.doTransition({ issueIdOrKey: key, transition: { id: done?.id } }),
+    );
+    expect(error).toEqual({
+      status: 409,
+      body: { errorMessages: ['The issue could not be updated due to a conflicting update.'], errors: {} },
+    });
+    await v3.issues.doTransition({ issueIdOrKey: key, transition: { id: done?.id } });
+    expect((await v3.issues.getIssue({ issueIdOrKey: key })).fields.status?.name).toBe('Done');
   });
 });
 

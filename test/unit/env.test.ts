@@ -73,7 +73,35 @@ describe('intake configuration', () => {
     LOOPGATE_JIRA_ISSUE_TYPES: 'Access Request',
     LOOPGATE_OKTA_ORG_URL: 'https://example.okta.com',
     LOOPGATE_OKTA_TOKEN: 'okta-token',
+    LOOPGATE_PAGERDUTY_TOKEN: 'pd-token',
+    LOOPGATE_PAGERDUTY_FROM: 'loopgate@example.com',
   };
+
+  it('reads which statuses close a request: category done by default, categories checked against Jira’s keys', () => {
+    expect(readIntakeConfig(new Env(complete)).jira.closing).toEqual({
+      statusCategories: ['done'],
+      statuses: [],
+      adminAccountIds: [],
+    });
+    const configured = readIntakeConfig(
+      new Env({
+        ...complete,
+        LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES: 'done, indeterminate',
+        LOOPGATE_JIRA_CLOSING_STATUSES: 'Withdrawn,Won’t do',
+        LOOPGATE_JIRA_ADMIN_ACCOUNT_IDS: '712020:admin-1',
+      }),
+    );
+    expect(configured.jira.closing).toEqual({
+      statusCategories: ['done', 'indeterminate'],
+      statuses: ['Withdrawn', 'Won’t do'],
+      adminAccountIds: ['712020:admin-1'],
+    });
+    expect(() =>
+      readIntakeConfig(new Env({ ...complete, LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES: 'Done' })),
+    ).toThrow(
+      'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES must list Jira status category keys (new, indeterminate, done), got "Done"',
+    );
+  });
 
   it('reads every setting, with two webhook secrets during a rotation', () => {
     const config = readIntakeConfig(

@@ -20,17 +20,35 @@ export interface JiraClientOptions {
   apiToken: string;
   /** Each call is given up after this long. */
   timeoutMs: number;
+  /** Retries of a 409 on calls that allow them (transitions), and the first pause; doubled each time. */
+  conflictRetries?: { attempts: number; firstDelayMs: number };
 }
+
+/**
+ * Atlassian's OpenAPI for POST /rest/api/3/issue/{key}/transitions: "409 Returned if the issue could
+ * not be updated due to a conflicting update." Another update of the issue was running: try again.
+ */
+export class JiraConflictError extends UpstreamError {}
+
+const CONFLICT_RETRIES = { attempts: 3, firstDelayMs: 250 };
 
 export class JiraClient {
   readonly api: Version3Client;
   private readonly timeoutMs: number;
+  private readonly conflictRetries: { attempts: number; firstDelayMs: number };
 
   constructor(options: JiraClientOptions) {
     if (!options.email.trim()) throw new ConfigurationError('the Jira account email is empty');
     if (!options.apiToken.trim()) throw new ConfigurationError('the Jira API token is empty');
     if (!(options.timeoutMs > 0)) throw new ConfigurationError('the Jira timeout must be positive');
     this.timeoutMs = options.timeoutMs;
+    this.conflictRetries = options.conflictRetries ?? CONFLICT_RETRIES;
+    const { attempts, firstDelayMs } = this.conflictRetries;
+    if (!(Number.isInteger(attempts) && attempts >= 0 && attempts <= 10 && firstDelayMs >= 0)) {
+      throw new ConfigurationError(
+        'Jira conflict retries must be 0 to 10 attempts with a delay of 0 ms or more',
+      );
+    }
     this.api = new Version3Client({
       host: vendorBaseUrl(options.host, 'Jira host'),
       authentication: { basic: { email: options.email.trim(), apiToken: options.apiToken.trim() } },
@@ -71,6 +89,22 @@ export class JiraClient {
       clearTimeout(timer);
     }
   }
+
+  /**
+   * `call`, with a 409 (a conflicting update of the issue) tried again a bounded number of times,
+   * pausing longer each time. Only for calls that are safe to repeat after a 409: Jira did not apply them.
+   */
+  async callRetryingConflicts<T>(operation: string, run: (api: Version3Client) => Promise<T>): Promise<T> {
+    const { attempts, firstDelayMs } = this.conflictRetries;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await this.call(operation, run);
+      } catch (error) {
+        if (!(error instanceof JiraConflictError) || retry >= attempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** retry));
+      }
+    }
+  }
 }
 
 export function createJiraClient(options: JiraClientOptions): JiraClient {
@@ -86,7 +120,8 @@ function upstreamError(operation: string, error: unknown): UpstreamError {
   if (error instanceof HttpException && error.status >= 400) {
     const detail = jiraMessage((error.response as { data?: unknown } | undefined)?.data);
     const what = error.status === 404 ? 'was not found' : `answered ${error.status}`;
-    return new UpstreamError(
+    const Kind = error.status === 409 ? JiraConflictError : UpstreamError;
+    return new Kind(
       JIRA,
       failureOfHttpStatus(error.status),
       `${operation} ${what}${detail ? `: ${detail}` : ''}`,

@@ -29,6 +29,8 @@ const transitionList = z.object({
 });
 
 export class JiraTracker implements Tracker {
+  private ownAccount: Promise<string> | undefined;
+
   constructor(private readonly client: JiraClient) {}
 
   async getUser(accountId: string): Promise<TrackerUser | undefined> {
@@ -76,10 +78,30 @@ export class JiraTracker implements Tracker {
       (t) => t.to?.name.toLowerCase() === wanted || t.name.toLowerCase() === wanted,
     );
     if (!transition) return 'no-such-transition';
-    await this.client.call(`move ${issueKey} to ${statusName}`, (api) =>
+    // A 409 means another update of the issue was running; Atlassian's answer is to try again.
+    await this.client.callRetryingConflicts(`move ${issueKey} to ${statusName}`, (api) =>
       api.issues.doTransition({ issueIdOrKey: issueKey, transition: { id: transition.id } }),
     );
     return 'moved';
+  }
+
+  /** The account the API token belongs to (GET /myself), asked once: it does not change while the token lives. */
+  ownAccountId(): Promise<string> {
+    this.ownAccount ??= this.client
+      .call<unknown>('GET /myself', (api) => api.myself.getCurrentUser())
+      .then((raw) => {
+        const accountId = (raw as { accountId?: unknown } | null)?.accountId;
+        if (typeof accountId !== 'string' || !accountId) {
+          throw new UpstreamError(JIRA, 'bad-response', 'GET /myself answered no accountId');
+        }
+        return accountId;
+      })
+      .catch((error: unknown) => {
+        // Not cached: the next delivery asks again.
+        this.ownAccount = undefined;
+        throw error;
+      });
+    return this.ownAccount;
   }
 
   async comment(issueKey: string, text: string): Promise<void> {

@@ -9,7 +9,13 @@ import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
 import { UpstreamError } from '../errors';
 import type { DirectoryUser } from '../context';
 import { type IdentitySettings, personOfJiraAccount } from '../people';
-import type { Clock, Directory, RequestStore, Tracker, WorkQueue } from '../ports';
+import type { Clock, Directory, Pager, RequestStore, Tracker, WorkQueue } from '../ports';
+import {
+  DEFAULT_TICKET_CLOSING,
+  onTicketStatusChange,
+  type TicketClosingSettings,
+  type TicketLifecycleOutcome,
+} from '../ticket/status-change';
 import { type CommentOutcome, commentOnTicket } from './comment';
 import { type IntakeProblem, rejectionComment, validateRequest } from './validate';
 import { type RequestFieldIds, requestParts, type Ticket, type TicketEvent } from './ticket';
@@ -21,6 +27,8 @@ export interface IntakeDeps {
   queue: WorkQueue;
   catalog: Catalog;
   clock: Clock;
+  /** Tells the incident when the requester closes the ticket; absent, the request still ends. */
+  pager?: Pick<Pager, 'addNote' | 'resolve'>;
 }
 
 /** How long a request may wait for triage before the sweeper looks at it. */
@@ -36,6 +44,8 @@ export interface IntakeSettings {
   breakGlass: { label?: string; priority?: string };
   /** How a Jira reporter is found in the directory. */
   identity: IdentitySettings;
+  /** Which statuses end a request, and whose moves count besides the requester's (default: category `done`). */
+  closing?: TicketClosingSettings;
 }
 
 export type IntakeOutcome =
@@ -44,8 +54,9 @@ export type IntakeOutcome =
   | { kind: 'delivery-in-progress' }
   | { kind: 'accepted'; request: AccessRequest; created: boolean }
   | { kind: 'rejected'; request: AccessRequest; problems: IntakeProblem[] }
-  /** A comment on a request's ticket that loopgate acted on (the requester's `revoke`). */
-  | Extract<CommentOutcome, { kind: 'answered' }>;
+  /** A comment on a request's ticket that loopgate acted on (the requester's `revoke`), or a closed ticket. */
+  | Extract<CommentOutcome, { kind: 'answered' }>
+  | Extract<TicketLifecycleOutcome, { kind: 'answered' }>;
 
 /** Catalog ids are short; what someone typed instead is kept only this long. */
 const MAX_STORED_ENTITLEMENT_LENGTH = 128;
@@ -67,6 +78,15 @@ export async function intakeTicket(
   if (event.kind === 'other') return { kind: 'ignored', reason: `event ${event.name}` };
   if (event.kind === 'comment-created') {
     return once(deps.store, deliveryId, () => commentOnTicket(deps, event.comment));
+  }
+  if (event.kind === 'status-changed') {
+    const { change } = event;
+    if (!settings.projects.includes(change.projectKey) || !settings.issueTypes.includes(change.issueType)) {
+      return { kind: 'ignored', reason: `${change.issueKey} is not an access request` };
+    }
+    return once(deps.store, deliveryId, () =>
+      onTicketStatusChange(deps, settings.closing ?? DEFAULT_TICKET_CLOSING, change),
+    );
   }
   const { ticket } = event;
   if (!settings.projects.includes(ticket.projectKey)) {

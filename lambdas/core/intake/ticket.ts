@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { bodyText } from '../adf';
 import { ValidationError } from '../errors';
+import type { TicketStatusChange } from '../ticket/status-change';
 import type { TicketComment } from './comment';
 
 export interface Ticket {
@@ -23,6 +24,8 @@ export interface Ticket {
 export type TicketEvent =
   | { kind: 'issue-created'; ticket: Ticket }
   | { kind: 'comment-created'; comment: TicketComment }
+  /** `jira:issue_updated` whose changelog moves the status; other edits never change what was asked. */
+  | { kind: 'status-changed'; change: TicketStatusChange }
   | { kind: 'other'; name: string };
 
 /** Jira keys are a project key (at most 255 characters, usually far less) and a number. */
@@ -66,6 +69,7 @@ export function parseTicketEvent(payload: unknown): TicketEvent {
   const body = payload as Record<string, unknown>;
   if (typeof body.webhookEvent === 'string') {
     if (body.webhookEvent === 'comment_created') return parseComment(body);
+    if (body.webhookEvent === 'jira:issue_updated') return parseUpdate(body);
     if (body.webhookEvent !== 'jira:issue_created') return { kind: 'other', name: body.webhookEvent };
     return { kind: 'issue-created', ticket: parseIssue(body.issue, 'issue') };
   }
@@ -94,6 +98,81 @@ function parseComment(body: Record<string, unknown>): TicketEvent {
       text: bodyText(comment.body),
     },
   };
+}
+
+const id = z.union([z.string().min(1).max(100), z.number()]).transform(String);
+const statusChangeSchema = z.object({
+  user: z.looseObject({ accountId: z.string().min(1).max(128) }).nullish(),
+  issue: z.looseObject({
+    key: issueKey,
+    fields: z.looseObject({
+      project: z.looseObject({ key: z.string().min(1) }),
+      issuetype: z.looseObject({ name: z.string().min(1) }),
+      status: z
+        .looseObject({
+          id: id.optional(),
+          statusCategory: z.looseObject({ key: z.string().optional() }).nullish(),
+        })
+        .nullish(),
+    }),
+  }),
+  changelog: z.looseObject({
+    id,
+    items: z.array(
+      z.looseObject({
+        field: z.string().nullish(),
+        fieldId: z.string().nullish(),
+        from: z.string().nullish(),
+        fromString: z.string().nullish(),
+        to: z.string().nullish(),
+        toString: z.string().nullish(),
+      }),
+    ),
+  }),
+});
+
+/**
+ * `jira:issue_updated`: only a status change matters, read from the changelog (from → to). The
+ * status category is not in a changelog item; the issue in the payload carries its status and
+ * category as they stand, which is the category of `to` only while the issue is still there.
+ */
+function parseUpdate(body: Record<string, unknown>): TicketEvent {
+  // An edit without a changelog (or one that changes other fields) is not a status change.
+  const changelog = body.changelog as { items?: unknown } | undefined;
+  const items = Array.isArray(changelog?.items) ? (changelog.items as Record<string, unknown>[]) : [];
+  if (!items.some(isStatusItem)) return { kind: 'other', name: 'jira:issue_updated without a status change' };
+  const result = statusChangeSchema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ValidationError(
+      `malformed issue update at ${(issue?.path ?? []).map(String).join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const { user, issue, changelog: log } = result.data;
+  const item = log.items.find(isStatusItem);
+  if (!item?.to || !item.from)
+    throw new ValidationError('malformed issue update: the status change names no status');
+  const current = issue.fields.status;
+  const categoryKey = current?.id === item.to ? current.statusCategory?.key : undefined;
+  return {
+    kind: 'status-changed',
+    change: {
+      issueKey: issue.key,
+      projectKey: issue.fields.project.key,
+      issueType: issue.fields.issuetype.name,
+      changelogId: log.id,
+      ...(user ? { actorAccountId: user.accountId } : {}),
+      from: { id: item.from, name: item.fromString ?? item.from },
+      to: { id: item.to, name: item.toString ?? item.to, ...(categoryKey ? { categoryKey } : {}) },
+    },
+  };
+}
+
+function isStatusItem(item: { field?: unknown; fieldId?: unknown }): boolean {
+  return (
+    item.fieldId === 'status' ||
+    ((item.fieldId === undefined || item.fieldId === null) && item.field === 'status')
+  );
 }
 
 function parseIssue(data: unknown, at: string): Ticket {

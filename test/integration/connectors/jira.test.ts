@@ -181,3 +181,58 @@ describe('failures', () => {
     expect(await failure(tracker({ host: url }).getUser(accountOf('dana')))).toBe('unavailable');
   });
 });
+
+describe('moving a ticket when Jira answers 409', () => {
+  const transitionRoute = 'POST /rest/api/:version/issue/:key/transitions';
+  const posts = () => jira.calls.filter((c) => c.routeKey === transitionRoute);
+
+  it('tries a conflicting transition again, pausing longer each time, and moves the ticket', async () => {
+    // Atlassian's OpenAPI: "409 Returned if the issue could not be updated due to a conflicting update."
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    jira.faults.set(transitionRoute, { failNext: 2, status: 409 });
+    const before = posts().length;
+    const started = Date.now();
+    await expect(
+      tracker({ conflictRetries: { attempts: 3, firstDelayMs: 50 } }).moveTo(key, 'Done'),
+    ).resolves.toBe('moved');
+    expect(posts().length - before).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50 + 100);
+    const issue = jira.state().issues.find((i) => (i as { key?: unknown }).key === key) as unknown as {
+      fields: { status: { name: string } };
+    };
+    expect(issue.fields.status.name).toBe('Done');
+  });
+
+  it('gives up after the bounded retries with an UpstreamError naming the 409, and never retries other 4xx', async () => {
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    jira.faults.set(transitionRoute, { failNext: 10, status: 409 });
+    const before = posts().length;
+    const error = await failureOf(
+      tracker({ conflictRetries: { attempts: 2, firstDelayMs: 1 } }).moveTo(key, 'Done'),
+    );
+    expect(error.message).toContain('answered 409');
+    expect(posts().length - before).toBe(3);
+
+    jira.faults.set(transitionRoute, { failNext: 1, status: 400 });
+    const beforeBad = posts().length;
+    await failureOf(tracker({ conflictRetries: { attempts: 2, firstDelayMs: 1 } }).moveTo(key, 'Done'));
+    expect(posts().length - beforeBad).toBe(1);
+  });
+
+  it('refuses an unbounded retry setting', () => {
+    expect(() => tracker({ conflictRetries: { attempts: 100, firstDelayMs: 1 } })).toThrow(
+      'Jira conflict retries must be 0 to 10 attempts',
+    );
+  });
+});
+
+describe('own account', () => {
+  it('is the API token’s account, asked once', async () => {
+    const t = tracker();
+    const before = jira.calls.filter((c) => c.routeKey === 'GET /rest/api/:version/myself').length;
+    const first = await t.ownAccountId();
+    expect(await t.ownAccountId()).toBe(first);
+    expect(first).toBe('712020:loopgate-bot');
+    expect(jira.calls.filter((c) => c.routeKey === 'GET /rest/api/:version/myself').length - before).toBe(1);
+  });
+});

@@ -41,9 +41,9 @@ describe('the three delivery formats', () => {
   });
 
   it('tells other events apart', () => {
-    expect(parseTicketEvent({ webhookEvent: 'jira:issue_updated', issue: issue() })).toEqual({
+    expect(parseTicketEvent({ webhookEvent: 'jira:issue_deleted', issue: issue() })).toEqual({
       kind: 'other',
-      name: 'jira:issue_updated',
+      name: 'jira:issue_deleted',
     });
     expect(parseTicketEvent({ hello: 'world' })).toEqual({ kind: 'other', name: 'unrecognised payload' });
   });
@@ -200,5 +200,66 @@ describe('validation against the catalog', () => {
     const comment = rejectionComment(result.ok ? [] : result.problems);
     expect(comment.split('\n')).toHaveLength(5);
     expect(comment).toMatch(/^loopgate could not accept this access request:\n- Name the access/);
+  });
+});
+
+describe('status changes (jira:issue_updated)', () => {
+  const update = (statusNow: { id: string; key: string }, items: unknown[]) => ({
+    webhookEvent: 'jira:issue_updated',
+    user: { accountId: 'acc-1' },
+    issue: {
+      id: '10001',
+      key: 'ACCESS-7',
+      fields: {
+        project: { key: 'ACCESS' },
+        issuetype: { name: 'Access Request' },
+        status: { id: statusNow.id, name: 'x', statusCategory: { key: statusNow.key } },
+        description: 'Entitlement: okta-prod-admin',
+      },
+    },
+    changelog: { id: '30001', items },
+  });
+  const status = {
+    field: 'status',
+    fieldtype: 'jira',
+    fieldId: 'status',
+    from: '10000',
+    fromString: 'Open',
+    to: '10005',
+    toString: 'Cancelled',
+  };
+
+  it('reads the change from the changelog, and the category from the issue while it still stands there', () => {
+    expect(parseTicketEvent(update({ id: '10005', key: 'done' }, [status]))).toEqual({
+      kind: 'status-changed',
+      change: {
+        issueKey: 'ACCESS-7',
+        projectKey: 'ACCESS',
+        issueType: 'Access Request',
+        changelogId: '30001',
+        actorAccountId: 'acc-1',
+        from: { id: '10000', name: 'Open' },
+        to: { id: '10005', name: 'Cancelled', categoryKey: 'done' },
+      },
+    });
+    // The issue moved on since (a later change): this payload does not say the category of "Cancelled".
+    const moved = parseTicketEvent(update({ id: '10000', key: 'new' }, [status]));
+    expect(moved.kind === 'status-changed' && moved.change.to.categoryKey).toBeUndefined();
+  });
+
+  it('ignores updates that change other fields: an edit never changes what was asked', () => {
+    expect(
+      parseTicketEvent(
+        update({ id: '10000', key: 'new' }, [{ field: 'description', fieldId: 'description' }]),
+      ),
+    ).toEqual({ kind: 'other', name: 'jira:issue_updated without a status change' });
+  });
+
+  it('refuses a status change it cannot read, naming where', () => {
+    const noId = { ...update({ id: '10005', key: 'done' }, [status]), changelog: { items: [status] } };
+    expect(() => parseTicketEvent(noId)).toThrow(/changelog\.id/);
+    expect(() => parseTicketEvent(update({ id: '10005', key: 'done' }, [{ ...status, to: null }]))).toThrow(
+      'names no status',
+    );
   });
 });
