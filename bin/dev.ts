@@ -1,4 +1,4 @@
-// `loopgate dev`: the six functions on this machine, against the real services.
+// `loopgate dev`: the seven functions on this machine, against the real services.
 // The handlers are the deployed ones; only Lambda, SQS and EventBridge Scheduler
 // are local (the sandbox's host), so there is nothing to deploy to try a change.
 // Configuration is the functions' own: every LOOPGATE_* variable, read by the
@@ -58,7 +58,7 @@ export async function devCommand(
     io.out(`${JSON.stringify({ webhooks, lambda: host.urls })}\n`);
     io.err(
       [
-        'loopgate dev: the six functions run here, against the services your LOOPGATE_* variables name.',
+        'loopgate dev: the seven functions run here, against the services your LOOPGATE_* variables name.',
         `  Jira webhook       ${webhooks.jira}`,
         `  PagerDuty webhook  ${webhooks.pagerduty}`,
         'Expose these through a tunnel (e.g. `cloudflared tunnel --url <the URL>`) and point the',

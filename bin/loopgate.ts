@@ -40,7 +40,7 @@ commands:
                          happen (routine, risky, 2 approvals, break-glass); a summary and an audit trail
   sandbox                run the local world (stand-ins, DynamoDB Local, Lambda host) until Ctrl-C;
                          the first stdout line is JSON with every URL, secret and credential
-  dev                    the six functions on this machine against the real services (LOOPGATE_*
+  dev                    the seven functions on this machine against the real services (LOOPGATE_*
                          variables, see docs/setup.md), with local queues and schedules; until Ctrl-C;
                          the first stdout line is JSON with the two webhook URLs
   eval                   run the evaluation suite (prompts/evals) against the configured model

@@ -35,6 +35,7 @@ import type { Construct } from 'constructs';
 import { INDEXES } from '../lambdas/connectors/dynamodb/schema';
 import { SCHEDULE_PREFIX } from '../lambdas/connectors/scheduler/expiry-scheduler';
 import type { Catalog } from '../lambdas/core/catalog';
+import { MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../lambdas/handlers/provision';
 import { METRIC_NAMESPACE } from '../lambdas/handlers/sweeper';
 import {
@@ -56,7 +57,7 @@ export interface AppStackProps extends StackProps {
   stateful: StatefulStack;
 }
 
-type QueueName = 'triage' | 'provision' | 'revoke';
+type QueueName = 'triage' | 'provision' | 'revoke' | 'decide';
 
 /** Which queue feeds which function, and how often a message is tried before its DLQ. */
 const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: number; batchSize: number }> = {
@@ -65,13 +66,17 @@ const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: numbe
   // The handlers record FAILED on the last delivery the queue allows, so both must agree.
   provision: { consumer: 'provision', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
   revoke: { consumer: 'revoke', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
+  // Verified PagerDuty events; five deliveries six minutes apart ride out a short vendor outage.
+  decide: { consumer: 'decide', maxReceiveCount: MAX_DECIDE_ATTEMPTS, batchSize: 5 },
 };
 
 /** Who sends to which queue (lambdas/wiring/*: the SqsWorkQueue each function builds). */
 const SENDS: Record<FunctionName, QueueName[]> = {
   'jira-webhook': ['triage', 'revoke'],
   triage: ['provision'],
-  'pagerduty-webhook': ['provision', 'revoke'],
+  'pagerduty-webhook': ['decide'],
+  // Its own queue too: an Okta Verify push is looked at again a little later.
+  decide: ['provision', 'revoke', 'decide'],
   provision: [],
   revoke: [],
   sweeper: ['provision', 'triage'],
@@ -175,11 +180,6 @@ export class AppStack extends Stack {
     const environment: Record<FunctionName, Record<string, string>> = {
       'jira-webhook': {
         ...common('jira-webhook'),
-        LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
-        LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
-        LOOPGATE_JIRA_PROJECTS: config.jira.projects.join(','),
-        LOOPGATE_JIRA_ISSUE_TYPES: config.jira.issueTypes.join(','),
-        ...optional('LOOPGATE_JIRA_FIELD_ENTITLEMENT', config.jira.fields.entitlement),
         ...pagerDuty,
         ...optional(
           'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
@@ -190,6 +190,11 @@ export class AppStack extends Stack {
           'LOOPGATE_JIRA_ADMIN_ACCOUNT_IDS',
           config.jira.closing.adminAccountIds.join(',') || undefined,
         ),
+        LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
+        LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
+        LOOPGATE_JIRA_PROJECTS: config.jira.projects.join(','),
+        LOOPGATE_JIRA_ISSUE_TYPES: config.jira.issueTypes.join(','),
+        ...optional('LOOPGATE_JIRA_FIELD_ENTITLEMENT', config.jira.fields.entitlement),
         ...optional('LOOPGATE_JIRA_FIELD_DURATION', config.jira.fields.duration),
         ...optional('LOOPGATE_JIRA_FIELD_JUSTIFICATION', config.jira.fields.justification),
         ...optional('LOOPGATE_BREAK_GLASS_LABEL', config.jira.breakGlass.label),
@@ -218,9 +223,14 @@ export class AppStack extends Stack {
       },
       'pagerduty-webhook': {
         ...common('pagerduty-webhook'),
+        LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
+      },
+      decide: {
+        ...common('decide'),
         ...pagerDuty,
         LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
         LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
+        LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
         LOOPGATE_CANCEL_ON_RESOLVE: String(config.pagerduty.cancelOnResolve),
         ...optional('LOOPGATE_OKTA_JIRA_ACCOUNT_ATTRIBUTE', config.okta.identity.jiraAccountIdAttribute),
         ...optional('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE', config.okta.identity.pagerDutyUserIdAttribute),
@@ -241,7 +251,8 @@ export class AppStack extends Stack {
         environment: environment[name],
       });
       this.functions[name] = fn;
-      grantTable(fn, stateful);
+      // The webhook only queues events: it needs no table.
+      if (name !== 'pagerduty-webhook') grantTable(fn, stateful);
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({
           sid: 'ReadOwnSecrets',

@@ -1,9 +1,10 @@
-// loopgate's six functions on the local Lambda host, with the queues, event
+// loopgate's seven functions on the local Lambda host, with the queues, event
 // source mappings and schedule group the stack gives them (lib/app-stack.ts).
 // The sandbox runs them against the stand-ins; `loopgate dev` runs the same
 // handlers against the real services.
 
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { createDecideHandler, MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
 import { createPagerDutyWebhookHandler } from '../lambdas/handlers/pagerduty-webhook';
 import { createProvisionHandler, MAX_ATTEMPTS } from '../lambdas/handlers/provision';
@@ -14,10 +15,11 @@ import {
   Env,
   readDecideConfig,
   readIntakeConfig,
+  readPagerDutyWebhookConfig,
   readProvisionConfig,
   readTriageConfig,
 } from '../lambdas/platform/env';
-import { wireDecide } from '../lambdas/wiring/decide';
+import { wireDecide, wirePagerDutyWebhook } from '../lambdas/wiring/decide';
 import { wireIntake } from '../lambdas/wiring/intake';
 import { wireProvision } from '../lambdas/wiring/provision';
 import type { WireOptions } from '../lambdas/wiring/shared';
@@ -30,6 +32,9 @@ export const TRIAGE_QUEUE = 'loopgate-triage';
 export const PROVISION_QUEUE = 'loopgate-provision';
 /** Early revokes wait here for the revoke function. */
 export const REVOKE_QUEUE = 'loopgate-revoke';
+/** Verified PagerDuty events wait here for the decide function. */
+export const DECIDE_QUEUE = 'loopgate-decide';
+const DECIDE_DLQ = 'loopgate-decide-dlq';
 const TRIAGE_DLQ = 'loopgate-triage-dlq';
 const PROVISION_DLQ = 'loopgate-provision-dlq';
 const REVOKE_DLQ = 'loopgate-revoke-dlq';
@@ -38,11 +43,12 @@ export const SCHEDULE_GROUP = 'loopgate-expiry';
 /** loopgate's functions behind Function URLs; their webhook URLs are known before the handlers are registered. */
 export const WEBHOOK_FUNCTIONS = { jira: 'jira-webhook', pagerduty: 'pagerduty-webhook' } as const;
 export const TRIAGE_FUNCTION = 'triage';
+export const DECIDE_FUNCTION = 'decide';
 export const PROVISION_FUNCTIONS = { provision: 'provision', revoke: 'revoke', sweeper: 'sweeper' } as const;
 
 export interface LoopgateHost {
   host: LambdaHost;
-  /** Builds the six handlers from `env`, as each function's cold start would; throws ConfigurationError naming what is missing. */
+  /** Builds the seven handlers from `env`, as each function's cold start would; throws ConfigurationError naming what is missing. */
   serve(env: Record<string, string>, options: WireOptions): void;
 }
 
@@ -74,6 +80,7 @@ export function loopgateHost(
       served(WEBHOOK_FUNCTIONS.jira),
       served(WEBHOOK_FUNCTIONS.pagerduty),
       served(TRIAGE_FUNCTION, 60),
+      served(DECIDE_FUNCTION, 60),
       served(PROVISION_FUNCTIONS.provision, 60),
       served(PROVISION_FUNCTIONS.revoke, 60),
       served(PROVISION_FUNCTIONS.sweeper, 120),
@@ -82,11 +89,13 @@ export function loopgateHost(
       ...retried(TRIAGE_QUEUE, TRIAGE_DLQ, 5),
       ...retried(PROVISION_QUEUE, PROVISION_DLQ, MAX_ATTEMPTS),
       ...retried(REVOKE_QUEUE, REVOKE_DLQ, MAX_ATTEMPTS),
+      ...retried(DECIDE_QUEUE, DECIDE_DLQ, MAX_DECIDE_ATTEMPTS),
     ],
     eventSourceMappings: [
       { queue: TRIAGE_QUEUE, functionName: TRIAGE_FUNCTION, batchSize: 5 },
       { queue: PROVISION_QUEUE, functionName: PROVISION_FUNCTIONS.provision, batchSize: 5 },
       { queue: REVOKE_QUEUE, functionName: PROVISION_FUNCTIONS.revoke, batchSize: 5 },
+      { queue: DECIDE_QUEUE, functionName: DECIDE_FUNCTION, batchSize: 5 },
     ],
     scheduleGroups: [SCHEDULE_GROUP],
     ports,
@@ -95,6 +104,7 @@ export function loopgateHost(
   const serve = (env: Record<string, string>, options: WireOptions) => {
     const intake = wireIntake(readIntakeConfig(new Env(env)), options);
     const triage = wireTriage(readTriageConfig(new Env(env)), options);
+    const webhook = wirePagerDutyWebhook(readPagerDutyWebhookConfig(new Env(env)), options);
     const decide = wireDecide(readDecideConfig(new Env(env)), options);
     const provisionConfig = readProvisionConfig(new Env(env));
     const provisioning = (name: 'provision' | 'revoke' | 'sweeper') =>
@@ -106,10 +116,11 @@ export function loopgateHost(
       [WEBHOOK_FUNCTIONS.jira]: createJiraWebhookHandler(intake.deps, intake.settings, intake.logger),
       [TRIAGE_FUNCTION]: createTriageHandler(triage.deps, triage.settings, triage.logger),
       [WEBHOOK_FUNCTIONS.pagerduty]: createPagerDutyWebhookHandler(
-        decide.deps,
-        decide.settings,
-        decide.logger,
+        webhook.deps,
+        webhook.settings,
+        webhook.logger,
       ),
+      [DECIDE_FUNCTION]: createDecideHandler(decide.deps, decide.settings, decide.logger),
       [PROVISION_FUNCTIONS.provision]: createProvisionHandler(
         provision.deps,
         provision.settings,
@@ -128,6 +139,7 @@ export function hostEnvironment(host: LambdaHost, accountId: string): Record<str
     LOOPGATE_TRIAGE_QUEUE_URL: host.sqs.queueUrl(TRIAGE_QUEUE),
     LOOPGATE_PROVISION_QUEUE_URL: host.sqs.queueUrl(PROVISION_QUEUE),
     LOOPGATE_REVOKE_QUEUE_URL: host.sqs.queueUrl(REVOKE_QUEUE),
+    LOOPGATE_DECIDE_QUEUE_URL: host.sqs.queueUrl(DECIDE_QUEUE),
     LOOPGATE_SQS_ENDPOINT: host.urls.sqs,
     LOOPGATE_SCHEDULER_ENDPOINT: host.urls.scheduler,
     LOOPGATE_SCHEDULE_GROUP: SCHEDULE_GROUP,

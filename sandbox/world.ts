@@ -273,6 +273,22 @@ export class Sandbox {
     );
   }
 
+  /**
+   * Waits until PagerDuty's webhook deliveries are answered and every message visible now is
+   * handled (the decide function's work on them, and the notes it wrote, delivered in turn).
+   * Messages delayed to a later time (an Okta Verify push polled again) wait for the clock.
+   */
+  async settled(): Promise<void> {
+    for (let pass = 0; pass < 20; pass++) {
+      await this.pagerduty.settled();
+      if ((await this.host.sqs.pump()) === 0) {
+        await this.pagerduty.settled();
+        if ((await this.host.sqs.pump()) === 0) return;
+      }
+    }
+    throw new Error('the sandbox did not settle in 20 passes (a handler keeps producing work?)');
+  }
+
   webhookUrl(vendor: keyof typeof WEBHOOK_FUNCTIONS): string {
     return `${this.host.urls.functionUrls}/${WEBHOOK_FUNCTIONS[vendor]}`;
   }

@@ -126,6 +126,12 @@ const entitlement = z.strictObject({
   breakGlass: breakGlass.default({ allowed: false }),
   /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
   narrowerAlternatives: z.array(z.string()).default([]),
+  /**
+   * approvers: an approval or an extension counts only once its author accepts an Okta Verify push.
+   * PagerDuty records a note written with any REST API key `From:` a person exactly as one the person
+   * wrote; the push is what proves it was them.
+   */
+  stepUp: z.strictObject({ approvers: z.boolean().default(false) }).default({ approvers: false }),
 });
 
 const catalogSchema = z

@@ -92,6 +92,34 @@ export interface AccessRequest {
   grant?: Grant;
   /** The after-the-fact review a break-glass grant requires; absent until someone reviews it. */
   review?: BreakGlassReview;
+  /**
+   * PagerDuty notes whose command was carried out or refused (revoke, extend, info, refusals; votes
+   * and reviews carry their note id themselves): a note redelivered or replayed is acted on once.
+   */
+  notesHandled?: string[];
+  /** Commands waiting for their author to accept an Okta Verify push (the catalog's `stepUp`). */
+  stepUps?: StepUpCheck[];
+}
+
+/** A command that counts only once its author accepts an Okta Verify push on their own device. */
+export interface StepUpCheck {
+  /** The note the command came from. */
+  sourceId: string;
+  incidentId: string;
+  /** The author, with the Okta id the push went to. */
+  actor: Actor & { personId: string };
+  authorName: string;
+  command:
+    | { verb: 'approve'; durationSeconds?: number; reason?: string }
+    | { verb: 'extend'; durationSeconds: number };
+  /** The approver rule the author was authorized by when the note was read. */
+  authorizedAs: string;
+  factorId: string;
+  transactionId: string;
+  sentAt: string;
+  /** Absent while the push waits for an answer. */
+  outcome?: 'accepted' | 'rejected' | 'timed-out';
+  answeredAt?: string;
 }
 
 export interface BreakGlassReview {
@@ -125,7 +153,10 @@ export type NewAccessRequest = Pick<
 
 /** Fields a transition may change besides state and version. */
 export type RequestChanges = Partial<
-  Pick<AccessRequest, 'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant' | 'review'>
+  Pick<
+    AccessRequest,
+    'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant' | 'review' | 'notesHandled' | 'stepUps'
+  >
 >;
 
 /** What the caller says about a transition; the store stamps request, states, version and time. */

@@ -3,6 +3,7 @@
 
 import type { PromptMessage } from './advice/prompt';
 import type { EntitlementAction } from './catalog';
+import type { IncidentEvent } from './decide/deps';
 import type { ModelOutput } from './advice/schema';
 import type {
   ChatMessage,
@@ -48,7 +49,7 @@ export interface RecordEventInput {
   expectedVersion: number;
   audit: AuditEntry;
   /** Fields recorded with the event; the state and due time stay as they are. */
-  changes?: Pick<Partial<AccessRequest>, 'review'>;
+  changes?: Pick<Partial<AccessRequest>, 'review' | 'notesHandled' | 'stepUps'>;
 }
 
 export type DeliveryClaim =
@@ -153,15 +154,26 @@ export interface Tracker {
   comment(issueKey: string, text: string): Promise<void>;
   /** Moves the ticket to the named status, if its workflow has a transition there from where it is. */
   moveTo(issueKey: string, statusName: string): Promise<'moved' | 'no-such-transition'>;
-}
   /** loopgate's own Jira account id, so its own moves of a ticket are told from people's. */
   ownAccountId?(): Promise<string>;
+}
 
-export type QueueName = 'triage' | 'provision' | 'revoke';
+export type QueueName = 'triage' | 'provision' | 'revoke' | 'decide';
+
+/**
+ * What the decide queue carries: a verified PagerDuty event (the webhook only checks and queues it),
+ * or a request to look at again later (an Okta Verify push waiting for its answer).
+ */
+export type DecideMessage = { eventId: string; event: IncidentEvent } | { requestId: string };
 
 /** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
 export interface WorkQueue {
-  send(queue: QueueName, message: { requestId: string }): Promise<void>;
+  send(
+    queue: QueueName,
+    message: { requestId: string } | DecideMessage,
+    /** Delivered no earlier than this (SQS DelaySeconds, at most 900). */
+    options?: { delaySeconds?: number },
+  ): Promise<void>;
 }
 
 // --- paging -------------------------------------------------------------------

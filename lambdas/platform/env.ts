@@ -404,27 +404,18 @@ export function readTriageConfig(env = new Env()): TriageConfig {
   };
 }
 
-export interface DecideConfig extends CommonSettings {
-  catalogFile: string;
+/** The pagerduty-webhook function: it checks signatures and queues events, nothing else. */
+export interface PagerDutyWebhookConfig extends CommonSettings {
   region: string;
-  /** Per call to PagerDuty, Okta, Jira and SQS: PagerDuty wants an answer within 5 s. */
+  /** Per call to SQS: PagerDuty wants an answer within 5 s. */
   timeoutMs: number;
   webhookSecrets: string[];
-  pagerduty: PagerDutySettings;
-  jira: JiraApiSettings;
-  okta: { orgUrl: string; token: string };
-  identity: IdentitySettings;
-  provisionQueueUrl: string;
-  /** Early revokes asked on the incident go here, to the revoke function. */
-  revokeQueueUrl: string;
+  decideQueueUrl: string;
   /** Only in the sandbox: the SQS stand-in. */
   sqsEndpoint?: string;
-  cancelOnResolve: boolean;
-  /** Jira statuses the ticket is moved to on each outcome, when set. */
-  jiraStatuses: { approved?: string; denied?: string; cancelled?: string };
 }
 
-export function readDecideConfig(env = new Env()): DecideConfig {
+export function readPagerDutyWebhookConfig(env = new Env()): PagerDutyWebhookConfig {
   const webhookSecrets = list(env, 'LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS');
   if (webhookSecrets.length > 2) {
     throw new ConfigurationError(
@@ -434,16 +425,50 @@ export function readDecideConfig(env = new Env()): DecideConfig {
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
   return {
     ...readCommonSettings(env),
-    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     region: env.string('AWS_REGION'),
     timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 1500),
     webhookSecrets,
+    decideQueueUrl: env.url('LOOPGATE_DECIDE_QUEUE_URL'),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+  };
+}
+
+/** The decide function, fed by the decide queue. */
+export interface DecideConfig extends CommonSettings {
+  catalogFile: string;
+  region: string;
+  /** Per call to PagerDuty, Okta, Jira and SQS. */
+  timeoutMs: number;
+  pagerduty: PagerDutySettings;
+  jira: JiraApiSettings;
+  okta: { orgUrl: string; token: string };
+  identity: IdentitySettings;
+  provisionQueueUrl: string;
+  /** Early revokes asked on the incident go here, to the revoke function. */
+  revokeQueueUrl: string;
+  /** Its own queue: a request to look at again later (an Okta Verify push waiting for its answer). */
+  decideQueueUrl: string;
+  /** Only in the sandbox: the SQS stand-in. */
+  sqsEndpoint?: string;
+  cancelOnResolve: boolean;
+  /** Jira statuses the ticket is moved to on each outcome, when set. */
+  jiraStatuses: { approved?: string; denied?: string; cancelled?: string };
+}
+
+export function readDecideConfig(env = new Env()): DecideConfig {
+  const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
+    region: env.string('AWS_REGION'),
+    timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 3000),
     pagerduty: readPagerDuty(env),
     jira: readJiraApi(env),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     identity: readIdentity(env),
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
     revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
+    decideQueueUrl: env.url('LOOPGATE_DECIDE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     cancelOnResolve: env.oneOfOr('LOOPGATE_CANCEL_ON_RESOLVE', ['true', 'false'], 'true') === 'true',
     jiraStatuses: jiraStatuses(env, ['approved', 'denied', 'cancelled']),

@@ -1,21 +1,22 @@
-// Builds the pagerduty-webhook function's dependencies from its configuration, once per cold start.
+// Builds the pagerduty-webhook and decide functions' dependencies from their configuration, once per cold start.
 
 import { JiraTracker } from '../connectors/jira/tracker';
-import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { createOktaClient, OktaDirectory, OktaStepUp } from '../connectors/okta';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
-import type { DecideDeps } from '../core/decide/incident-event';
+import type { DecideDeps, DecideSettings } from '../core/decide/incident-event';
+import type { WorkQueue } from '../core/ports';
 import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../handlers/pagerduty-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
-import { type DecideConfig, PROVISION_DUE_MS } from '../platform/env';
+import { type DecideConfig, type PagerDutyWebhookConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireDecide(
   config: DecideConfig,
   options: WireOptions = {},
-): { deps: DecideDeps; settings: PagerDutyWebhookSettings; logger: Logger } {
+): { deps: DecideDeps; settings: DecideSettings; logger: Logger } {
   const { timeoutMs } = config;
   const pagerDuty = createPagerDutyClient({
     token: config.pagerduty.token,
@@ -40,19 +41,35 @@ export function wireDecide(
       queue: sqsWorkQueue(config, timeoutMs, {
         provision: config.provisionQueueUrl,
         revoke: config.revokeQueueUrl,
+        decide: config.decideQueueUrl,
       }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
+      stepUp: new OktaStepUp({ client: okta }),
     },
     settings: {
-      secrets: config.webhookSecrets,
-      maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
       loopgateEmail: config.pagerduty.from,
       identity: config.identity,
       cancelOnResolve: config.cancelOnResolve,
       provisionDueMs: PROVISION_DUE_MS,
       jiraStatuses: config.jiraStatuses,
     },
+    logger: new Logger({
+      service: 'decide',
+      level: config.logLevel,
+      ...(options.log ? { write: options.log } : {}),
+    }),
+  };
+}
+
+/** The webhook: the signing secrets and the decide queue, nothing else. */
+export function wirePagerDutyWebhook(
+  config: PagerDutyWebhookConfig,
+  options: WireOptions = {},
+): { deps: { queue: WorkQueue }; settings: PagerDutyWebhookSettings; logger: Logger } {
+  return {
+    deps: { queue: sqsWorkQueue(config, config.timeoutMs, { decide: config.decideQueueUrl }) },
+    settings: { secrets: config.webhookSecrets, maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES },
     logger: new Logger({
       service: 'pagerduty-webhook',
       level: config.logLevel,

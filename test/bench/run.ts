@@ -297,7 +297,7 @@ async function pagedRequests(sandbox: Sandbox, count: number, label: string): Pr
     }
     if ((i + 1) % 50 === 0) progress(`${label}: ${i + 1}/${count} requests paged`);
   }
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   return incidents;
 }
 

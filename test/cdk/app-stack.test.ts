@@ -13,11 +13,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { MAX_DECIDE_ATTEMPTS } from '../../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../../lambdas/handlers/provision';
 import { METRIC_NAMESPACE } from '../../lambdas/handlers/sweeper';
 import {
   Env,
   readDecideConfig,
+  readPagerDutyWebhookConfig,
   readIntakeConfig,
   readProvisionConfig,
   readTriageConfig,
@@ -161,10 +163,10 @@ describe('environment', () => {
   const expected: Record<FunctionName, string[]> = {
     'jira-webhook': [
       ...common,
-      'LOOPGATE_TRIAGE_QUEUE_URL',
-      'LOOPGATE_REVOKE_QUEUE_URL',
       'LOOPGATE_PAGERDUTY_FROM',
       'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
+      'LOOPGATE_TRIAGE_QUEUE_URL',
+      'LOOPGATE_REVOKE_QUEUE_URL',
       'LOOPGATE_JIRA_PROJECTS',
       'LOOPGATE_JIRA_ISSUE_TYPES',
     ],
@@ -179,11 +181,13 @@ describe('environment', () => {
       'LOOPGATE_MODEL',
       'LOOPGATE_MODEL_PROVIDER',
     ],
-    'pagerduty-webhook': [
+    'pagerduty-webhook': [...common, 'LOOPGATE_DECIDE_QUEUE_URL'],
+    decide: [
       ...common,
       'LOOPGATE_PAGERDUTY_FROM',
       'LOOPGATE_PROVISION_QUEUE_URL',
       'LOOPGATE_REVOKE_QUEUE_URL',
+      'LOOPGATE_DECIDE_QUEUE_URL',
       'LOOPGATE_CANCEL_ON_RESOLVE',
     ],
     provision: provisioning,
@@ -193,7 +197,8 @@ describe('environment', () => {
   const readers: Record<FunctionName, (env: Env) => unknown> = {
     'jira-webhook': readIntakeConfig,
     triage: readTriageConfig,
-    'pagerduty-webhook': readDecideConfig,
+    'pagerduty-webhook': readPagerDutyWebhookConfig,
+    decide: readDecideConfig,
     provision: readProvisionConfig,
     revoke: readProvisionConfig,
     sweeper: readProvisionConfig,
@@ -289,6 +294,7 @@ describe('queues', () => {
     { queue: 'triage', consumer: 'triage', maxReceiveCount: 3 },
     { queue: 'provision', consumer: 'provision', maxReceiveCount: MAX_ATTEMPTS },
     { queue: 'revoke', consumer: 'revoke', maxReceiveCount: MAX_ATTEMPTS },
+    { queue: 'decide', consumer: 'decide', maxReceiveCount: MAX_DECIDE_ATTEMPTS },
   ] as const;
 
   it.each(cases)(
@@ -311,7 +317,7 @@ describe('queues', () => {
 
   it('encrypts every queue and refuses requests without TLS', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6);
+    expect(Object.keys(queues)).toHaveLength(8);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -369,7 +375,7 @@ describe('alarms', () => {
   const topic = () => logicalId(built.appStack, built.appStack.alarmTopic);
 
   it('sends every alarm, and its recovery, to the alarm topic', () => {
-    expect(alarms().length).toBe(3 + 2 + 2 * FUNCTION_NAMES.length);
+    expect(alarms().length).toBe(Object.keys(built.appStack.queues).length + 2 + 2 * FUNCTION_NAMES.length);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic() }]);
@@ -465,7 +471,8 @@ describe('least privilege', () => {
   it.each([
     ['jira-webhook', ['triage', 'revoke']],
     ['triage', ['provision']],
-    ['pagerduty-webhook', ['provision', 'revoke']],
+    ['pagerduty-webhook', ['decide']],
+    ['decide', ['decide', 'provision', 'revoke']],
     ['provision', []],
     ['revoke', []],
     ['sweeper', ['provision', 'triage']],

@@ -79,7 +79,7 @@ afterAll(async () => {
 
 async function noteAs(request: AccessRequest, pagerdutyUser: string, content: string) {
   sandbox.pagerduty.addNote(request.incidentId ?? '', 'priya', content, { pagerdutyUser });
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
 }
 
 const oktaIdOf = (id: string) => sandbox.scenario.people.find((p) => p.id === id)?.okta.id;

@@ -78,7 +78,7 @@ const approverOf = (entitlement: string) => (entitlement === 'aws-logs-read' ? '
 async function granted(reporter: string, entitlement: string): Promise<AccessRequest> {
   const request = await paged(reporter, entitlement);
   sandbox.pagerduty.addNote(request.incidentId ?? '', approverOf(entitlement), 'approve');
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   return inState(request.id, 'GRANTED');
 }
 
@@ -103,7 +103,7 @@ describe('provision: the grant is made, GRANTED is not written', () => {
     await sandbox.host.sqs.stopPolling();
     try {
       sandbox.pagerduty.addNote(request.incidentId ?? '', approverOf(entitlement), 'approve');
-      await sandbox.pagerduty.settled();
+      await sandbox.settled();
       await reached(request.id, 'APPROVED');
       const { deps, settings } = provisioning('provision');
       await expect(
@@ -180,7 +180,7 @@ describe('revoke: the access is removed, REVOKED is not written', () => {
     await sandbox.host.sqs.stopPolling();
     try {
       sandbox.pagerduty.addNote(grantedRequest.incidentId ?? '', 'priya', 'revoke work is done');
-      await sandbox.pagerduty.settled();
+      await sandbox.settled();
       const { deps, settings } = provisioning('revoke');
       await expect(
         revokeRequest({ ...deps, store: dyingBefore(deps.store, 'REVOKED') }, settings, grantedRequest.id, {
@@ -250,7 +250,7 @@ describe('triage: the owners are paged, the page is not recorded', () => {
         const notes = sandbox.pagerduty.incident(incidentId)?.notes.map((n) => n.content) ?? [];
         expect(notes.filter((n) => n.startsWith('How to answer'))).toHaveLength(1);
         sandbox.pagerduty.addNote(incidentId, 'priya', 'approve');
-        await sandbox.pagerduty.settled();
+        await sandbox.settled();
         await inState(request.id, 'GRANTED');
       }
       expect(steps(await trailOf(next), 'APPROVED', 'GRANTED')).toHaveLength(1);

@@ -63,7 +63,7 @@ async function page(justification: string): Promise<AccessRequest> {
     const request = await sandbox.store.getByJiraIssueKey(key);
     if (request?.state === 'PENDING' && request.incidentId) {
       // loopgate's own "how to answer" note has been delivered back (and ignored).
-      await sandbox.pagerduty.settled();
+      await sandbox.settled();
       return request;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -35,7 +35,7 @@ async function paged(reporter: string, entitlement: string): Promise<AccessReque
     const r = await sandbox.store.getByJiraIssueKey(key);
     return r?.state === 'PENDING' && r.incidentId ? r : undefined;
   });
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   return request;
 }
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
   // 1. The happy path: filed, triaged, paged, approved by the on-call owner, granted.
   const first = await paged('dana', 'okta-prod-readonly');
   sandbox.pagerduty.addNote(first.incidentId ?? '', 'priya', 'approve 2h checked INC-4411 with Dana');
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   await until('the grant', async () => ((await stateOf(first.id)) === 'GRANTED' ? true : undefined));
 
   // 2. Forged deliveries to both functions, and valid ones whose signature headers must not be logged.
@@ -105,7 +105,7 @@ beforeAll(async () => {
   sandbox.jira.faults.set('*', { failNext: 20, status: 503 });
   try {
     sandbox.pagerduty.addNote(second.incidentId ?? '', 'ana', 'approve fine');
-    await sandbox.pagerduty.settled();
+    await sandbox.settled();
   } finally {
     sandbox.jira.faults.clear();
   }
@@ -118,7 +118,7 @@ beforeAll(async () => {
   await sandbox.jira.settled();
   const fourth = await paged('kenji', 'aws-logs-read');
   sandbox.pagerduty.addNote(fourth.incidentId ?? '', 'sam', 'deny no incident explains the need');
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   expect(await stateOf(fourth.id)).toBe('DENIED');
 
   // 5. Refused credentials where the error reaches the log in full: Jira refuses the user lookup
@@ -132,7 +132,7 @@ beforeAll(async () => {
   sandbox.jira.faults.clear();
   sandbox.pagerduty.faults.set('GET /oncalls', { failNext: 1, status: 401 });
   sandbox.pagerduty.addNote(third.incidentId ?? '', 'priya', 'approve');
-  await sandbox.pagerduty.settled();
+  await sandbox.settled();
   sandbox.pagerduty.faults.clear();
 }, 240_000);
 

@@ -450,7 +450,7 @@ describe('pagerduty-webhook', () => {
   });
 
   it('answers any correctly signed body with a 2xx, and no signed body decides without an approver', async () => {
-    const statuses = new Map<number, number>();
+    const handledBefore = world.logLines.filter((l) => l.includes('"event handled"')).length;
     await fc.assert(
       fc.asyncProperty(
         pdBodies,
@@ -462,14 +462,13 @@ describe('pagerduty-webhook', () => {
             ...(webhookId ? { 'x-webhook-id': webhookId } : {}),
           });
           // PagerDuty disables a subscription after repeated 4xx: every verified event gets a 2xx.
-          expect([200, 202], answerOf(response)).toContain(response.statusCode);
-          statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+          expect(response.statusCode, answerOf(response)).toBe(202);
         },
       ),
       RUNS,
     );
     // Some events were acted on (refusals, syntax help, a cancel on resolve), not only ignored.
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+    expect(world.logLines.filter((l) => l.includes('"event handled"')).length).toBeGreaterThan(handledBefore);
     // Nobody here may approve (no one is on call, no listed approver): nothing was decided. Refusals
     // are audited as security events and a resolved incident cancels the request, both by design.
     const after = await world.store.get(pendingId);

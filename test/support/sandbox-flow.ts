@@ -44,7 +44,7 @@ export function flow(world: () => Sandbox) {
 
   async function note(request: AccessRequest, person: string, content: string) {
     world().pagerduty.addNote(request.incidentId ?? '', person, content);
-    await world().pagerduty.settled();
+    await world().settled();
   }
 
   const comments = (key: string) =>

@@ -397,6 +397,8 @@ const REQUEST_FIELDS = [
   'decisions',
   'grant',
   'review',
+  'notesHandled',
+  'stepUps',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

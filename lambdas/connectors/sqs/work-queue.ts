@@ -1,8 +1,8 @@
 // WorkQueue on Amazon SQS: each stage's queue URL comes from configuration.
 
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigurationError } from '../../core/errors';
-import type { QueueName, WorkQueue } from '../../core/ports';
+import type { DecideMessage, QueueName, WorkQueue } from '../../core/ports';
 
 export class SqsWorkQueue implements WorkQueue {
   constructor(
@@ -11,14 +11,24 @@ export class SqsWorkQueue implements WorkQueue {
     private readonly queueUrls: Partial<Record<QueueName, string>>,
   ) {}
 
-  async send(queue: QueueName, message: { requestId: string }): Promise<void> {
+  async send(
+    queue: QueueName,
+    message: { requestId: string } | DecideMessage,
+    options: { delaySeconds?: number } = {},
+  ): Promise<void> {
     const url = this.queueUrls[queue];
     if (!url) throw new ConfigurationError(`no URL is configured for the ${queue} queue`);
+    // Attributes name the message in SQS's console and logs without opening the body.
+    const attributes: Record<string, MessageAttributeValue> =
+      'requestId' in message
+        ? { requestId: { DataType: 'String', StringValue: message.requestId } }
+        : { eventId: { DataType: 'String', StringValue: message.eventId } };
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: url,
         MessageBody: JSON.stringify(message),
-        MessageAttributes: { requestId: { DataType: 'String', StringValue: message.requestId } },
+        MessageAttributes: attributes,
+        ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
       }),
     );
   }

@@ -4,7 +4,7 @@ import type { Entitlement } from '../catalog';
 import { FollowUps } from '../follow-up';
 import type { AccessRequest, Actor } from '../model';
 import { duration, minute } from '../triage/text';
-import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome } from './deps';
+import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome, handledNote } from './deps';
 import { refuse } from './refuse';
 
 /** Revoking is the revoke function's work (it holds the permissions); this records who asked and queues it. */
@@ -22,6 +22,7 @@ export async function revokeEarly(
       reason: `early revoke asked by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
       evidence: { noteId: event.noteId },
     },
+    changes: handledNote(request, event.noteId),
   });
   await deps.queue.send('revoke', { requestId: request.id });
   const followUps = new FollowUps();
@@ -67,7 +68,11 @@ export async function extend(
       reason: `extended by ${actor.id} until ${minute(expiresAt.toISOString())}${capped ? ' (capped at the catalog maximum)' : ''}`,
       evidence: { noteId: event.noteId, from: grant.expiresAt, to: expiresAt.toISOString() },
     },
-    changes: { grant: { ...grant, expiresAt: expiresAt.toISOString() }, dueAt: expiresAt.toISOString() },
+    changes: {
+      grant: { ...grant, expiresAt: expiresAt.toISOString() },
+      dueAt: expiresAt.toISOString(),
+      ...handledNote(request, event.noteId),
+    },
   });
   await deps.queue.send('provision', { requestId: request.id });
   const followUps = new FollowUps();

@@ -2,7 +2,7 @@
 
 import type { AccessRequest, Actor } from '../model';
 import type { PagerUser } from '../ports';
-import type { AnnotatedEvent, DecideDeps, EventOutcome } from './deps';
+import { type AnnotatedEvent, type DecideDeps, type EventOutcome, handledNote } from './deps';
 
 export async function askRequester(
   deps: DecideDeps,
@@ -24,6 +24,7 @@ export async function askRequester(
     state: request.state,
     expectedVersion: request.version,
     audit: { actor, reason: `asked the requester: ${question}`, evidence: { noteId: event.noteId } },
+    changes: handledNote(request, event.noteId),
   });
   await deps.pager.addNote(
     event.incidentId,

@@ -6,7 +6,7 @@ import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import type { FollowUps } from '../follow-up';
 import type { AccessRequest } from '../model';
 import type { IdentitySettings } from '../people';
-import type { Clock, Directory, OnCall, Pager, RequestStore, Tracker, WorkQueue } from '../ports';
+import type { Clock, Directory, OnCall, Pager, RequestStore, StepUp, Tracker, WorkQueue } from '../ports';
 
 export type IncidentEvent =
   | {
@@ -33,6 +33,8 @@ export interface DecideDeps {
   queue: WorkQueue;
   catalog: Catalog;
   clock: Clock;
+  /** Okta Verify pushes, for entitlements whose approvals must be proven (catalog `stepUp`). */
+  stepUp: StepUp;
 }
 
 export interface DecideSettings {
@@ -87,4 +89,26 @@ export async function requestOf(
     return { kind: 'ignored', reason: `entitlement ${request.entitlementId} is no longer in the catalog` };
   }
   return { kind: 'found', request, entitlement };
+}
+
+/**
+ * Whether a note was acted on already: a vote, a review, any other command, or (unless
+ * `ignoringStepUps`, for carrying out an accepted push) a command waiting for a push.
+ */
+export function isHandled(
+  request: AccessRequest,
+  noteId: string,
+  options: { ignoringStepUps?: boolean } = {},
+): boolean {
+  return (
+    request.decisions.some((d) => d.sourceId === noteId) ||
+    request.review?.sourceId === noteId ||
+    (request.notesHandled ?? []).includes(noteId) ||
+    (!options.ignoringStepUps && (request.stepUps ?? []).some((c) => c.sourceId === noteId))
+  );
+}
+
+/** The change that marks a note handled, for the write that acts on it. */
+export function handledNote(request: AccessRequest, noteId: string): { notesHandled: string[] } {
+  return { notesHandled: [...(request.notesHandled ?? []), noteId] };
 }

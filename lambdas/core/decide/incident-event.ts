@@ -8,8 +8,7 @@
 import { UpstreamError } from '../errors';
 import { TransitionConflictError } from '../lifecycle';
 import type { Actor } from '../model';
-import { extend, revokeEarly } from './access-commands';
-import { askRequester } from './ask';
+import { applyCommand } from './apply';
 import { authorizeApprover } from './authorize';
 import { parseCommand } from './command';
 import {
@@ -18,29 +17,39 @@ import {
   type DecideSettings,
   type EventOutcome,
   type IncidentEvent,
+  isHandled,
   requestOf,
 } from './deps';
 import { sameAddress } from './identity';
 import { refuse } from './refuse';
+import { answerStepUps } from './step-up-answer';
 import { onResolved } from './resolved';
-import { breakGlassReviewers, isBreakGlassReview, reviewBreakGlass } from './review';
-import { vote } from './vote';
+import { breakGlassReviewers, isBreakGlassReview } from './review';
 
 export type { AnnotatedEvent, DecideDeps, DecideSettings, EventOutcome, IncidentEvent } from './deps';
 
 /** A racing writer (the other approver, a retry) moved the request: read it again and decide again. */
 const MAX_ATTEMPTS = 4;
 
-export async function handleIncidentEvent(
+export function handleIncidentEvent(
   deps: DecideDeps,
   settings: DecideSettings,
   event: IncidentEvent,
 ): Promise<EventOutcome> {
+  return withConflictRetries(() =>
+    event.kind === 'annotated' ? onNote(deps, settings, event) : onResolved(deps, settings, event),
+  );
+}
+
+/** Looks again at a request whose commands wait for an Okta Verify push. */
+export function handleStepUps(deps: DecideDeps, settings: DecideSettings, requestId: string) {
+  return withConflictRetries(() => answerStepUps(deps, settings, requestId));
+}
+
+async function withConflictRetries(work: () => Promise<EventOutcome>): Promise<EventOutcome> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return event.kind === 'annotated'
-        ? await onNote(deps, settings, event)
-        : await onResolved(deps, settings, event);
+      return await work();
     } catch (error) {
       if (!(error instanceof TransitionConflictError) || attempt === MAX_ATTEMPTS) throw error;
     }
@@ -55,10 +64,7 @@ async function onNote(
   const found = await requestOf(deps, event.incidentId);
   if (found.kind === 'ignored') return found;
   const { request, entitlement } = found;
-  if (
-    request.decisions.some((d) => d.sourceId === event.noteId) ||
-    request.review?.sourceId === event.noteId
-  ) {
+  if (isHandled(request, event.noteId)) {
     return { kind: 'ignored', reason: `note ${event.noteId} was already counted` };
   }
   if (!event.agentId) return { kind: 'ignored', reason: 'the note has no author' };
@@ -101,41 +107,20 @@ async function onNote(
     return answer(`refused ${command.verb}: ${authorization.reason}`);
   }
   // From here on the author is the directory's person: decisions and quorum count them by that id.
-  const actor: Actor = { kind: 'person', id: author.email, personId: authorization.person.id };
-
-  if (reviewing && (command.verb === 'approve' || command.verb === 'deny')) {
-    return reviewBreakGlass(deps, {
-      request,
-      event,
-      actor,
-      approved: command.verb === 'approve',
-      ...(command.reason ? { reason: command.reason } : {}),
-    });
-  }
-  switch (command.verb) {
-    case 'approve':
-    case 'deny':
-      return vote(deps, settings, {
-        request,
-        entitlement,
-        event,
-        actor,
-        author,
-        command,
-        via: authorization.via,
-      });
-    case 'info':
-      return askRequester(deps, { request, event, actor, author, question: command.question });
-    case 'revoke':
-    case 'extend': {
-      if (request.state !== 'GRANTED' || !request.grant) {
-        const reason = `there is nothing to ${command.verb}: request ${request.jiraIssueKey} is ${request.state}, not GRANTED`;
-        await refuse(deps, request, event, actor, command, reason);
-        return answer(`refused ${command.verb}: ${reason}`);
-      }
-      return command.verb === 'revoke'
-        ? revokeEarly(deps, { request, event, actor, reason: command.reason })
-        : extend(deps, { request, entitlement, event, actor, seconds: command.durationSeconds });
-    }
-  }
+  const actor: Actor & { personId: string } = {
+    kind: 'person',
+    id: author.email,
+    personId: authorization.person.id,
+  };
+  return applyCommand(deps, settings, {
+    request,
+    entitlement,
+    event,
+    actor,
+    author,
+    command,
+    via: authorization.via,
+    reviewing,
+    proven: false,
+  });
 }

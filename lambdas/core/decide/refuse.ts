@@ -2,7 +2,7 @@
 
 import type { AccessRequest, Actor } from '../model';
 import type { Command } from './command';
-import type { AnnotatedEvent, DecideDeps } from './deps';
+import { type AnnotatedEvent, type DecideDeps, handledNote } from './deps';
 
 export async function refuse(
   deps: DecideDeps,
@@ -21,6 +21,7 @@ export async function refuse(
       reason: `refused ${command.verb} by ${actor.id}: ${reason}`,
       evidence: { securityEvent: 'refused-command', verb: command.verb, noteId: event.noteId },
     },
+    changes: handledNote(request, event.noteId),
   });
   await deps.pager.addNote(event.incidentId, `Not accepted: ${reason}`);
 }

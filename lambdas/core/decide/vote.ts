@@ -11,21 +11,19 @@ import { applyDecision } from './decide';
 import { type AnnotatedEvent, type DecideDeps, type DecideSettings, type EventOutcome, later } from './deps';
 import { refuse } from './refuse';
 
-export async function vote(
-  deps: DecideDeps,
-  settings: DecideSettings,
-  input: {
-    request: AccessRequest;
-    entitlement: Entitlement;
-    event: AnnotatedEvent;
-    actor: Actor;
-    author: PagerUser;
-    command: Extract<Command, { verb: 'approve' | 'deny' }>;
-    via: string;
-  },
-): Promise<EventOutcome> {
-  const { request, entitlement, event, actor, author, command } = input;
-  const step = applyDecision(
+export interface VoteInput {
+  request: AccessRequest;
+  entitlement: Entitlement;
+  event: AnnotatedEvent;
+  actor: Actor;
+  author: PagerUser;
+  command: Extract<Command, { verb: 'approve' | 'deny' }>;
+  via: string;
+}
+
+function stepOf(input: VoteInput, now: Date) {
+  const { request, entitlement, event, actor, command } = input;
+  return applyDecision(
     request,
     entitlement,
     {
@@ -37,8 +35,22 @@ export async function vote(
         ? { durationSeconds: command.durationSeconds }
         : {}),
     },
-    deps.clock.now(),
+    now,
   );
+}
+
+/** Whether the vote would be recorded now (not refused as late, invalid or repeated). */
+export function wouldCount(input: VoteInput, now: Date): boolean {
+  return stepOf(input, now).kind === 'record';
+}
+
+export async function vote(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  input: VoteInput,
+): Promise<EventOutcome> {
+  const { request, event, actor, author, command } = input;
+  const step = stepOf(input, deps.clock.now());
   const answered = (result: string): EventOutcome => ({ kind: 'answered', requestId: request.id, result });
   if (step.kind === 'refuse') {
     await refuse(deps, request, event, actor, command, step.message);

@@ -123,6 +123,12 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
         ...input.answerSyntax.split('\n'),
         'Your note counts as the Okta user your PagerDuty user belongs to (ACTIVE accounts only); ' +
           'the requester cannot decide from any of their accounts, and each person counts once.',
+        ...(input.entitlement.stepUp.approvers
+          ? [
+              'An approve or extend counts only once you accept the Okta Verify push loopgate then sends to your device; ' +
+                'loopgate notes here while the push is outstanding.',
+            ]
+          : []),
       ],
       cutOrder: 0,
     },

@@ -112,7 +112,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 export async function settle(sandbox: Sandbox): Promise<void> {
   for (let pass = 0; pass < 3; pass++) {
     await sandbox.jira.settled();
-    await sandbox.pagerduty.settled();
+    await sandbox.settled();
     await sandbox.host.scheduler.runDue();
     await sandbox.host.sqs.drain();
   }

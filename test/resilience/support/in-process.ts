@@ -11,6 +11,7 @@ import type { DirectoryUser, OnCallShift, TrackerUser } from '../../../lambdas/c
 import type { DecideDeps } from '../../../lambdas/core/decide/incident-event';
 import type { IntakeDeps } from '../../../lambdas/core/intake/intake';
 import type {
+  DecideMessage,
   Directory,
   IncidentDraft,
   IncidentNote,
@@ -22,6 +23,7 @@ import type {
   Tracker,
   WorkQueue,
 } from '../../../lambdas/core/ports';
+import { createDecideHandler } from '../../../lambdas/handlers/decide';
 import { createJiraWebhookHandler, MAX_JIRA_BODY_BYTES } from '../../../lambdas/handlers/jira-webhook';
 import {
   createPagerDutyWebhookHandler,
@@ -36,7 +38,8 @@ import type { TestTable } from '../../support/dynamodb';
 /** The WorkQueue port in memory: what would have gone to SQS. */
 export class RecordingQueue implements WorkQueue {
   readonly sent: { queue: QueueName; message: { requestId: string } }[] = [];
-  async send(queue: QueueName, message: { requestId: string }): Promise<void> {
+  async send(queue: QueueName, message: { requestId: string } | DecideMessage): Promise<void> {
+    if (!('requestId' in message)) throw new Error(`the in-process world sends no events to ${queue}`);
     this.sent.push({ queue, message });
   }
 }
@@ -169,24 +172,48 @@ export function inProcessWorld(table: TestTable): InProcessWorld {
     queue,
     catalog,
     clock,
+    // The catalog asks no entitlement for a push: a call here is a bug the test should see.
+    stepUp: {
+      push: () => Promise.reject(new Error('no step-up in the in-process world')),
+      result: () => Promise.reject(new Error('no step-up in the in-process world')),
+    },
   };
-  const pagerDutyHandler = createPagerDutyWebhookHandler(
+  const decideHandler = createDecideHandler(
     decideDeps,
     {
-      secrets: PAGERDUTY_SECRETS,
-      maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES,
       loopgateEmail: 'loopgate@example.com',
       identity: {},
       cancelOnResolve: true,
       provisionDueMs: 60_000,
       jiraStatuses: {},
     },
+    logger('decide'),
+  );
+  // The decide queue, delivered at once after the webhook answers (SQS's part, without SQS).
+  const decideQueue: DecideMessage[] = [];
+  const pagerDutyHandler = createPagerDutyWebhookHandler(
+    { queue: { send: async (_queue, message) => void decideQueue.push(message as DecideMessage) } },
+    { secrets: PAGERDUTY_SECRETS, maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES },
     logger('pagerduty-webhook'),
   );
+  const pagerduty = async (body: string | Buffer, headers: Record<string, string>) => {
+    const response = await pagerDutyHandler(urlEvent(body, headers));
+    const queued = decideQueue.splice(0);
+    if (queued.length) {
+      const records = queued.map((message, i) => ({
+        messageId: `m${i}`,
+        body: JSON.stringify(message),
+        attributes: { ApproximateReceiveCount: '1' },
+      }));
+      const { batchItemFailures } = await decideHandler({ Records: records } as never);
+      if (batchItemFailures.length) throw new Error('the decide function failed a message');
+    }
+    return response;
+  };
 
   return {
     jira: (body, headers) => jiraHandler(urlEvent(body, headers)),
-    pagerduty: (body, headers) => pagerDutyHandler(urlEvent(body, headers)),
+    pagerduty,
     store,
     queue,
     tracker,
