@@ -15,6 +15,7 @@ import type {
 } from './context';
 import type {
   AccessRequest,
+  ActionKind,
   AuditEntry,
   AuditEvent,
   NewAccessRequest,
@@ -272,22 +273,37 @@ export interface GrantSubject {
   expiresAt: Date;
 }
 
-export interface GrantOutcome {
+/** One access of one person, by the vendor's ids. */
+export interface HeldAccess {
   /** Who holds it: an Okta user id or an IAM principal ARN. */
   principal: string;
-  /** What was granted: an Okta group id, an IAM policy name or ARN. */
+  /** What it is: an Okta group id, an IAM policy name or ARN. */
   target: string;
-  /** The requester held this access before loopgate granted it: it must survive the revoke. */
+}
+
+export interface GrantOutcome extends HeldAccess {
+  /** The access was already in place, without loopgate, at the moment of granting: it must survive the revoke. */
   preExisting: boolean;
 }
 
 /** Grants and revokes one kind of access. Both are idempotent: a redelivered message changes nothing. */
 export interface Provisioner {
+  /** Who and what a grant of `subject` is about, read without changing anything. */
+  locate(subject: GrantSubject): Promise<HeldAccess>;
+  /**
+   * Whether other grants can give the same access (an Okta membership, a managed policy attachment):
+   * then the core counts its holders and removes it only when none is left. An IAM inline policy is
+   * its own grant's.
+   */
+  isShared(access: HeldAccess): boolean;
+  /** Adds the access unless it is there; `preExisting` says it was there right before this write. */
   grant(subject: GrantSubject): Promise<GrantOutcome>;
-  /** Removes what loopgate granted; never access that pre-existed (`preExisting`). */
-  revoke(subject: GrantSubject, grant: GrantOutcome): Promise<void>;
+  /** Removes the access recorded at grant time; never access that pre-existed (`preExisting`). */
+  revoke(grant: GrantOutcome): Promise<void>;
   /** Whether the access is in place now (read back from the vendor). */
   verify(subject: GrantSubject): Promise<boolean>;
+  /** Whether the access is in place now, by the ids recorded at grant time. */
+  holds(access: HeldAccess): Promise<boolean>;
   /**
    * Moves the expiry a grant carries itself (an IAM inline policy's condition) to `subject.expiresAt`,
    * after an extension. Absent for kinds whose grants carry no expiry: there is nothing to move, and
@@ -302,4 +318,40 @@ export interface ExpiryScheduler {
   schedule(requestId: string, at: Date): Promise<void>;
   /** Removes the request's schedule; none is fine. */
   cancel(requestId: string): Promise<void>;
+}
+
+/** One shared access (a kind, a principal, a target) that loopgate grants: who holds it through loopgate. */
+export interface HoldingRef extends HeldAccess {
+  kind: ActionKind;
+}
+
+export interface Holding extends HoldingRef {
+  /** Requests whose grant holds the access: APPROVED ones being provisioned, and GRANTED ones. */
+  holders: string[];
+  /** The access was in place without loopgate when loopgate last granted it: it is kept. */
+  outside: boolean;
+  /** loopgate may have written the access and has not seen it removed since. */
+  placed: boolean;
+  /** The request that held it last: where the sweeper audits removing an orphan. */
+  lastHolder?: string;
+  /** When the sweeper looks at its holders next (ISO). */
+  reviewAt?: string;
+}
+
+/**
+ * The holdings of shared access (DynamoDB). Everything that changes a holding or its access at the
+ * vendor does so under the holding's lease, so a grant, a revoke and the sweeper never interleave.
+ */
+export interface HoldingStore {
+  /**
+   * Takes the holding's lease (a holding that does not exist yet is empty); undefined while another
+   * attempt holds it. A lease left by a crashed attempt expires.
+   */
+  lease(ref: HoldingRef): Promise<{ holding: Holding; token: string } | undefined>;
+  /** Writes the holding while the lease is still `token`'s; throws ConflictError when it is not. */
+  save(holding: Holding, token: string): Promise<void>;
+  /** Gives the lease back; a holding with no holders and nothing placed is deleted. */
+  release(ref: HoldingRef, token: string): Promise<void>;
+  /** Holdings whose review time is before `before`: the sweeper's reconcile list. */
+  listDue(before: Date, limit: number): Promise<Holding[]>;
 }

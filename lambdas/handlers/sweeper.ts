@@ -19,6 +19,7 @@ export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSetting
       ApprovedRedriven: report.redriven.length,
       TriageRedriven: report.retriaged.length,
       FailedRequests: report.failed.length,
+      OrphanedAccessRemoved: report.reconciled.length,
       SweepErrors: report.errors.length,
     };
     logger.info('sweep done', {

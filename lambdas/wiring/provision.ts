@@ -2,6 +2,7 @@
 // their shared configuration, once per cold start. They hold the only
 // credentials that can change access (Okta group membership, IAM policies).
 
+import { DynamoHoldingStore } from '../connectors/dynamodb/holding-store';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam/provisioner';
 import { JiraTracker } from '../connectors/jira/tracker';
@@ -15,7 +16,15 @@ import type { SweepDeps } from '../core/provision/sweep';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { ProvisionConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { awsCredentials, clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import {
+  awsCredentials,
+  clockOf,
+  dynamoDocumentClient,
+  jiraClient,
+  requestStore,
+  sqsWorkQueue,
+  type WireOptions,
+} from './shared';
 
 export function wireProvision(
   config: ProvisionConfig,
@@ -50,9 +59,15 @@ export function wireProvision(
     timeoutMs,
   });
   const jira = jiraClient(config.jira, timeoutMs);
+  const dynamo = dynamoDocumentClient(config, timeoutMs);
   return {
     deps: {
-      store: requestStore(config, timeoutMs, clockOf(options)),
+      store: requestStore(config, timeoutMs, clockOf(options), dynamo),
+      holdings: new DynamoHoldingStore({
+        client: dynamo,
+        tableName: config.tableName,
+        clock: clockOf(options),
+      }),
       provisioners: {
         'okta-group': new OktaGroupProvisioner({ client: okta }),
         'aws-iam-policy': new IamPolicyProvisioner({

@@ -21,22 +21,23 @@ export function awsCredentials(settings: CommonSettings) {
   return settings.sandboxAwsCredentials ? { credentials: settings.sandboxAwsCredentials } : {};
 }
 
-export function requestStore(
-  settings: CommonSettings,
-  timeoutMs = 3000,
-  clock: Clock = systemClock,
-): DynamoRequestStore {
+export function dynamoDocumentClient(settings: CommonSettings, timeoutMs = 3000): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     ...awsTimeouts(timeoutMs),
     ...(settings.dynamoDbEndpoint ? { endpoint: settings.dynamoDbEndpoint, region: 'local' } : {}),
     ...awsCredentials(settings),
     maxAttempts: 3,
   });
-  return new DynamoRequestStore({
-    client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-    tableName: settings.tableName,
-    clock,
-  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function requestStore(
+  settings: CommonSettings,
+  timeoutMs = 3000,
+  clock: Clock = systemClock,
+  client: DynamoDBDocumentClient = dynamoDocumentClient(settings, timeoutMs),
+): DynamoRequestStore {
+  return new DynamoRequestStore({ client, tableName: settings.tableName, clock });
 }
 
 export interface WireOptions {

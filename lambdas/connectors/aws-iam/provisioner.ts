@@ -4,7 +4,8 @@
 // revoke never runs; on a role, shared by everyone who assumes it, the
 // statements also apply only to the requester's own sessions. A managed grant
 // attaches a policy to the requester's IAM user, unless it is attached
-// already: then it pre-existed and is kept at revoke.
+// already (then it pre-existed); an attachment is shared by every grant of the
+// policy to the user, so the core counts them (holdings) and decides when it goes.
 
 import {
   AttachUserPolicyCommand,
@@ -23,7 +24,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { EntitlementAction } from '../../core/catalog';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
-import type { GrantOutcome, GrantSubject, Provisioner } from '../../core/ports';
+import type { GrantOutcome, GrantSubject, HeldAccess, Provisioner } from '../../core/ports';
 import { IAM_SERVICE, iamError } from './client';
 
 export type IamPolicyAction = Extract<EntitlementAction, { kind: 'aws-iam-policy' }>;
@@ -137,6 +138,48 @@ export class IamPolicyProvisioner implements Provisioner {
     this.principalFor = options.principalFor;
   }
 
+  async locate(subject: GrantSubject): Promise<HeldAccess> {
+    const action = iamActionOf(subject);
+    const principal = this.principalFor(subject.email, action);
+    const arn = await this.arnOf(principal);
+    return {
+      principal: arn,
+      target:
+        action.statements !== undefined
+          ? inlinePolicyName(subject.requestId)
+          : managedArnOf(action, principal),
+    };
+  }
+
+  /** A managed policy's attachment is one, whichever grants give it; an inline policy is its grant's own. */
+  isShared(access: HeldAccess): boolean {
+    return access.target.startsWith('arn:');
+  }
+
+  async holds(access: HeldAccess): Promise<boolean> {
+    const principal = principalOfArn(access.principal);
+    if (this.isShared(access)) {
+      try {
+        return await this.isAttached(principal, access.target);
+      } catch (error) {
+        // No such user: no access.
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      }
+    }
+    try {
+      await (principal.kind === 'user'
+        ? this.client.send(new GetUserPolicyCommand({ UserName: principal.name, PolicyName: access.target }))
+        : this.client.send(
+            new GetRolePolicyCommand({ RoleName: principal.name, PolicyName: access.target }),
+          ));
+      return true;
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return false;
+      throw iamError(error, principal.kind === 'user' ? 'GetUserPolicy' : 'GetRolePolicy');
+    }
+  }
+
   async grant(subject: GrantSubject): Promise<GrantOutcome> {
     const action = iamActionOf(subject);
     const principal = this.principalFor(subject.email, action);
@@ -194,7 +237,7 @@ export class IamPolicyProvisioner implements Provisioner {
     if (iamActionOf(subject).statements !== undefined) await this.grant(subject);
   }
 
-  async revoke(_subject: GrantSubject, grant: GrantOutcome): Promise<void> {
+  async revoke(grant: GrantOutcome): Promise<void> {
     // What was recorded at grant time goes, even if the catalog or the mapping changed since.
     const principal = principalOfArn(grant.principal);
     if (grant.target.startsWith('arn:')) {

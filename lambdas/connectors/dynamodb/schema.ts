@@ -20,6 +20,12 @@ export const INDEXES = {
   byIncident: { name: 'byIncident', partitionKey: 'byIncidentPk', sortKey: undefined },
   /** Sparse: only requests that are not final and have a due time are in it. */
   byStateDue: { name: 'byStateDue', partitionKey: 'byStateDuePk', sortKey: 'byStateDueSk' },
+  /** Sparse: holdings of shared access with a review time (the sweeper's reconcile). */
+  byHoldingReview: {
+    name: 'byHoldingReview',
+    partitionKey: 'byHoldingReviewPk',
+    sortKey: 'byHoldingReviewSk',
+  },
 } as const;
 
 export type IndexName = keyof typeof INDEXES;
@@ -41,6 +47,13 @@ export const keys = {
     pk: `DELIVERY#${source}#${createHash('sha256').update(deliveryId).digest('hex')}`,
     sk: 'DELIVERY',
   }),
+  /** Who holds one shared access through loopgate (see holding-store.ts). */
+  holding: (kind: string, principal: string, target: string) => ({
+    pk: `HOLDING#${kind}#${principal}#${target}`,
+    sk: 'HOLDING',
+  }),
+  /** The one partition of byHoldingReview: holdings are few (one per person and shared access held). */
+  holdingReview: 'HOLDINGS',
   requester: (email: string) => `REQUESTER#${email.toLowerCase()}`,
   entitlement: (entitlementId: string) => `ENTITLEMENT#${entitlementId}`,
   incident: (incidentId: string) => `INCIDENT#${incidentId}`,

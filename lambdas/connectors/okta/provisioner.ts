@@ -1,12 +1,14 @@
 // The Provisioner for `okta-group` actions: a grant is a group membership,
 // added only when the requester is not a member already (a membership that
-// pre-existed is reported, left alone and kept at revoke). Failures become
+// pre-existed is reported and left alone). A membership is shared by every
+// grant of the group to the person: the core counts them (holdings) and
+// decides when it goes. Failures become
 // UpstreamError (Okta did not answer usefully) or NotFoundError (no such user
 // or group), as in the rest of the Okta connector (errors.ts).
 
 import type okta from '@okta/okta-sdk-nodejs';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
-import type { GrantOutcome, GrantSubject, Provisioner } from '../../core/ports';
+import type { GrantOutcome, GrantSubject, HeldAccess, Provisioner } from '../../core/ports';
 import { callOkta, orNotFound } from './errors';
 import { OktaDirectory } from './directory';
 import { toGroup } from './shapes';
@@ -29,12 +31,22 @@ export class OktaGroupProvisioner implements Provisioner {
     this.directory = new OktaDirectory({ client: options.client, maxSignIns: 1 });
   }
 
-  async grant(subject: GrantSubject): Promise<GrantOutcome> {
+  async locate(subject: GrantSubject): Promise<HeldAccess> {
     const groupId = groupOf(subject);
     const userId = await this.userIdOf(subject);
     if (userId === undefined) {
       throw new NotFoundError(`okta: no Okta user has the login ${subject.email}`);
     }
+    return { principal: userId, target: groupId };
+  }
+
+  /** One membership, whichever grants give it. */
+  isShared(): boolean {
+    return true;
+  }
+
+  async grant(subject: GrantSubject): Promise<GrantOutcome> {
+    const { principal: userId, target: groupId } = await this.locate(subject);
     if (await this.isMember(userId, groupId)) {
       return { principal: userId, target: groupId, preExisting: true };
     }
@@ -44,7 +56,7 @@ export class OktaGroupProvisioner implements Provisioner {
     return { principal: userId, target: groupId, preExisting: false };
   }
 
-  async revoke(_subject: GrantSubject, grant: GrantOutcome): Promise<void> {
+  async revoke(grant: GrantOutcome): Promise<void> {
     if (grant.preExisting) return;
     // The ids recorded at grant time: what was granted is what goes, even if the catalog changed since.
     const userId = oktaId(grant.principal, 'user');
@@ -56,6 +68,10 @@ export class OktaGroupProvisioner implements Provisioner {
         this.client.groupApi.unassignUserFromGroup({ groupId, userId }),
       ),
     );
+  }
+
+  async holds(access: HeldAccess): Promise<boolean> {
+    return this.isMember(oktaId(access.principal, 'user'), oktaId(access.target, 'group'));
   }
 
   async verify(subject: GrantSubject): Promise<boolean> {

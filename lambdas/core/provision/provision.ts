@@ -1,10 +1,11 @@
 // Granting and revoking, exactly once in effect, whatever is redelivered or
-// crashes in between. A grant first records whether the requester already held
-// the access (so a revoke never removes what loopgate did not give) and the
-// expiry, then grants, reads the grant back, schedules the revoke and records
-// GRANTED. A revoke removes the access, reads back that it is gone and records
-// REVOKED. Each step is idempotent, so a redelivered message converges; the
-// last attempt that still fails records FAILED, loudly.
+// crashes in between. A grant first records its expiry, then grants (shared
+// access through its holding, which decides at the write whether the access
+// was there outside loopgate), reads the grant back, schedules the revoke and
+// records GRANTED. A revoke leaves the holding, removes the access when no
+// other live grant holds it, reads back that it is gone and records REVOKED.
+// Each step is idempotent, so a redelivered message converges; the last
+// attempt that still fails records FAILED, loudly.
 
 import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { grantDuration } from '../decide/decide';
@@ -16,15 +17,19 @@ import type {
   Clock,
   ExpiryScheduler,
   GrantSubject,
+  HoldingStore,
   Pager,
   Provisioner,
   RequestStore,
   Tracker,
 } from '../ports';
 import { duration, minute } from '../triage/text';
+import { grantHeld, type Released, revokeHeld } from './holding';
 
 export interface ProvisionDeps {
   store: RequestStore;
+  /** Who holds each shared access (an Okta membership, a managed IAM attachment) through loopgate. */
+  holdings: HoldingStore;
   provisioners: Record<ActionKind, Provisioner>;
   scheduler: ExpiryScheduler;
   pager: Pick<Pager, 'addNote' | 'resolve'>;
@@ -41,9 +46,11 @@ export interface ProvisionSettings {
 export type ProvisionOutcome =
   { kind: 'skipped'; reason: string } | { kind: 'done'; request: AccessRequest; problems: string[] };
 
-/** The provisioning step recorded before anything is granted, so a redelivery reuses its answers. */
+/**
+ * The provisioning step recorded before anything is granted, so a redelivery keeps the same expiry.
+ * Whether the access pre-existed is not part of it: that is decided at the write (see holding.ts).
+ */
 interface Preparation {
-  preExisting: boolean;
   grantedAt: string;
   expiresAt: string;
 }
@@ -75,24 +82,16 @@ export async function grantRequest(
   try {
     let prepared = await preparation(deps, request);
     if (!prepared) {
-      // Asked before anything is granted: afterwards the answer would be loopgate's own grant.
       const now = deps.clock.now();
       const expiresAt = new Date(now.getTime() + grantDuration(request, entitlement) * 1000);
-      const subject: GrantSubject = { requestId, ...grantee, action: entitlement.action, expiresAt };
-      prepared = {
-        preExisting: await provisioner.verify(subject),
-        grantedAt: now.toISOString(),
-        expiresAt: expiresAt.toISOString(),
-      };
+      prepared = { grantedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
       request = await deps.store.recordEvent({
         requestId,
         state: 'APPROVED',
         expectedVersion: request.version,
         audit: {
           actor: PROVISIONER,
-          reason: prepared.preExisting
-            ? 'provisioning: the requester already holds this access; it will be kept at revoke'
-            : 'provisioning started',
+          reason: 'provisioning started',
           evidence: { provisioning: { ...prepared } },
         },
       });
@@ -103,15 +102,18 @@ export async function grantRequest(
       action: entitlement.action,
       expiresAt: new Date(prepared.expiresAt),
     };
-    const outcome = await provisioner.grant(subject);
+    const joined = await grantHeld(deps, provisioner, entitlement.action.kind, subject);
+    // A late attempt: another one granted and the request moved on; what it holds is not this one's.
+    if (joined.kind === 'moved-on') return { kind: 'skipped', reason: `request is ${joined.state}` };
+    const { outcome, alongside } = joined;
     const grant: Grant = {
       action: entitlement.action.kind,
       principal: outcome.principal,
       target: outcome.target,
       grantedAt: prepared.grantedAt,
       expiresAt: prepared.expiresAt,
-      // What was recorded before granting is the truth; the provisioner would now see loopgate's grant.
-      preExisting: prepared.preExisting,
+      // Decided at the write; access another loopgate grant holds never counts.
+      preExisting: outcome.preExisting,
     };
     leftInPlace = grant;
     if (!(await provisioner.verify(subject))) {
@@ -125,8 +127,16 @@ export async function grantRequest(
       expectedVersion: request.version,
       audit: {
         actor: PROVISIONER,
-        reason: `granted ${entitlement.id} until ${minute(prepared.expiresAt)}`,
-        evidence: { grant: { ...grant }, verified: true },
+        reason: `granted ${entitlement.id} until ${minute(prepared.expiresAt)}${
+          grant.preExisting
+            ? '; the requester already held this access outside loopgate: it will be kept at revoke'
+            : ''
+        }${alongside.length ? `; also granted by ${heldBy(alongside)}` : ''}`,
+        evidence: {
+          grant: { ...grant },
+          verified: true,
+          ...(alongside.length ? { alsoHeldBy: alongside.map((r) => r.id) } : {}),
+        },
       },
       changes: { grant, dueAt: prepared.expiresAt },
     });
@@ -163,15 +173,12 @@ async function refresh(
     expiresAt: new Date(grant.expiresAt),
   };
   const provisioner = deps.provisioners[grant.action];
-  if (!grant.preExisting && provisioner.extend) {
+  // Shared access is never written here: its holding belongs to the grant and revoke paths.
+  if (!provisioner.isShared(grant) && provisioner.extend) {
     await provisioner.extend(subject);
     const now = await deps.store.get(request.id);
     if (now?.state !== 'GRANTED') {
-      await provisioner.revoke(subject, {
-        principal: grant.principal,
-        target: grant.target,
-        preExisting: false,
-      });
+      await provisioner.revoke({ principal: grant.principal, target: grant.target, preExisting: false });
       return { kind: 'skipped', reason: `request is ${now?.state ?? 'gone'}` };
     }
   }
@@ -202,18 +209,19 @@ export async function revokeRequest(
   };
   const provisioner = deps.provisioners[grant.action];
   try {
-    await provisioner.revoke(subject, {
+    const released = await revokeHeld(deps, provisioner, grant.action, requestId, {
       principal: grant.principal,
       target: grant.target,
       preExisting: grant.preExisting ?? false,
     });
-    if (!grant.preExisting && (await provisioner.verify(subject))) {
+    if (released.kind === 'removed' && (await provisioner.verify(subject))) {
       throw new Error(`the ${grant.action} grant is still in place after revoking it`);
     }
     await deps.scheduler.cancel(requestId);
     const expired = deps.clock.now().getTime() >= Date.parse(grant.expiresAt);
     const reason =
       options.reason ?? (expired ? `expired at ${minute(grant.expiresAt)}` : 'revoked before its expiry');
+    const kept = keptBecause(released);
     const revoked = await deps.store.transition({
       requestId,
       from: request.state,
@@ -221,14 +229,18 @@ export async function revokeRequest(
       expectedVersion: request.version,
       audit: {
         actor: options.actor ?? REVOKER,
-        reason: `${reason}${grant.preExisting ? '; the access the requester held before was kept' : ''}`,
-        evidence: { revoked: { ...grant }, verifiedGone: !grant.preExisting },
+        reason: `${reason}${kept.audit}`,
+        evidence: {
+          revoked: { ...grant },
+          verifiedGone: released.kind === 'removed',
+          ...(released.kind === 'kept-for' ? { stillHeldBy: released.holders.map((r) => r.id) } : {}),
+        },
       },
     });
     const at = minute(deps.clock.now().toISOString());
     const problems = await tell(deps, revoked, settings.jiraStatuses.revoked, {
-      note: `Revoked at ${at}: ${reason}.`,
-      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${grant.preExisting ? ' The access you held before this request is unchanged.' : ''}`,
+      note: `Revoked at ${at}: ${reason}.${kept.note}`,
+      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${kept.comment}`,
       resolveIncident: true,
     });
     return { kind: 'done', request: revoked, problems };
@@ -304,6 +316,33 @@ function granteeOf(request: AccessRequest): Pick<GrantSubject, 'personId' | 'ema
   const { email, directoryUserId } = request.requester;
   if (!email) throw new ValidationError(`request ${request.id} has no requester email`);
   return { email, ...(directoryUserId ? { personId: directoryUserId } : {}) };
+}
+
+/** What a revoke says about access it left in place. */
+function keptBecause(released: Released): { audit: string; note: string; comment: string } {
+  if (released.kind === 'kept-outside') {
+    return {
+      audit: '; the access the requester held before was kept',
+      note: ' The access the requester held outside loopgate is unchanged.',
+      comment: ' The access you held before this request is unchanged.',
+    };
+  }
+  if (released.kind === 'kept-for') {
+    const others = heldBy(released.holders);
+    return {
+      audit: `; the access stays while ${others} grants it`,
+      note: ` The access stays: ${others} still grants it.`,
+      comment: ` The same access stays in place while ${others} grants it.`,
+    };
+  }
+  return { audit: '', note: '', comment: '' };
+}
+
+/** Other requests holding the same access, as people read them: the ticket and until when. */
+function heldBy(requests: readonly AccessRequest[]): string {
+  return requests
+    .map((r) => `${r.jiraIssueKey}${r.grant ? ` (until ${minute(r.grant.expiresAt)})` : ' (being granted)'}`)
+    .join(', ');
 }
 
 function grantSeconds(grant: Grant): number {

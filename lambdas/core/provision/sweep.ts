@@ -2,13 +2,16 @@
 // It revokes anything still GRANTED past its expiry (a lost schedule must not
 // leave access in place), cancels requests that waited too long for a
 // decision, re-drives approved requests provisioning never picked up and
-// tickets whose triage stopped, and counts FAILED requests so an alarm can page a person. One request's failure
-// never stops the sweep.
+// tickets whose triage stopped, counts FAILED requests so an alarm can page a person, and
+// reconciles shared access: what loopgate placed and no live request holds is removed and audited.
+// One request's failure never stops the sweep.
 
 import { FollowUps } from '../follow-up';
+import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, RequestState } from '../model';
-import type { WorkQueue } from '../ports';
+import type { HoldingRef, WorkQueue } from '../ports';
 import { minute } from '../triage/text';
+import { reconcileHolding, type Reconciled } from './holding';
 import { type ProvisionDeps, type ProvisionSettings, revokeRequest } from './provision';
 
 export interface SweepDeps extends ProvisionDeps {
@@ -23,6 +26,8 @@ export interface SweepReport {
   retriaged: string[];
   /** Requests in FAILED: each needs a person. */
   failed: string[];
+  /** Shared access loopgate had placed and no live request held, removed (`kind target of principal`). */
+  reconciled: string[];
   /** Requests the sweep could not handle this time, with why; the next sweep tries again. */
   errors: { requestId: string; error: string }[];
 }
@@ -40,6 +45,7 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
     redriven: [],
     retriaged: [],
     failed: [],
+    reconciled: [],
     errors: [],
   };
   const due = (state: RequestState) => deps.store.listDue(state, now, { limit: BATCH });
@@ -112,7 +118,50 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
     }
     report.failed.push(request.id);
   }
+  // Last, after the revokes above: what is still held by nobody live is an orphan.
+  for (const holding of await deps.holdings.listDue(now, BATCH)) {
+    try {
+      const outcome = await reconcileHolding(deps, deps.provisioners[holding.kind], holding);
+      if (outcome?.removed) {
+        report.reconciled.push(describeAccess(holding));
+        await auditRemoval(deps, outcome, holding.lastHolder);
+      }
+    } catch (error) {
+      report.errors.push({
+        requestId: holding.lastHolder ?? describeAccess(holding),
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
   return report;
+}
+
+const describeAccess = (ref: HoldingRef) => `${ref.kind} ${ref.target} of ${ref.principal}`;
+
+/** Recorded on the requests that held the orphan (or the last one that did), which may be final. */
+async function auditRemoval(deps: SweepDeps, outcome: Reconciled, lastHolder: string | undefined) {
+  const ids = new Set([...outcome.dropped, ...(lastHolder ? [lastHolder] : [])]);
+  for (const requestId of ids) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const request = await deps.store.get(requestId);
+      if (!request) break;
+      try {
+        await deps.store.recordEvent({
+          requestId,
+          state: request.state,
+          expectedVersion: request.version,
+          audit: {
+            actor: { kind: 'system', id: 'sweeper' },
+            reason: `the sweeper removed ${describeAccess(outcome.access)}: loopgate granted it and no live request holds it`,
+            evidence: { reconciled: { ...outcome.access, dropped: outcome.dropped } },
+          },
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof TransitionConflictError) || attempt === 3) throw error;
+      }
+    }
+  }
 }
 
 async function cancelStale(deps: SweepDeps, request: AccessRequest): Promise<string> {

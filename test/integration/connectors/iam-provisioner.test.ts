@@ -147,10 +147,10 @@ describe('inline grants on a user', () => {
     const priya = subject('priya.nair@example.com', inlineOnUser());
     const outcome = await iam.grant(priya);
 
-    await iam.revoke(priya, outcome);
+    await iam.revoke(outcome);
     expect(held('user', 'priya.nair').inline).toEqual({});
 
-    await iam.revoke(priya, outcome);
+    await iam.revoke(outcome);
     expect(actions('DeleteUserPolicy')).toEqual([200, 404]);
   });
 
@@ -159,7 +159,7 @@ describe('inline grants on a user', () => {
     const priya = subject('priya.nair@example.com', inlineOnUser());
     const outcome = await iam.grant(priya);
 
-    await iam.revoke(priya, { ...outcome, preExisting: true });
+    await iam.revoke({ ...outcome, preExisting: true });
 
     expect(held('user', 'priya.nair').inline).toEqual({});
   });
@@ -171,7 +171,7 @@ describe('inline grants on a user', () => {
     expect(await iam.verify(priya)).toBe(false);
     const outcome = await iam.grant(priya);
     expect(await iam.verify(priya)).toBe(true);
-    await iam.revoke(priya, outcome);
+    await iam.revoke(outcome);
     expect(await iam.verify(priya)).toBe(false);
   });
 
@@ -252,8 +252,8 @@ describe('inline grants on a role', () => {
       UpstreamError,
     );
 
-    await iam.revoke(dana, outcome);
-    await iam.revoke(dana, outcome);
+    await iam.revoke(outcome);
+    await iam.revoke(outcome);
 
     expect(held('role', ROLE).inline).toEqual({});
     expect(actions('DeleteRolePolicy')).toEqual([200, 404]);
@@ -286,8 +286,8 @@ describe('managed policies', () => {
     expect(actions('AttachUserPolicy')).toEqual([200]);
     expect(await iam.verify(priya)).toBe(true);
 
-    await iam.revoke(priya, outcome);
-    await iam.revoke(priya, outcome);
+    await iam.revoke(outcome);
+    await iam.revoke(outcome);
     expect(held('user', 'priya.nair').attached).toEqual([]);
     expect(actions('DetachUserPolicy')).toEqual([200, 404]);
     expect(await iam.verify(priya)).toBe(false);
@@ -303,7 +303,7 @@ describe('managed policies', () => {
       target: ONCALL_TOOLS,
       preExisting: true,
     });
-    await iam.revoke(dana, outcome);
+    await iam.revoke(outcome);
 
     expect(held('user', 'dana.reyes').attached).toEqual([ONCALL_TOOLS]);
     expect(actions('AttachUserPolicy')).toEqual([]);
@@ -342,7 +342,7 @@ describe('when IAM fails', () => {
     const outcome = await iam.grant(priya);
     standIn.actionFaults.set('DeleteUserPolicy', { failNext: 1, status: 500 });
 
-    const error = await errorOf(iam.revoke(priya, outcome));
+    const error = await errorOf(iam.revoke(outcome));
 
     expect(error).toMatchObject({ service: 'aws-iam', failure: 'unavailable' });
     expect(Object.keys(held('user', 'priya.nair').inline)).toEqual([POLICY]);
