@@ -32,14 +32,20 @@ export function authenticationFailed(): StandInResponse {
   return pdError(401, 'Authentication failed', 2006);
 }
 
-/** The message PagerDuty sends when a write needs the acting user's email (reported with code 2016). */
+/** PagerDuty's wording when a write lacks the acting user's email (`From`). */
 export const FROM_HEADER_REQUIRED =
   'You must specify a user\'s email address in the "From" header to perform this action';
 
+/**
+ * A write without `From`: the OpenAPI marks the header required and answers a 400 ArgumentError;
+ * of the error codes PagerDuty documents (developer-docs REST-API/14-Errors.md) the one that
+ * says so is 2003 "Missing Arguments". Not 2016: that is "The request took too long to process".
+ */
 export function fromHeaderRequired(): StandInResponse {
-  return pdError(400, FROM_HEADER_REQUIRED, 2016);
+  return pdError(400, 'Missing Arguments', 2003, [FROM_HEADER_REQUIRED]);
 }
 
+/** A `From` that names no user of the account: 1008 "Requester User Not Found" in the same table. */
 export function requesterNotFound(): StandInResponse {
   return pdError(400, 'Requester User Not Found', 1008);
 }
@@ -48,6 +54,7 @@ export function internalError(status = 500): StandInResponse {
   return pdError(status, 'An internal error has occurred. PagerDuty team has been notified.', 2000);
 }
 
+/** 408, and code 2016 "The request took too long to process": PagerDuty says to try again. */
 export function requestTimeout(): StandInResponse {
   return pdError(408, 'The request took too long to process', 2016);
 }

@@ -479,7 +479,8 @@ export class PagerDutyStandIn extends HttpStandIn {
     if (!isObject(input)) return invalidInput('note must be a Hash');
     if (typeof input.content !== 'string') return invalidInput('Content cannot be empty.');
     const note = this.annotate(incident, requester, input.content, this.restOrigin(request, requester));
-    return json(201, { note: renderNote(this.directory, note) });
+    // The OpenAPI's createIncidentNote documents 200 ("The new note."), not the 201 of POST /incidents.
+    return json(200, { note: renderNote(this.directory, note) });
   }
 
   /** GET /incidents/{id}/log_entries: offset pagination, since/until, is_overview, include[]. */

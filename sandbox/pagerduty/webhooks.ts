@@ -1,11 +1,14 @@
-// PagerDuty v3 webhook delivery for one subscription: signed
-// (`X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]`, one per secret while a
-// rotation is in progress), one event per POST, in order. A 2xx is delivered;
-// a timeout, connection failure, 429 or 5xx is retried with exponential backoff
-// on the sandbox clock while later events wait behind it; any other 4xx is
-// dropped at once. Three consecutive drops disable the subscription for 24 h:
-// what is queued is dropped and new events are not enqueued until it is enabled
-// again (PagerDuty's documented behaviour).
+// PagerDuty v3 webhook delivery for one subscription, as PagerDuty's "Webhook
+// Behavior" page (PagerDuty/developer-docs docs/webhooks/02-Behavior.md) says:
+// signed (`X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]`, one per secret while a
+// rotation is in progress), one event per POST. A 2xx within 5 s is delivered.
+// A timeout, connection failure, 429 or 5xx is retried "periodically ... for up
+// to 48 hours", and "subsequent webhooks for this ... subscription and resource
+// ID will be queued": each incident has its own lane, in order, and one failing
+// incident never holds back another. Any other 4xx is dropped at once. "After 3
+// consecutive webhooks are dropped" (4xx, or retries exhausted) the subscription
+// is disabled for 24 h and every queued webhook is dropped; while disabled, new
+// ones are not enqueued. A webhook over 256 KB is always dropped.
 
 import { randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
@@ -22,8 +25,10 @@ export interface WebhookSubscriptionOptions {
   id?: string;
   /** How long a receiver has to answer (PagerDuty: 5 s). Real time: it bounds a real socket. */
   timeoutMs?: number;
-  /** Sandbox-clock delays before each retry (PagerDuty: 4 retries, about 20 minutes in all). */
-  retryDelaysMs?: readonly number[];
+  /** Sandbox-clock pause before retry n (1, 2, …); PagerDuty documents no schedule, only "periodically". */
+  retryDelayMs?: (retry: number) => number;
+  /** How long after its first attempt a failing webhook is still retried (PagerDuty: 48 hours). */
+  retryForMs?: number;
 }
 
 export const DEFAULT_WEBHOOK_EVENTS = [
@@ -32,14 +37,20 @@ export const DEFAULT_WEBHOOK_EVENTS = [
   'incident.resolved',
 ] as const;
 
-/** Exponential backoff adding up to 20 minutes: 80 s, 160 s, 320 s, 640 s. */
-export const DEFAULT_RETRY_DELAYS_MS = [80_000, 160_000, 320_000, 640_000] as const;
+const HOUR = 3_600_000;
+/** "Webhooks will be periodically retried for up to 48 hours." */
+export const RETRY_FOR_MS = 48 * HOUR;
+/** The stand-in's own backoff (PagerDuty publishes none): 80 s, doubling, at most an hour apart. */
+export function defaultRetryDelayMs(retry: number): number {
+  return Math.min(80_000 * 2 ** (retry - 1), HOUR);
+}
+/** "PagerDuty expects a 2xx response within 5 seconds for Generic Webhooks." */
 export const DELIVERY_TIMEOUT_MS = 5_000;
 export const DROPS_BEFORE_DISABLE = 3;
-export const DISABLE_FOR_MS = 24 * 3_600_000;
+export const DISABLE_FOR_MS = 24 * HOUR;
 export const USER_AGENT = 'PagerDuty-Webhook/V3.0';
-/** PagerDuty holds at most this many webhooks behind a failing one. */
-export const MAX_QUEUED = 4000;
+/** "All webhooks with a final size greater than 256 KB are always dropped" (KB as in 55 KB = 56320 bytes). */
+export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
 export interface WebhookEvent {
   id: string;
@@ -58,9 +69,9 @@ export type DeliveryOutcome =
   | 'retrying'
   /** A 4xx other than 429: dropped without retry. */
   | 'dropped'
-  /** Every retry failed: dropped. */
+  /** Still failing 48 hours after the first attempt: dropped. */
   | 'exhausted'
-  /** Not sent: the subscription was disabled when the event was due, or its queue was full. */
+  /** Not sent: the subscription was disabled when the event was due, or the event is over 256 KB. */
   | 'skipped';
 
 export interface DeliveryRecord {
@@ -83,9 +94,12 @@ export interface SubscriptionState {
   enabled: boolean;
   consecutiveDrops: number;
   disabledUntil: string | null;
-  /** Events waiting for delivery (the first may be waiting for a retry). */
+  /** Events waiting for delivery, in every incident's lane (a lane's first may be waiting for a retry). */
   queued: number;
+  /** The earliest moment a waiting retry is due. */
   nextAttemptAt: string | null;
+  /** Each incident with webhooks waiting: how many, and when its first is tried again. */
+  lanes: { incidentId: string | null; queued: number; nextAttemptAt: string }[];
 }
 
 interface Pending {
@@ -94,18 +108,27 @@ interface Pending {
   incidentId: string | undefined;
   body: string;
   attempts: number;
+  /** When the first attempt was made; retries stop 48 h later. */
+  firstAttemptAt?: number;
   dueAt: number;
+}
+
+/** One incident's webhooks, delivered in order; a failing head holds back only this lane. */
+interface Lane {
+  key: string;
+  incidentId: string | undefined;
+  queue: Pending[];
+  running: Promise<void> | undefined;
+  rerun: boolean;
 }
 
 export class WebhookSubscription {
   readonly id: string;
   readonly events: readonly string[];
-  private readonly queue: Pending[] = [];
+  private readonly lanes = new Map<string, Lane>();
   private readonly log: DeliveryRecord[] = [];
   private consecutiveDrops = 0;
   private disabledUntil: number | undefined;
-  private running: Promise<void> | undefined;
-  private rerun = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
@@ -117,7 +140,7 @@ export class WebhookSubscription {
     if (options.secrets.length === 0) throw new Error('a webhook subscription needs at least one secret');
     this.id = options.id ?? defaultId;
     this.events = options.events ?? DEFAULT_WEBHOOK_EVENTS;
-    this.unsubscribe = clock.onAdvance(() => this.kick());
+    this.unsubscribe = clock.onAdvance(() => this.kickAll());
   }
 
   get url(): string {
@@ -141,18 +164,29 @@ export class WebhookSubscription {
       this.record(pending, { outcome: 'skipped', error: 'subscription disabled' });
       return webhookId;
     }
-    if (this.queue.length >= MAX_QUEUED) {
-      this.record(pending, { outcome: 'skipped', error: 'queue full' });
+    if (Buffer.byteLength(pending.body) > MAX_WEBHOOK_BYTES) {
+      this.record(pending, { outcome: 'skipped', error: `larger than ${MAX_WEBHOOK_BYTES} bytes` });
       return webhookId;
     }
-    this.queue.push(pending);
-    this.kick();
+    // An event about no incident has no resource to queue behind: a lane of its own.
+    const key = incidentId === undefined ? `event:${event.id}` : `incident:${incidentId}`;
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { key, incidentId, queue: [], running: undefined, rerun: false };
+      this.lanes.set(key, lane);
+    }
+    lane.queue.push(pending);
+    this.kick(lane);
     return webhookId;
   }
 
   /** Resolves once nothing is in flight and nothing queued is due (a retry may wait for the clock). */
   async settled(): Promise<void> {
-    while (this.running) await this.running;
+    for (;;) {
+      const running = [...this.lanes.values()].map((l) => l.running).filter((r) => r !== undefined);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
   }
 
   /** Re-enables a disabled subscription, as the PagerDuty web app allows. */
@@ -163,7 +197,14 @@ export class WebhookSubscription {
 
   state(): SubscriptionState {
     this.reenableIfDue();
-    const head = this.queue[0];
+    const lanes = [...this.lanes.values()]
+      .filter((l) => l.queue.length > 0)
+      .map((l) => ({
+        incidentId: l.incidentId ?? null,
+        queued: l.queue.length,
+        nextAttemptAt: new Date((l.queue[0] as Pending).dueAt).toISOString(),
+      }));
+    const next = lanes.map((l) => l.nextAttemptAt).sort()[0];
     return {
       id: this.id,
       url: this.options.url,
@@ -171,8 +212,9 @@ export class WebhookSubscription {
       enabled: this.disabledUntil === undefined,
       consecutiveDrops: this.consecutiveDrops,
       disabledUntil: this.disabledUntil === undefined ? null : new Date(this.disabledUntil).toISOString(),
-      queued: this.queue.length,
-      nextAttemptAt: head ? new Date(head.dueAt).toISOString() : null,
+      queued: lanes.reduce((n, l) => n + l.queued, 0),
+      nextAttemptAt: next ?? null,
+      lanes,
     };
   }
 
@@ -186,36 +228,40 @@ export class WebhookSubscription {
     this.timer = undefined;
   }
 
-  private kick(): void {
-    if (this.running) {
-      this.rerun = true;
+  private kickAll(): void {
+    for (const lane of this.lanes.values()) this.kick(lane);
+  }
+
+  private kick(lane: Lane): void {
+    if (lane.running) {
+      lane.rerun = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.rerun) {
-        this.rerun = false;
-        this.kick();
+    lane.running = this.drain(lane).finally(() => {
+      lane.running = undefined;
+      if (lane.rerun) {
+        lane.rerun = false;
+        this.kick(lane);
+      } else if (lane.queue.length === 0) {
+        this.lanes.delete(lane.key);
       }
+      this.wake();
     });
   }
 
-  private async drain(): Promise<void> {
+  private async drain(lane: Lane): Promise<void> {
     for (;;) {
       this.reenableIfDue();
-      const head = this.queue[0];
-      if (!head) return;
-      const now = this.clock.now().getTime();
-      if (head.dueAt > now) {
-        this.wakeAt(head.dueAt - now);
-        return;
-      }
-      await this.attempt(head);
+      const head = lane.queue[0];
+      if (!head || head.dueAt > this.clock.now().getTime()) return;
+      await this.attempt(lane, head);
     }
   }
 
-  private async attempt(pending: Pending): Promise<void> {
+  private async attempt(lane: Lane, pending: Pending): Promise<void> {
     pending.attempts += 1;
+    const startedAt = this.clock.now().getTime();
+    pending.firstAttemptAt ??= startedAt;
     const result = await postWebhook(
       this.options.url,
       pending.body,
@@ -223,22 +269,26 @@ export class WebhookSubscription {
       this.options.timeoutMs ?? DELIVERY_TIMEOUT_MS,
       this.clock.now(),
     );
+    // Dropped meanwhile: the subscription was disabled by another lane while this one was in flight.
+    if (lane.queue[0] !== pending) return;
     const status = result.status;
-    const retryable = status === undefined || status === 429 || status >= 500;
     if (status !== undefined && status >= 200 && status < 300) {
-      this.queue.shift();
+      lane.queue.shift();
       this.consecutiveDrops = 0;
       this.record(pending, { outcome: 'delivered', status, at: result.at });
       return;
     }
-    const delays = this.options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    const delay = delays[pending.attempts - 1];
-    if (retryable && delay !== undefined) {
-      pending.dueAt = this.clock.now().getTime() + delay;
+    const retryable = status === undefined || status === 429 || status >= 500;
+    const giveUpAt = pending.firstAttemptAt + (this.options.retryForMs ?? RETRY_FOR_MS);
+    const now = this.clock.now().getTime();
+    if (retryable && now < giveUpAt) {
+      const delay = (this.options.retryDelayMs ?? defaultRetryDelayMs)(pending.attempts);
+      // The last retry falls exactly at the 48-hour mark, not after it.
+      pending.dueAt = Math.min(now + delay, giveUpAt);
       this.record(pending, { outcome: 'retrying', status, error: result.error, at: result.at });
       return;
     }
-    this.queue.shift();
+    lane.queue.shift();
     this.record(pending, {
       outcome: retryable ? 'exhausted' : 'dropped',
       status,
@@ -249,10 +299,13 @@ export class WebhookSubscription {
     if (this.consecutiveDrops >= DROPS_BEFORE_DISABLE) this.disable();
   }
 
+  /** "Any other webhooks in its queue will be dropped": every lane's. */
   private disable(): void {
     this.disabledUntil = this.clock.now().getTime() + DISABLE_FOR_MS;
-    for (const dropped of this.queue.splice(0)) {
-      this.record(dropped, { outcome: 'skipped', error: 'subscription disabled' });
+    for (const lane of this.lanes.values()) {
+      for (const dropped of lane.queue.splice(0)) {
+        this.record(dropped, { outcome: 'skipped', error: 'subscription disabled' });
+      }
     }
   }
 
@@ -272,12 +325,18 @@ export class WebhookSubscription {
   }
 
   // A running sandbox clock moves with real time, so a real timer catches a due
-  // retry; a frozen one only moves through advance(), which kicks the queue.
-  private wakeAt(ms: number): void {
+  // retry; a frozen one only moves through advance(), which kicks every lane.
+  private wake(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const due = [...this.lanes.values()]
+      .filter((l) => !l.running && l.queue[0])
+      .map((l) => (l.queue[0] as Pending).dueAt);
+    if (due.length === 0) return;
+    const ms = Math.max(0, Math.min(...due) - this.clock.now().getTime());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.queue[0] && this.queue[0].dueAt <= this.clock.now().getTime()) this.kick();
+      this.kickAll();
     }, ms + 5);
     this.timer.unref();
   }

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../sandbox/clock';
 import { FROM_HEADER_REQUIRED } from '../../sandbox/pagerduty/errors';
 import { PagerDutyStandIn, type PagerDutyStandInOptions } from '../../sandbox/pagerduty/stand-in';
+import { MAX_WEBHOOK_BYTES, WebhookSubscription } from '../../sandbox/pagerduty/webhooks';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from '../../sandbox/scenario/load';
 
 const START = new Date('2026-11-21T09:00:00.000Z');
@@ -97,15 +98,25 @@ interface Received {
   raw: string;
 }
 
-/** A webhook receiver that answers the given statuses in turn, then 200. */
-async function receiver(statuses: number[] = []) {
+/**
+ * A webhook receiver that answers the given statuses in turn, then 200; or, given a function, what
+ * it says for each delivery (undefined: 200), after `delayMs` of real time when it says so.
+ */
+async function receiver(
+  answer: number[] | ((delivery: Received) => { status?: number; delayMs?: number } | undefined) = [],
+) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(statuses.shift() ?? 200).end();
+      const delivery = { headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') };
+      received.push(delivery);
+      const { status = 200, delayMs = 0 } =
+        typeof answer === 'function' ? (answer(delivery) ?? {}) : { status: answer.shift() };
+      setTimeout(() => {
+        if (!res.destroyed) res.writeHead(status).end();
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -198,10 +209,17 @@ describe('incidents', () => {
     expect(reopened.status).toBe(201);
   });
 
+  // OpenAPI: the From header ("The email address of a valid user associated with the account
+  // making the request") is `required: true` on these writes, and a 400 is the ArgumentError
+  // "Caller provided invalid arguments ... Retrying with the same arguments will *not* work".
+  // developer-docs REST-API/14-Errors.md: 2003 "Missing Arguments", 1008 "Requester User Not
+  // Found"; 2016 is "The request took too long to process", which belongs to a 408.
   it('requires the From header of a known user on writes', async () => {
     const missing = await pd('POST', '/incidents', { data: incidentBody() });
     expect(missing.status).toBe(400);
-    expect(missing.data).toEqual({ error: { message: FROM_HEADER_REQUIRED, code: 2016 } });
+    expect(missing.data).toEqual({
+      error: { message: 'Missing Arguments', code: 2003, errors: [FROM_HEADER_REQUIRED] },
+    });
 
     const stranger = await pd('POST', '/incidents', { data: incidentBody(), from: 'nobody@example.com' });
     expect(stranger.status).toBe(400);
@@ -212,10 +230,19 @@ describe('incidents', () => {
       data: { note: { content: 'approve' } },
     });
     expect(note.status).toBe(400);
+    expect(note.data.error.code).toBe(2003);
     const update = await pd('PUT', `/incidents/${incident.id}`, {
       data: { incident: { type: 'incident_reference', status: 'acknowledged' } },
     });
     expect(update.status).toBe(400);
+    expect(update.data.error.code).toBe(2003);
+  });
+
+  it('answers a request that took too long with 408 and code 2016, as the error reference lists it', async () => {
+    standIn.faults.set('GET /incidents', { failNext: 1, status: 408 });
+    const slow = await pd('GET', '/incidents');
+    expect(slow.status).toBe(408);
+    expect(slow.data).toEqual({ error: { message: 'The request took too long to process', code: 2016 } });
   });
 
   it('validates the incident: known service, string details, a title', async () => {
@@ -248,13 +275,14 @@ describe('incidents', () => {
     });
   });
 
-  it('adds and lists notes', async () => {
+  // OpenAPI createIncidentNote: responses "200": "The new note." (no 201, unlike createIncident).
+  it('adds a note with 200 and lists notes', async () => {
     const incident = await createIncident();
     const created = await pd('POST', `/incidents/${incident.id}/notes`, {
       data: { note: { content: 'approve, checked with the requester' } },
       from: person('lena').email,
     });
-    expect(created.status).toBe(201);
+    expect(created.status).toBe(200);
     expect(created.data.note).toMatchObject({
       content: 'approve, checked with the requester',
       user: { id: person('lena').pagerduty.userId, type: 'user_reference' },
@@ -571,65 +599,138 @@ describe('webhooks', () => {
     expect(() => standIn.resolve(incident.id, 'ana')).toThrow(/Incident Already Resolved/);
   });
 
-  it('retries a 5xx when the clock moves, with the same X-Webhook-Id, and keeps later events behind it', async () => {
-    const hook = await receiver([500]);
+  // PagerDuty/developer-docs docs/webhooks/02-Behavior.md, "Temporary Errors and Retries": "PagerDuty
+  // will retry sending a webhook in these cases: No response / timeout, 5XX (server error) response,
+  // 429 (rate limit error) response, Connection cannot be established ..." and "Webhooks will be
+  // periodically retried for up to 48 hours. While attempting to retry a failing webhook, subsequent
+  // webhooks for this extension or subscription and resource ID will be queued for delivery. After
+  // 48 hours, the delivery will be considered a failure and the webhook will be dropped."
+  // "Ordering: PagerDuty sends webhooks for a given extension and incident combination in the order
+  // that they were generated." "X-Webhook-Id ... is repeated for each delivery attempt."
+  it('retries a 5xx with the same X-Webhook-Id; later webhooks for that incident wait, other incidents go on', async () => {
+    let failing = true;
+    const hook = await receiver((r) =>
+      failing && event(r).data.content === 'approve' ? { status: 500 } : undefined,
+    );
     await start({ webhook: { url: hook.url, secrets: SECRETS } });
-    const incident = await createIncident();
+    const first = await createIncident();
+    const second = await createIncident({ incident_key: 'loopgate:ACCESS-43' });
 
-    standIn.addNote(incident.id, 'ana', 'approve');
+    standIn.addNote(first.id, 'ana', 'approve');
     await standIn.settled();
-    standIn.addNote(incident.id, 'sam', 'approve as well');
+    standIn.addNote(first.id, 'sam', 'approve as well');
+    standIn.addNote(second.id, 'ana', 'deny not needed');
     await standIn.settled();
-    expect(hook.received).toHaveLength(1);
+    const contents = () => hook.received.map((r) => event(r).data.content);
+    expect(contents()).toEqual(['approve', 'deny not needed']);
     expect(standIn.subscription()).toMatchObject({
       enabled: true,
       queued: 2,
       nextAttemptAt: '2026-11-21T09:01:20.000Z',
+      lanes: [{ incidentId: first.id, queued: 2, nextAttemptAt: '2026-11-21T09:01:20.000Z' }],
     });
 
     clock.advance(79_000);
     await standIn.settled();
-    expect(hook.received).toHaveLength(1);
+    expect(hook.received).toHaveLength(2);
 
+    failing = false;
     clock.advance(1_000);
     await standIn.settled();
+    expect(contents()).toEqual(['approve', 'deny not needed', 'approve', 'approve as well']);
     const ids = hook.received.map((r) => r.headers['x-webhook-id']);
-    expect(hook.received.map((r) => event(r).data.content)).toEqual([
-      'approve',
-      'approve',
-      'approve as well',
+    expect(ids[2]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(3);
+    expect(standIn.deliveries().map((d) => [d.incidentId, d.attempt, d.status, d.outcome])).toEqual([
+      [first.id, 1, 500, 'retrying'],
+      [second.id, 1, 200, 'delivered'],
+      [first.id, 2, 200, 'delivered'],
+      [first.id, 1, 200, 'delivered'],
     ]);
-    expect(ids[0]).toBe(ids[1]);
-    expect(ids[2]).not.toBe(ids[0]);
-    expect(standIn.deliveries().map((d) => [d.attempt, d.status, d.outcome])).toEqual([
-      [1, 500, 'retrying'],
-      [2, 200, 'delivered'],
-      [1, 200, 'delivered'],
-    ]);
+    expect(standIn.subscription()).toMatchObject({ queued: 0, lanes: [] });
   });
 
-  it('gives up after five attempts over about 20 minutes, which counts as a drop', async () => {
-    const hook = await receiver([503, 503, 503, 503, 503]);
+  it('keeps retrying for 48 hours: a receiver back after 47 hours gets the webhook and the ones queued behind it', async () => {
+    let down = true;
+    const hook = await receiver(() => (down ? { status: 503 } : undefined));
     await start({ webhook: { url: hook.url, secrets: SECRETS } });
     const incident = await createIncident();
 
     standIn.addNote(incident.id, 'ana', 'approve');
+    standIn.addNote(incident.id, 'sam', 'approve as well');
+    for (let hour = 1; hour <= 47; hour++) {
+      clock.advance(HOUR);
+      await standIn.settled();
+    }
+    expect(new Set(hook.received.map((r) => event(r).data.content))).toEqual(new Set(['approve']));
+    expect(standIn.deliveries().every((d) => d.outcome === 'retrying')).toBe(true);
+
+    down = false;
+    clock.advance(HOUR);
     await standIn.settled();
-    for (const seconds of [80, 160, 320, 640]) {
-      clock.advance(seconds * 1000);
+    expect(hook.received.slice(-2).map((r) => event(r).data.content)).toEqual(['approve', 'approve as well']);
+    expect(standIn.subscription()).toMatchObject({ consecutiveDrops: 0, queued: 0 });
+  });
+
+  it('drops a webhook still failing 48 hours after its first attempt, then sends the next one of the incident', async () => {
+    const hook = await receiver((r) => (event(r).data.content === 'approve' ? { status: 503 } : undefined));
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+
+    standIn.addNote(incident.id, 'ana', 'approve');
+    standIn.addNote(incident.id, 'sam', 'approve as well');
+    for (let hour = 1; hour <= 48; hour++) {
+      clock.advance(HOUR);
       await standIn.settled();
     }
 
-    expect(hook.received).toHaveLength(5);
-    expect(new Set(hook.received.map((r) => r.headers['x-webhook-id'])).size).toBe(1);
-    expect(standIn.deliveries().map((d) => d.outcome)).toEqual([
-      'retrying',
-      'retrying',
-      'retrying',
-      'retrying',
-      'exhausted',
+    const attempts = standIn.deliveries().filter((d) => d.eventType === 'incident.annotated');
+    const failed = attempts.filter((d) => d.status === 503);
+    expect(new Set(failed.map((d) => d.webhookId)).size).toBe(1);
+    expect(failed.at(0)?.at).toBe('2026-11-21T09:00:00.000Z');
+    // The last attempt falls on the 48-hour mark, not after it.
+    expect(failed.at(-1)).toMatchObject({ at: '2026-11-23T09:00:00.000Z', outcome: 'exhausted' });
+    expect(failed.slice(0, -1).every((d) => d.outcome === 'retrying')).toBe(true);
+    expect(attempts.at(-1)).toMatchObject({ status: 200, outcome: 'delivered' });
+    expect(hook.received.at(-1) && event(hook.received.at(-1) as Received).data.content).toBe(
+      'approve as well',
+    );
+    expect(standIn.subscription()).toMatchObject({ enabled: true, consecutiveDrops: 0, queued: 0 });
+  });
+
+  // 02-Behavior.md, "Timeouts": "PagerDuty expects a 2xx response within 5 seconds"; no response is a
+  // temporary error. (The stand-in's timeoutMs shortens the 5 s so the test need not wait.)
+  it('retries a delivery the receiver does not answer in time', async () => {
+    let slow = true;
+    const hook = await receiver(() => (slow ? { delayMs: 1_000 } : undefined));
+    await start({ webhook: { url: hook.url, secrets: SECRETS, timeoutMs: 100 } });
+    const incident = await createIncident();
+
+    standIn.addNote(incident.id, 'ana', 'approve');
+    await standIn.settled();
+    expect(standIn.deliveries()).toEqual([
+      expect.objectContaining({ attempt: 1, error: 'timeout', outcome: 'retrying' }),
     ]);
-    expect(standIn.subscription()).toMatchObject({ enabled: true, consecutiveDrops: 1, queued: 0 });
+    expect(standIn.deliveries()[0]).not.toHaveProperty('status');
+
+    slow = false;
+    clock.advance(80_000);
+    await standIn.settled();
+    expect(standIn.deliveries().map((d) => d.outcome)).toEqual(['retrying', 'delivered']);
+  });
+
+  it('retries a 429 like a 5xx', async () => {
+    const hook = await receiver([429]);
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const incident = await createIncident();
+    standIn.addNote(incident.id, 'ana', 'approve');
+    await standIn.settled();
+    clock.advance(80_000);
+    await standIn.settled();
+    expect(standIn.deliveries().map((d) => [d.status, d.outcome])).toEqual([
+      [429, 'retrying'],
+      [200, 'delivered'],
+    ]);
   });
 
   it('drops a 4xx without retry; three drops in a row disable the subscription for 24 hours', async () => {
@@ -659,6 +760,68 @@ describe('webhooks', () => {
     await standIn.settled();
     expect(standIn.subscription()).toMatchObject({ enabled: true, consecutiveDrops: 0 });
     expect(hook.received.map((r) => event(r).data.content)).toEqual(['one', 'two', 'three', 'five']);
+  });
+
+  // 02-Behavior.md, "Permanent Errors": "4XX response from the server (except for 429)" is dropped
+  // without a retry. "Temporary Disablement": "After 3 consecutive webhooks are dropped due to delivery
+  // failure ... the extension or subscription will be disabled for 24 hours and any other webhooks in
+  // its queue will be dropped."
+  it('disabling drops what waits in every incident, and a 404 counts as a drop like any 4xx', async () => {
+    const hook = await receiver((r) => ({ status: event(r).data.content === 'retry me' ? 503 : 404 }));
+    await start({ webhook: { url: hook.url, secrets: SECRETS } });
+    const waiting = await createIncident();
+    const dropping = await createIncident({ incident_key: 'loopgate:ACCESS-43' });
+
+    standIn.addNote(waiting.id, 'ana', 'retry me');
+    standIn.addNote(waiting.id, 'ana', 'behind it');
+    await standIn.settled();
+    for (const content of ['one', 'two', 'three']) {
+      standIn.addNote(dropping.id, 'sam', content);
+      await standIn.settled();
+    }
+
+    expect(standIn.subscription()).toMatchObject({ enabled: false, queued: 0, lanes: [] });
+    expect(standIn.deliveries().map((d) => [d.incidentId, d.status ?? null, d.outcome])).toEqual([
+      [waiting.id, 503, 'retrying'],
+      [dropping.id, 404, 'dropped'],
+      [dropping.id, 404, 'dropped'],
+      [dropping.id, 404, 'dropped'],
+      [waiting.id, null, 'skipped'],
+      [waiting.id, null, 'skipped'],
+    ]);
+    clock.advance(HOUR);
+    await standIn.settled();
+    expect(hook.received).toHaveLength(4);
+  });
+
+  // 02-Behavior.md, "Size Limit": "All webhooks with a final size greater than 256 KB are always dropped."
+  it('never sends a webhook over 256 KB', async () => {
+    const hook = await receiver();
+    const subscription = new WebhookSubscription({ url: hook.url, secrets: SECRETS }, clock, 'PSUBSC1');
+    cleanups.push(async () => subscription.close());
+    const webhook = (id: string, note: string) => ({
+      id,
+      event_type: 'incident.annotated',
+      resource_type: 'incident' as const,
+      occurred_at: clock.now().toISOString(),
+      agent: null,
+      client: null,
+      data: { note },
+    });
+    const sized = (id: string, bytes: number) =>
+      webhook(id, 'x'.repeat(bytes - Buffer.byteLength(JSON.stringify({ event: webhook(id, '') }))));
+
+    subscription.publish(sized('E1', MAX_WEBHOOK_BYTES), 'PINC1');
+    subscription.publish(sized('E2', MAX_WEBHOOK_BYTES + 1), 'PINC1');
+    await subscription.settled();
+
+    expect(MAX_WEBHOOK_BYTES).toBe(262_144);
+    expect(hook.received.map((r) => Buffer.byteLength(r.raw))).toEqual([MAX_WEBHOOK_BYTES]);
+    // The oversized one is refused when it is generated, before the first one's POST completes.
+    expect(subscription.deliveries().map((d) => [d.eventId, d.outcome, d.error ?? null])).toEqual([
+      ['E2', 'skipped', `larger than ${MAX_WEBHOOK_BYTES} bytes`],
+      ['E1', 'delivered', null],
+    ]);
   });
 });
 
@@ -709,7 +872,7 @@ describe('PagerDuty users and where a note came from', () => {
       data: { note: { content: 'approve' } },
       from: OTHER_EMAIL,
     });
-    expect(asOther.status).toBe(201);
+    expect(asOther.status).toBe(200);
     expect(asOther.data.note.user).toMatchObject({ id: OTHER_ID, type: 'user_reference' });
     // spec `From`: "The email address of a valid user associated with the account making the request."
     const asDirectoryEmail = await pd('POST', `/incidents/${incident.id}/notes`, {
