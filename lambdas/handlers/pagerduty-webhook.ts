@@ -23,8 +23,13 @@ export interface PagerDutyWebhookSettings {
   secrets: readonly string[];
   maxBodyBytes: number;
 }
-/** PagerDuty's events are a few KB; anything near this is not from PagerDuty. */
-export const MAX_PAGERDUTY_BODY_BYTES = 128 * 1024;
+/**
+ * PagerDuty guarantees webhooks up to 55 KB and sends larger ones up to 256 KB best-effort ("All
+ * webhooks with a final size greater than 256 KB are always dropped"; developer-docs webhooks/
+ * 02-Behavior.md). Refusing less would answer a real event with a 4xx: a permanent drop, and three
+ * in a row disable the subscription.
+ */
+export const MAX_PAGERDUTY_BODY_BYTES = 256 * 1024;
 
 const envelope = z.object({
   event: z.object({

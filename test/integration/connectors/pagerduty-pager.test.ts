@@ -240,6 +240,16 @@ describe('the From header', () => {
     expect(error.failure).toBe('bad-response');
     expect(error.message).toContain('Requester User Not Found');
   });
+
+  // The HTTP status classifies, never PagerDuty's code: 2016 is "The request took too long to
+  // process" (a 408 worth retrying), whatever code a refused From comes with.
+  it('reports a 408 with code 2016 as a timeout, a retry', async () => {
+    const { id } = await pager().openIncident(draft());
+    standIn.faults.set('POST /incidents/:id/notes', { failNext: 1, status: 408 });
+    const error = await upstreamErrorOf(pager().addNote(id, 'approve'));
+    expect(error.failure).toBe('timeout');
+    expect(error.message).toContain('(code 2016)');
+  });
 });
 
 describe('failures', () => {
@@ -300,9 +310,10 @@ describe('failures', () => {
 });
 
 describe('addNote', () => {
-  it('adds the note as the "from" user', async () => {
+  it('adds the note as the "from" user; PagerDuty answers 200 (its OpenAPI), not 201', async () => {
     const { id } = await pager().openIncident(draft());
     await pager().addNote(id, 'Recommendation: approve. Dana is on call for SRE this week.');
+    expect(statusesOf('POST /incidents/:id/notes')).toEqual([200]);
 
     expect(storedIncident(id).notes).toMatchObject([
       {
