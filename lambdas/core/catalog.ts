@@ -87,6 +87,17 @@ const approvers = z.strictObject({
   oktaGroup: oktaGroupId.optional(),
 });
 
+/**
+ * What counts as on call for the owners' policy (on-call-auto, on-call approvers, on-call reviewers):
+ * a scheduled shift or override at one of these escalation levels. Default [1], the first responders.
+ */
+const onCall = z.strictObject({
+  levels: z
+    .array(z.int('a level is a whole number').min(1, "levels start at 1, the escalation policy's first rule"))
+    .min(1, 'list at least one level, as in [1]')
+    .refine((levels) => new Set(levels).size === levels.length, { message: 'a level is listed twice' }),
+});
+
 const breakGlass = z.discriminatedUnion('allowed', [
   z.strictObject({ allowed: z.literal(false) }),
   z.strictObject({
@@ -116,6 +127,7 @@ const entitlement = z.strictObject({
   duration: z.strictObject({ default: duration, max: duration }),
   owners: z.strictObject({ escalationPolicy: pagerDutyId, service: pagerDutyId }),
   approvers: approvers.optional(),
+  onCall: onCall.optional(),
   approvalsRequired: z.int().min(1).max(5).default(1),
   /**
    * approval: page the owners and wait for approvals.
@@ -176,6 +188,16 @@ const catalogSchema = z
           });
         }
       });
+
+      const onCallCounts = e.mode === 'on-call-auto' || e.approvers?.onCall === true || e.breakGlass.allowed;
+      if (e.onCall && !onCallCounts) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('onCall'),
+          message:
+            'onCall.levels has no effect here: it applies to mode on-call-auto, approvers.onCall: true and break-glass reviewers',
+        });
+      }
 
       const a = e.approvers;
       const hasApprovers = a !== undefined && (a.onCall || a.emails.length > 0 || a.oktaGroup !== undefined);

@@ -10,6 +10,7 @@
 
 import type { Entitlement } from '../catalog';
 import type { DirectoryUser } from '../context';
+import { describeOnCallRule, onCallLevels, onCallVerdict } from '../on-call';
 import { type IdentitySettings, personOfPagerDutyUser } from '../people';
 import type { Clock, Directory, OnCall } from '../ports';
 import type { CommandVerb } from './command';
@@ -110,9 +111,9 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
         { pagerDutyUserId: author.pagerDutyUserId },
         noteMoment(deps.clock, input.notedAt),
       );
-      if (shifts.some((s) => s.escalationPolicyId === entitlement.owners.escalationPolicy)) {
-        return allow('on-call');
-      }
+      // A scheduled shift at the catalog's levels (level 1 by default); never a permanent target.
+      const policy = entitlement.owners.escalationPolicy;
+      if (onCallVerdict(shifts, policy, onCallLevels(entitlement)).counts) return allow('on-call');
     } catch (cause) {
       failure ??= { source: 'PagerDuty on-call', cause };
     }
@@ -203,7 +204,7 @@ export function describeApprovers(entitlement: Entitlement): string {
   const rules = entitlement.approvers;
   const who = [
     ...(rules?.onCall
-      ? [`whoever is on call for PagerDuty escalation policy ${entitlement.owners.escalationPolicy}`]
+      ? [describeOnCallRule(entitlement.owners.escalationPolicy, onCallLevels(entitlement))]
       : []),
     ...(rules && rules.emails.length > 0 ? [rules.emails.join(', ')] : []),
     ...(rules?.oktaGroup ? [`members of Okta group ${rules.oktaGroup}`] : []),
