@@ -1,7 +1,12 @@
 // Who is on call, computed from the scenario: each schedule is one rotation
-// (person index = floor((t − start) / shift) mod n), each escalation rule is a
-// level (1, 2, …) whose targets are schedules or users; a user target is on
-// call permanently at its level (PagerDuty reports null start and end).
+// (person index = floor((t − start) / shift) mod n) with overrides on top (the
+// final schedule: an override replaces whoever the rotation has for its
+// window, the later of two overlapping overrides winning); each escalation rule
+// is a level (1, 2, …) whose targets are schedules or users. A user target is
+// on call permanently at its level: PagerDuty's OpenAPI (Oncall.start: "If
+// `null`, the on-call is a permanent user on-call") reports null start and end.
+// GET /oncalls gives "the computed result of a Schedule" (api-schema CONCEPTS.md),
+// so an override shows as the overriding user's entry at the schedule's level.
 
 import type { ScenarioPerson } from '../scenario/load';
 import type { Directory, ScenarioPolicy, ScenarioSchedule } from './directory';
@@ -25,13 +30,53 @@ export interface Shift {
 
 /** Shifts of a schedule that overlap [since, until]; an instant (since = until) gets the shift containing it. */
 export function shifts(directory: Directory, schedule: ScenarioSchedule, since: Date, until: Date): Shift[] {
+  const overlaps = (piece: { start: Date; end: Date }) =>
+    since.getTime() === until.getTime()
+      ? piece.start <= since && since < piece.end
+      : piece.start < until && piece.end > since;
+  const overrides = schedule.overrides.flatMap((o) => {
+    const person = directory.personByScenarioId(o.person);
+    return person ? [{ person, start: o.start, end: o.end }] : [];
+  });
+  // Each override loses what later ones cover; the rotation loses what any override covers.
+  const final = [
+    ...rotationShifts(directory, schedule, earliest(since, overrides), latest(until, overrides)).flatMap(
+      (shift) => without(shift, overrides),
+    ),
+    ...overrides.flatMap((o, i) => without(o, overrides.slice(i + 1))),
+  ];
+  return final.filter(overlaps).sort((a, b) => a.start.getTime() - b.start.getTime());
+}
+
+function earliest(at: Date, overrides: readonly Shift[]): Date {
+  return new Date(Math.min(at.getTime(), ...overrides.map((o) => o.start.getTime())));
+}
+
+function latest(at: Date, overrides: readonly Shift[]): Date {
+  return new Date(Math.max(at.getTime(), ...overrides.map((o) => o.end.getTime())));
+}
+
+/** What is left of `shift` outside every one of `covers`. */
+function without(shift: Shift, covers: readonly Shift[]): Shift[] {
+  let pieces = [shift];
+  for (const cover of covers) {
+    pieces = pieces.flatMap((p) => {
+      if (cover.end <= p.start || cover.start >= p.end) return [p];
+      return [
+        ...(cover.start > p.start ? [{ ...p, end: cover.start }] : []),
+        ...(cover.end < p.end ? [{ ...p, start: cover.end }] : []),
+      ];
+    });
+  }
+  return pieces;
+}
+
+/** The rotation's own shifts that touch [since, until]. */
+function rotationShifts(directory: Directory, schedule: ScenarioSchedule, since: Date, until: Date): Shift[] {
   const { start, shiftHours, people } = schedule.rotation;
   const shiftMs = shiftHours * 3_600_000;
   const from = Math.floor((since.getTime() - start.getTime()) / shiftMs);
-  const lastTouching = Math.floor((until.getTime() - start.getTime()) / shiftMs);
-  // A shift starting exactly at `until` does not overlap a non-empty window.
-  const to =
-    until > since && (until.getTime() - start.getTime()) % shiftMs === 0 ? lastTouching - 1 : lastTouching;
+  const to = Math.floor((until.getTime() - start.getTime()) / shiftMs);
   const result: Shift[] = [];
   for (let k = Math.max(0, from); k <= to; k++) {
     const personId = people[k % people.length];

@@ -574,7 +574,8 @@ export class PagerDutyStandIn extends HttpStandIn {
     let entries = onCalls(this.directory, range.since, range.until).filter(
       (e) =>
         (!policyIds.length || policyIds.includes(e.policy.id)) &&
-        (!scheduleIds.length || (e.schedule !== undefined && scheduleIds.includes(e.schedule.id))) &&
+        // OpenAPI schedule_ids[]: "If `null` is provided in the array, it includes permanent on-calls".
+        (!scheduleIds.length || scheduleIds.includes(e.schedule?.id ?? 'null')) &&
         (!userIds.length || userIds.includes(this.directory.mainUser(e.person).id)),
     );
     if (query.get('earliest') === 'true') entries = earliest(entries);

@@ -29,8 +29,9 @@ export interface Scenario extends Omit<ScenarioDocument, 'people' | 'start' | 'p
   start: Date;
   people: ScenarioPerson[];
   pagerduty: Omit<ScenarioDocument['pagerduty'], 'schedules'> & {
-    schedules: (Omit<ScenarioDocument['pagerduty']['schedules'][number], 'rotation'> & {
+    schedules: (Omit<ScenarioDocument['pagerduty']['schedules'][number], 'rotation' | 'overrides'> & {
       rotation: { start: Date; shiftHours: number; people: string[] };
+      overrides: { person: string; start: Date; end: Date }[];
     })[];
   };
   slack: Omit<ScenarioDocument['slack'], 'messages'> & {
@@ -61,7 +62,7 @@ export function resolveScenario(data: unknown, source: string, now: Date = new D
   const doc = parsed.data;
   const start = doc.start ? new Date(doc.start) : now;
   const at = (m: string) => resolveMoment(m, start);
-  checkReferences(doc, source);
+  checkReferences(doc, source, start);
 
   const people = doc.people.map((p): ScenarioPerson => {
     const { okta, jira, pagerduty, slack, aws, ...rest } = p;
@@ -108,6 +109,7 @@ export function resolveScenario(data: unknown, source: string, now: Date = new D
       schedules: doc.pagerduty.schedules.map((s) => ({
         ...s,
         rotation: { ...s.rotation, start: at(s.rotation.start) },
+        overrides: s.overrides.map((o) => ({ ...o, start: at(o.start), end: at(o.end) })),
       })),
     },
     slack: {
@@ -129,7 +131,7 @@ export function resolveMoment(moment: string, start: Date): Date {
   return new Date(start.getTime() + (sign === '-' ? -ms : ms));
 }
 
-function checkReferences(doc: ScenarioDocument, source: string): void {
+function checkReferences(doc: ScenarioDocument, source: string, start: Date): void {
   const problems: string[] = [];
   const personIds = new Set<string>();
   for (const p of doc.people) {
@@ -165,6 +167,15 @@ function checkReferences(doc: ScenarioDocument, source: string): void {
   for (const s of doc.pagerduty.schedules) {
     for (const p of s.rotation.people)
       need(personIds.has(p), `pagerduty.schedules.${s.id}`, `unknown person "${p}"`);
+    s.overrides.forEach((o, i) => {
+      const where = `pagerduty.schedules.${s.id}.overrides[${i}]`;
+      need(personIds.has(o.person), where, `unknown person "${o.person}"`);
+      need(
+        resolveMoment(o.end, start) > resolveMoment(o.start, start),
+        where,
+        'an override must end after it starts',
+      );
+    });
   }
   for (const e of doc.pagerduty.escalationPolicies) {
     for (const t of e.rules.flatMap((r) => r.targets)) {

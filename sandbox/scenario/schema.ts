@@ -172,6 +172,11 @@ export const scenarioSchema = z.strictObject({
           shiftHours: z.number().int().positive(),
           people: z.array(handle).min(1),
         }),
+        /**
+         * Someone takes over the schedule from `start` to `end` (PagerDuty's schedule overrides);
+         * where two overlap, the later one in the list wins, as the last created does in PagerDuty.
+         */
+        overrides: z.array(z.strictObject({ person: handle, start: moment, end: moment })).default([]),
       }),
     ),
   }),

@@ -447,6 +447,102 @@ describe('on-call', () => {
   });
 });
 
+// Levels, permanent targets and overrides as GET /oncalls reports them. OpenAPI Oncall:
+// escalation_level "The escalation level for the on-call"; start "If `null`, the on-call is a
+// permanent user on-call"; end "If `null`, the user does not go off-call"; schedule_ids[] "If `null`
+// is provided in the array, it includes permanent on-calls due to direct user escalation targets".
+// An on-call is "the computed result of a Schedule" (CONCEPTS.md), overrides included ("An override
+// temporarily replaces a scheduled on-call member with a different member for a specific time
+// period"; "If you create an override on top of an existing override, the last created override will
+// have priority").
+describe('on-call levels, permanent targets and overrides', () => {
+  const userOf = (o: Record<string, unknown>) => (o.user as { id: string }).id;
+  const databases = () => {
+    const schedule = scenario.pagerduty.schedules.find((s) => s.id === 'PDBASCH');
+    if (!schedule) throw new Error('no PDBASCH');
+    return schedule;
+  };
+  async function onCalls(query: Record<string, string | string[]>) {
+    const response = await pd('GET', '/oncalls', { data: query });
+    expect(response.status).toBe(200);
+    return response.data.oncalls as Record<string, unknown>[];
+  }
+
+  it('reports an override as the overriding user at the schedule’s level, for its window only', async () => {
+    // Felix holds Databases primary today (09:00 to 09:00); Tomas covers 10:00 to 14:00 of it.
+    databases().overrides.push({
+      person: 'tomas',
+      start: new Date('2026-11-21T10:00:00Z'),
+      end: new Date('2026-11-21T14:00:00Z'),
+    });
+    await start();
+    const day = await onCalls({
+      'escalation_policy_ids[]': ['PDBAPOL'],
+      'schedule_ids[]': ['PDBASCH'],
+      since: '2026-11-21T09:00:00Z',
+      until: '2026-11-22T09:00:00Z',
+    });
+    expect(day.map((o) => [userOf(o), o.escalation_level, o.start, o.end])).toEqual([
+      [person('felix').pagerduty.userId, 1, '2026-11-21T09:00:00Z', '2026-11-21T10:00:00Z'],
+      [person('tomas').pagerduty.userId, 1, '2026-11-21T10:00:00Z', '2026-11-21T14:00:00Z'],
+      [person('felix').pagerduty.userId, 1, '2026-11-21T14:00:00Z', '2026-11-22T09:00:00Z'],
+    ]);
+
+    clock.advance(2 * HOUR);
+    const tomas = await onCalls({ 'user_ids[]': [person('tomas').pagerduty.userId] });
+    expect(tomas).toEqual([
+      expect.objectContaining({
+        escalation_policy: expect.objectContaining({ id: 'PDBAPOL' }),
+        escalation_level: 1,
+        schedule: expect.objectContaining({ id: 'PDBASCH' }),
+        start: '2026-11-21T10:00:00Z',
+        end: '2026-11-21T14:00:00Z',
+      }),
+    ]);
+    expect(await onCalls({ 'user_ids[]': [person('felix').pagerduty.userId] })).toEqual([]);
+  });
+
+  it('lets the later of two overlapping overrides win', async () => {
+    databases().overrides.push(
+      { person: 'tomas', start: new Date('2026-11-21T10:00:00Z'), end: new Date('2026-11-21T14:00:00Z') },
+      { person: 'kenji', start: new Date('2026-11-21T12:00:00Z'), end: new Date('2026-11-21T13:00:00Z') },
+    );
+    await start();
+    const window = await onCalls({
+      'schedule_ids[]': ['PDBASCH'],
+      since: '2026-11-21T10:00:00Z',
+      until: '2026-11-21T14:00:00Z',
+    });
+    expect(window.map((o) => [userOf(o), o.start, o.end])).toEqual([
+      [person('tomas').pagerduty.userId, '2026-11-21T10:00:00Z', '2026-11-21T12:00:00Z'],
+      [person('kenji').pagerduty.userId, '2026-11-21T12:00:00Z', '2026-11-21T13:00:00Z'],
+      [person('tomas').pagerduty.userId, '2026-11-21T13:00:00Z', '2026-11-21T14:00:00Z'],
+    ]);
+  });
+
+  it('reports a permanent target at its own level, and with schedule_ids[] only when null is asked for', async () => {
+    await start();
+    // Grace is the databases policy's level-2 target, named directly: a permanent on-call.
+    const grace = await onCalls({ 'user_ids[]': [person('grace').pagerduty.userId] });
+    expect(grace).toContainEqual(
+      expect.objectContaining({ escalation_level: 2, schedule: null, start: null, end: null }),
+    );
+    const scheduled = await onCalls({
+      'escalation_policy_ids[]': ['PDBAPOL'],
+      'schedule_ids[]': ['PDBASCH'],
+    });
+    expect(scheduled.map((o) => o.escalation_level)).toEqual([1]);
+    const withPermanent = await onCalls({
+      'escalation_policy_ids[]': ['PDBAPOL'],
+      'schedule_ids[]': ['PDBASCH', 'null'],
+    });
+    expect(withPermanent.map((o) => [o.escalation_level, o.start === null])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+  });
+});
+
 describe('rate limiting', () => {
   it('answers an injected 429 with the rate-limit headers and body (pdjs retries a 429 three times)', async () => {
     await start();
