@@ -9,7 +9,9 @@
 import { type AdviceRecord, adviceText } from '../advice/advise';
 import type { Entitlement } from '../catalog';
 import type { Evidence, EvidenceBundle } from '../context';
+import { describeApprovers } from '../decide/authorize';
 import type { AccessRequest } from '../model';
+import { describeOnCallRule, onCallLevels } from '../on-call';
 import type { Urgency } from '../ports';
 import { duration, oneLine } from '../triage/text';
 
@@ -81,6 +83,9 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
         `risk tier ${entitlement.riskTier}; for ${duration(request.durationSeconds)} (catalog maximum ${duration(entitlement.duration.max)}); ` +
           approvalLine(entitlement.approvalsRequired, input.banner !== undefined, request.breakGlass),
         ...take((k) => k === 'catalog'),
+        ...(input.banner === undefined ? onCallLines(entitlement) : []),
+        // For on-call-auto, whether the requester is on call decides: it belongs next to the rule.
+        ...(entitlement.mode === 'on-call-auto' ? take((k) => k === 'pagerduty.on-call') : []),
       ],
       cutOrder: 0,
     },
@@ -176,6 +181,17 @@ export function urgencyOf(request: AccessRequest, entitlement: Entitlement, bund
     bundle.signals.some((s) => serious(s.severity))
     ? 'high'
     : 'low';
+}
+
+/** Which on-call rule applies and who may approve, when no catalog rule approved the request already. */
+function onCallLines(entitlement: Entitlement): string[] {
+  const rule = describeOnCallRule(entitlement.owners.escalationPolicy, onCallLevels(entitlement));
+  return [
+    ...(entitlement.mode === 'on-call-auto'
+      ? [`rule on-call-auto did not apply: it grants at once only to ${rule}`]
+      : []),
+    `who may approve: ${describeApprovers(entitlement)}`,
+  ];
 }
 
 /** What the page asks of its reader: approvals, nothing (a catalog rule approved), or a break-glass review. */

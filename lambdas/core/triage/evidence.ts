@@ -15,6 +15,7 @@ import type {
   RequestContext,
 } from '../context';
 import type { AccessRequest } from '../model';
+import { onCallLevels, onCallVerdict } from '../on-call';
 import {
   activeFactors,
   ageDays,
@@ -414,12 +415,17 @@ function onCallFact(shifts: OnCallShift[], entitlement: Entitlement, now: Date):
         `${s.end ? ` until ${minute(s.end)}` : ' (permanent)'}`,
     );
   const ownersToo = shifts.some((s) => s.escalationPolicyId === owners);
+  // Only a scheduled shift at the catalog's levels counts as on call; say so when the owners' entry is another.
+  const verdict = onCallVerdict(shifts, owners, onCallLevels(entitlement));
+  const forOwners = !ownersToo
+    ? `; not on call for ${owners}, the owners of ${entitlement.id}`
+    : verdict.counts
+      ? `; this includes ${owners}, the owners' escalation policy of ${entitlement.id}`
+      : `; for ${owners}, the owners of ${entitlement.id}, this does not count as on call: ${verdict.why}`;
   return {
     key: 'pagerduty.on-call',
     source: 'pagerduty',
-    statement:
-      `On call now: ${listed(described, 4)}` +
-      `${ownersToo ? `; this includes ${owners}, the owners' escalation policy of ${entitlement.id}` : `; not on call for ${owners}, the owners of ${entitlement.id}`}.`,
+    statement: `On call now: ${listed(described, 4)}${forOwners}.`,
     at: now.toISOString(),
     priority: PRIORITY.onCall,
   };

@@ -1,11 +1,13 @@
 // Catalog rules that approve without waiting for a person: deterministic,
 // never the model. audit-only entitlements are granted at once and recorded;
-// on-call-auto ones when the requester is on call now for the owners' policy;
+// on-call-auto ones when the requester is on call now for the owners' policy
+// (a scheduled shift at the catalog's levels, level 1 by default);
 // break-glass (when the catalog allows it and the ticket asks for it) at once
 // for at most the break-glass maximum, with a high-urgency page for review.
 
 import type { Entitlement } from '../catalog';
 import type { AccessRequest } from '../model';
+import { onCallLevels, onCallVerdict } from '../on-call';
 import type { Clock, OnCall } from '../ports';
 import { duration } from './text';
 
@@ -51,10 +53,12 @@ export async function approvalByRule(
     const shifts = await deps.onCall
       .shiftsOf({ email: request.requester.email }, deps.clock.now())
       .catch(() => []);
-    if (shifts.some((s) => s.escalationPolicyId === owners)) {
+    // A scheduled shift at the catalog's levels (level 1 by default); a permanent target never counts.
+    const verdict = onCallVerdict(shifts, owners, onCallLevels(entitlement));
+    if (verdict.counts) {
       return {
         rule: 'on-call',
-        explanation: `APPROVED BY RULE: the requester is on call now for the owners' escalation policy (${owners}), and ${entitlement.id} is on-call-auto. No answer is needed; "revoke <reason>" removes it.`,
+        explanation: `APPROVED BY RULE: the requester is on call now for the owners' escalation policy (${verdict.rule}), and ${entitlement.id} is on-call-auto. No answer is needed; "revoke <reason>" removes it.`,
         escalationPolicyId: owners,
         urgency: 'low',
       };

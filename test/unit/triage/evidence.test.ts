@@ -95,6 +95,8 @@ describe('buildEvidence', () => {
               escalationPolicyId: 'PSREPOL',
               escalationPolicyName: 'SRE',
               level: 1,
+              // A scheduled shift: one without a start would be a permanent target, which is not on call.
+              start: '2026-11-21T09:00:00Z',
               end: '2026-11-21T17:00:00Z',
             },
           ],
