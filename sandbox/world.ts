@@ -14,7 +14,13 @@ import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
 import type { LambdaHost } from './lambda-host';
-import { hostEnvironment, loopgateHost, scheduleSweeper, WEBHOOK_FUNCTIONS } from './loopgate-host';
+import {
+  DECIDE_QUEUE,
+  hostEnvironment,
+  loopgateHost,
+  scheduleSweeper,
+  WEBHOOK_FUNCTIONS,
+} from './loopgate-host';
 import { OktaStandIn, type OktaStandInOptions } from './okta/stand-in';
 import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
@@ -274,16 +280,17 @@ export class Sandbox {
   }
 
   /**
-   * Waits until PagerDuty's webhook deliveries are answered and every message visible now is
-   * handled (the decide function's work on them, and the notes it wrote, delivered in turn).
+   * Waits until PagerDuty's webhook deliveries are answered and the decide function has handled
+   * every event visible now (and the notes it wrote, delivered in turn). Only the decide queue is
+   * pumped: the other stages run as the background polling runs them, or as a test plays them.
    * Messages delayed to a later time (an Okta Verify push polled again) wait for the clock.
    */
   async settled(): Promise<void> {
     for (let pass = 0; pass < 20; pass++) {
       await this.pagerduty.settled();
-      if ((await this.host.sqs.pump()) === 0) {
+      if ((await this.host.sqs.pump([DECIDE_QUEUE])) === 0) {
         await this.pagerduty.settled();
-        if ((await this.host.sqs.pump()) === 0) return;
+        if ((await this.host.sqs.pump([DECIDE_QUEUE])) === 0) return;
       }
     }
     throw new Error('the sandbox did not settle in 20 passes (a handler keeps producing work?)');

@@ -50,7 +50,7 @@ export interface RecordEventInput {
   expectedVersion: number;
   audit: AuditEntry;
   /** Fields recorded with the event; the state and due time stay as they are. */
-  changes?: Pick<Partial<AccessRequest>, 'review' | 'notesHandled' | 'stepUps'>;
+  changes?: Pick<Partial<AccessRequest>, 'review' | 'notesHandled' | 'stepUps' | 'incidentId'>;
 }
 
 export type DeliveryClaim =

@@ -271,12 +271,14 @@ export class SqsStandIn extends HttpStandIn {
   /**
    * One pass of every event source mapping: delivers each message that is
    * visible now (each at most once per pass) and awaits the handlers. Returns
-   * the number of batches delivered.
+   * the number of batches delivered. `queues` limits the pass to those queues.
    */
-  pump(): Promise<number> {
+  pump(queues?: readonly string[]): Promise<number> {
     return this.serially(async () => {
       let delivered = 0;
-      for (const mapping of this.mappings) delivered += await this.pumpMapping(mapping);
+      for (const mapping of this.mappings) {
+        if (!queues || queues.includes(mapping.queue)) delivered += await this.pumpMapping(mapping);
+      }
       return delivered;
     });
   }

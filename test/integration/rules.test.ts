@@ -149,6 +149,31 @@ describe('break-glass', () => {
     await commented(request.jiraIssueKey, 'removed');
   });
 
+  it('cannot be silenced: the requester resolving the review incident pages the reviewers again, audited', async () => {
+    const request = await filed('ivan', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+    const first = granted.incidentId ?? '';
+    sandbox.pagerduty.resolve(first, 'ivan');
+    await sandbox.settled();
+
+    const repaged = await sandbox.store.get(request.id);
+    expect(repaged?.incidentId).toBeDefined();
+    expect(repaged?.incidentId).not.toBe(first);
+    const incident = sandbox.pagerduty.incident(repaged?.incidentId ?? '');
+    expect(incident).toMatchObject({ urgency: 'high', status: 'triggered' });
+    expect(incident?.policy.id).toBe('PSECPOL');
+    expect(incident?.details).toContain('the requester closed their own review');
+    const audited = (await sandbox.store.listAuditEvents(request.id)).filter(
+      (e) => e.evidence?.securityEvent === 'review-closed-by-requester',
+    );
+    expect(audited).toHaveLength(1);
+    expect(audited[0]?.actor).toMatchObject({ id: 'ivan.petrov@example.com' });
+
+    // The review on the new incident counts.
+    await note(repaged as NonNullable<typeof repaged>, 'lena', 'approve confirmed with the DBA');
+    await until('the review', async () => (await sandbox.store.get(request.id))?.review);
+  });
+
   it('is an ordinary request when the entitlement does not allow break-glass', async () => {
     const request = await filed('chloe', 'okta-prod-readonly', { duration: '1h', labels: ['break-glass'] });
     expect(request.state).toBe('PENDING');

@@ -144,7 +144,7 @@ describe('an approve and a deny at the same instant', () => {
       const approve = () => deliverPagerDuty(sandbox, annotated(sandbox, incidentId, 'ana', 'approve fine'));
       const deny = () => deliverPagerDuty(sandbox, annotated(sandbox, incidentId, 'sam', 'deny not today'));
       const answers = await Promise.all(denyFirst ? [deny(), approve()] : [approve(), deny()]);
-      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(answers.map((a) => a.status)).toEqual([202, 202]);
 
       const decided = await inState(request, 'GRANTED', 'DENIED');
       const trail = await trailOf(request);
@@ -181,7 +181,7 @@ describe('two approvers of a 2-approval entitlement at the same instant', () => 
       deliverPagerDuty(sandbox, annotated(sandbox, incidentId, 'lena', 'approve on call for identity')),
       deliverPagerDuty(sandbox, annotated(sandbox, incidentId, 'sam', 'approve security lead')),
     ]);
-    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
 
     const granted = await inState(request, 'GRANTED');
     const trail = await trailOf(request);

@@ -1,7 +1,12 @@
-// An incident resolved before anyone decided: the request is cancelled.
+// An incident resolved before anyone decided: the request is cancelled. A
+// break-glass review incident resolved before anyone reviewed the grant: the
+// reviewers are paged again on a new incident, and the trail records who
+// closed it (the requester closing their own review is a security event).
 
 import { FollowUps } from '../follow-up';
-import type { Actor } from '../model';
+import type { Entitlement } from '../catalog';
+import type { AccessRequest, Actor, RequestState } from '../model';
+import { COMMAND_SYNTAX } from './command';
 import {
   type DecideDeps,
   type DecideSettings,
@@ -19,7 +24,8 @@ export async function onResolved(
 ): Promise<EventOutcome> {
   const found = await requestOf(deps, event.incidentId);
   if (found.kind === 'ignored') return found;
-  const { request } = found;
+  const { request, entitlement } = found;
+  if (awaitsReview(request, entitlement)) return repageReview(deps, request, entitlement, event);
   if (request.state !== 'PENDING') return { kind: 'ignored', reason: `request is ${request.state}` };
   if (!settings.cancelOnResolve) return { kind: 'ignored', reason: 'resolving does not cancel (configured)' };
   const author = event.agentId ? await deps.pager.getUser(event.agentId) : undefined;
@@ -51,4 +57,60 @@ export async function onResolved(
     result: 'CANCELLED',
     ...(problems.length ? { problems } : {}),
   };
+}
+
+/** States a break-glass grant is reviewed in: from the moment it was decided. */
+const REVIEWABLE: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', 'REVOKED', 'FAILED']);
+
+function awaitsReview(request: AccessRequest, entitlement: Entitlement): boolean {
+  return (
+    request.breakGlass && entitlement.breakGlass.allowed && !request.review && REVIEWABLE.has(request.state)
+  );
+}
+
+/**
+ * Pages the break-glass reviewers again on a new incident, which the request follows from now on.
+ * Its key names the resolved incident, so a redelivered resolve finds the page it opened.
+ */
+async function repageReview(
+  deps: DecideDeps,
+  request: AccessRequest,
+  entitlement: Entitlement,
+  event: Extract<IncidentEvent, { kind: 'resolved' }>,
+): Promise<EventOutcome> {
+  const author = event.agentId ? await deps.pager.getUser(event.agentId) : undefined;
+  const person = author ? await deps.directory.findUserByEmail(author.email) : undefined;
+  const byRequester = person !== undefined && person.id === request.requester.directoryUserId;
+  const who = author ? `${author.name} <${author.email}>` : 'PagerDuty (no person)';
+  const alert = entitlement.breakGlass.allowed ? entitlement.breakGlass.alert : undefined;
+  const incident = await deps.pager.openIncident({
+    incidentKey: `${request.id}:review-after:${event.incidentId}`,
+    serviceId: entitlement.owners.service,
+    escalationPolicyId: alert?.escalationPolicy ?? entitlement.owners.escalationPolicy,
+    title: `BREAK-GLASS review still missing: ${request.requester.displayName ?? request.requester.email ?? request.jiraIssueKey} → ${entitlement.id} (${request.jiraIssueKey})`,
+    urgency: 'high',
+    details:
+      `The review incident of this break-glass grant was resolved by ${who} before anyone reviewed it` +
+      `${byRequester ? ' (the requester closed their own review)' : ''}. The grant is ${request.state}.\n` +
+      'Review it here: "approve <reason>" keeps it and records your review; "deny <reason>" or "revoke <reason>" removes it.\n\n' +
+      COMMAND_SYNTAX,
+  });
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: request.state,
+    expectedVersion: request.version,
+    audit: {
+      actor: author
+        ? { kind: 'person', id: author.email, ...(person ? { personId: person.id } : {}) }
+        : SYSTEM,
+      reason: `break-glass review incident resolved by ${who} without a review; the reviewers are paged again (${incident.id})`,
+      evidence: {
+        securityEvent: byRequester ? 'review-closed-by-requester' : 'review-closed-unreviewed',
+        resolvedIncidentId: event.incidentId,
+        incidentId: incident.id,
+      },
+    },
+    changes: { incidentId: incident.id },
+  });
+  return { kind: 'answered', requestId: request.id, result: `review re-paged on ${incident.id}` };
 }
