@@ -312,6 +312,28 @@ describe('deliveries', () => {
     expect((await trail(request)).filter((e) => e.from === 'PENDING' && e.to === 'APPROVED')).toHaveLength(1);
   });
 
+  it('extends once for an extend note replayed under new delivery and event ids', async () => {
+    const { request, incidentId } = await paged(
+      'dana',
+      'okta-prod-readonly',
+      'INC-4411 dashboards for the replay',
+    );
+    await deliver(annotated(incidentId, 'priya', 'approve 2h'));
+    await sandbox.settled();
+    const granted = await until('the grant', async () => {
+      const r = await sandbox.store.get(request.id);
+      return r?.state === 'GRANTED' ? r : undefined;
+    });
+    const extendNote = annotated(incidentId, 'priya', 'extend 1h still migrating');
+    for (let i = 0; i < 3; i++) await deliver({ ...extendNote, id: randomUUID() });
+    await sandbox.settled();
+    const extended = await sandbox.store.get(request.id);
+    expect(Date.parse(extended?.grant?.expiresAt ?? '') - Date.parse(granted.grant?.expiresAt ?? '')).toBe(
+      3_600_000,
+    );
+    expect((await trail(request)).filter((e) => e.from === 'GRANTED' && e.to === 'GRANTED')).toHaveLength(1);
+  });
+
   it('refuses forged, truncated and foreign signatures with 401 and stores nothing', async () => {
     const { request, incidentId } = await paged('dana', 'okta-prod-readonly');
     const event = annotated(incidentId, 'priya', 'approve');
