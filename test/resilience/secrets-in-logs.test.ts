@@ -123,7 +123,8 @@ beforeAll(async () => {
 
   // 5. Refused credentials where the error reaches the log in full: Jira refuses the user lookup
   //    during intake (a 5xx, so Jira retries), PagerDuty refuses the on-call lookup while an
-  //    approval is authorized (a 503, so PagerDuty retries). Both log the error and its cause.
+  //    approval is authorized (the decide message fails, so SQS delivers it again). Both log the
+  //    error and its cause.
   //    Last, because the retries they cause hold later deliveries back until the clock moves.
   const third = await paged('dana', 'okta-prod-readonly');
   sandbox.jira.faults.set('GET /rest/api/:version/user', { failNext: 1, status: 401 });
@@ -144,7 +145,7 @@ describe('the captured log', () => {
     expect(lines.join('\n').length).toBeGreaterThan(10_000);
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const services = new Set(parsed.map((l) => l.service));
-    for (const service of ['jira-webhook', 'triage', 'pagerduty-webhook', 'provision']) {
+    for (const service of ['jira-webhook', 'triage', 'pagerduty-webhook', 'decide', 'provision']) {
       expect(services).toContain(service);
     }
     const messages = parsed.map((l) => String(l.message));
@@ -155,11 +156,11 @@ describe('the captured log', () => {
     expect(parsed.filter((l) => l.message === 'request refused' && l.status === 401)).toHaveLength(2);
     // The failing Jira call after the second approval.
     expect(messages).toContain('decision recorded, but a follow-up failed');
-    // The refused credentials, logged with their errors: intake's 500 and the decision's 503.
+    // The refused credentials, logged with their errors: intake's 500 and the decide function's retry.
     expect(
       parsed.filter((l) => l.service === 'jira-webhook' && l.message === 'unexpected error'),
     ).not.toEqual([]);
-    expect(messages).toContain('event failed; PagerDuty will retry');
+    expect(messages).toContain('decide failed; the message will be retried');
     expect(parsed.filter((l) => l.outcome === 'rejected')).toHaveLength(4);
   });
 
