@@ -6,6 +6,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest, AuditEvent } from '../../lambdas/core/model';
+import { DECIDE_QUEUE, PROVISION_QUEUE } from '../../sandbox/loopgate-host';
 import { Sandbox } from '../../sandbox/world';
 
 let sandbox: Sandbox;
@@ -332,6 +333,49 @@ describe('deliveries', () => {
       3_600_000,
     );
     expect((await trail(request)).filter((e) => e.from === 'GRANTED' && e.to === 'GRANTED')).toHaveLength(1);
+  });
+
+  it('extends once when SQS fails after the extension was recorded, and the retry moves the revoke', async () => {
+    const { request, incidentId } = await paged(
+      'omar',
+      'okta-prod-readonly',
+      'INC-4411 dashboards, SQS failing',
+    );
+    await deliver(annotated(incidentId, 'priya', 'approve 2h'));
+    await sandbox.settled();
+    const granted = await until('the grant', async () => {
+      const r = await sandbox.store.get(request.id);
+      return r?.state === 'GRANTED' ? r : undefined;
+    });
+    await sandbox.host.sqs.stopPolling();
+    try {
+      await deliver(annotated(incidentId, 'priya', 'extend 1h'));
+      // Every attempt the SDK makes to queue the refresh fails: the decide message fails after the record.
+      sandbox.host.sqs.faults.set('POST /', { failNext: 3, status: 500 });
+      await sandbox.host.sqs.pump([DECIDE_QUEUE]);
+      sandbox.host.sqs.faults.clear();
+      expect(sandbox.host.sqs.state().queues.find((q) => q.name === DECIDE_QUEUE)?.inFlight).toHaveLength(1);
+      // SQS delivers the message again after its visibility timeout.
+      sandbox.clock.advance(61_000);
+      await sandbox.host.sqs.pump([DECIDE_QUEUE]);
+      // The retry found the extension recorded and sent the refresh again; provisioning moves the revoke.
+      await sandbox.host.sqs.pump([PROVISION_QUEUE]);
+    } finally {
+      sandbox.host.sqs.startPolling();
+    }
+    const expiresAt = new Date(Date.parse(granted.grant?.expiresAt ?? '') + 3_600_000).toISOString();
+    expect((await sandbox.store.get(request.id))?.grant?.expiresAt).toBe(expiresAt);
+    expect((await trail(request)).filter((e) => e.from === 'GRANTED' && e.to === 'GRANTED')).toHaveLength(1);
+    await until('the revoke moved to the new expiry', async () =>
+      sandbox.host.scheduler.state().schedules.some(
+        // Scheduler's at() takes whole seconds: loopgate rounds the revoke up, never early.
+        (s) =>
+          s.Name.includes(request.id) &&
+          Math.abs(Date.parse(s.NextInvocation ?? '') - Date.parse(expiresAt)) < 1000,
+      )
+        ? true
+        : undefined,
+    );
   });
 
   it('refuses forged, truncated and foreign signatures with 401 and stores nothing', async () => {

@@ -20,7 +20,7 @@ export async function revokeEarly(
     audit: {
       actor,
       reason: `early revoke asked by ${actor.id}${input.reason ? `: ${input.reason}` : ''}`,
-      evidence: { noteId: event.noteId },
+      evidence: { noteId: event.noteId, command: 'revoke' },
     },
     changes: handledNote(request, event.noteId),
   });
@@ -66,7 +66,12 @@ export async function extend(
     audit: {
       actor,
       reason: `extended by ${actor.id} until ${minute(expiresAt.toISOString())}${capped ? ' (capped at the catalog maximum)' : ''}`,
-      evidence: { noteId: event.noteId, from: grant.expiresAt, to: expiresAt.toISOString() },
+      evidence: {
+        noteId: event.noteId,
+        command: 'extend',
+        from: grant.expiresAt,
+        to: expiresAt.toISOString(),
+      },
     },
     changes: {
       grant: { ...grant, expiresAt: expiresAt.toISOString() },
@@ -85,4 +90,21 @@ export async function extend(
     ),
   );
   return answered(request.id, 'extended', followUps);
+}
+
+/**
+ * A delivery of a revoke or extend note already recorded: its message to the next stage may have
+ * been lost (the queue failed after the record, and this is the retry), so it is sent again. Both
+ * consumers are idempotent: a second revoke or refresh changes nothing.
+ */
+export async function resendAfterRecord(
+  deps: DecideDeps,
+  request: AccessRequest,
+  noteId: string,
+): Promise<void> {
+  if (request.state !== 'GRANTED') return;
+  const recorded = (await deps.store.listAuditEvents(request.id)).find((e) => e.evidence?.noteId === noteId);
+  const command = recorded?.evidence?.command;
+  if (command === 'revoke') await deps.queue.send('revoke', { requestId: request.id });
+  if (command === 'extend') await deps.queue.send('provision', { requestId: request.id });
 }

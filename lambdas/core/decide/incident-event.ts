@@ -8,6 +8,7 @@
 import { UpstreamError } from '../errors';
 import { TransitionConflictError } from '../lifecycle';
 import type { Actor } from '../model';
+import { resendAfterRecord } from './access-commands';
 import { applyCommand } from './apply';
 import { authorizeApprover } from './authorize';
 import { parseCommand } from './command';
@@ -65,6 +66,7 @@ async function onNote(
   if (found.kind === 'ignored') return found;
   const { request, entitlement } = found;
   if (isHandled(request, event.noteId)) {
+    await resendAfterRecord(deps, request, event.noteId);
     return { kind: 'ignored', reason: `note ${event.noteId} was already counted` };
   }
   if (!event.agentId) return { kind: 'ignored', reason: 'the note has no author' };
