@@ -467,14 +467,14 @@ class DemoWorld {
     return person(this.sandbox, login);
   }
 
-  /** A person writes a note on the incident; resolves once PagerDuty's webhook was answered. */
+  /** A person writes a note on the incident; resolves once the decide function has handled it. */
   async note(filed: Filed, who: ScenarioPerson, content: string, options: { deciding?: boolean } = {}) {
     this.say(
       `${this.s.magenta(`${who.name} writes a note`)} on the incident: ${this.s.bold(`"${content}"`)}`,
     );
     if (options.deciding) filed.decidedAt = performance.now();
     this.sandbox.pagerduty.addNote(filed.incidentId, who.id, content);
-    await this.sandbox.pagerduty.settled();
+    await this.sandbox.settled();
   }
 
   async waitRequest<T>(filed: Filed, what: string, probe: (r: AccessRequest) => T | undefined): Promise<T> {
@@ -657,9 +657,9 @@ class DemoWorld {
   /** Lets deliveries and queued work finish, so notes and comments that follow a step are in place. */
   async quiesce(): Promise<void> {
     await this.sandbox.jira.settled();
-    await this.sandbox.pagerduty.settled();
+    await this.sandbox.settled();
     await this.sandbox.host.sqs.drain();
-    await this.sandbox.pagerduty.settled();
+    await this.sandbox.settled();
     await this.sandbox.jira.settled();
   }
 }
