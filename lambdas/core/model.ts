@@ -114,6 +114,8 @@ export interface StepUpCheck {
     | { verb: 'extend'; durationSeconds: number };
   /** The approver rule the author was authorized by when the note was read. */
   authorizedAs: string;
+  /** A break-glass reviewer keeping the grant, not an owner's vote. */
+  reviewing?: boolean;
   factorId: string;
   transactionId: string;
   sentAt: string;

@@ -54,6 +54,9 @@ function files(): { scenarioFile: string; catalogFile: string } {
     },
     stepUp: { approvers: true },
   });
+  const breakGlass = catalog.entitlements.find((e) => e.id === 'aws-prod-db-connect');
+  if (!breakGlass) throw new Error('no aws-prod-db-connect in the catalog');
+  breakGlass.stepUp = { approvers: true };
   const scenarioFile = join(folder, 'scenario.yaml');
   const catalogFile = join(folder, 'catalog.yaml');
   writeFileSync(scenarioFile, stringify(scenario));
@@ -184,5 +187,20 @@ describe('an approval that needs an Okta Verify push', () => {
       3600_000,
     );
     expect(extended?.notesHandled).toHaveLength(1);
+  });
+
+  it('does not let a note in a reviewer’s name settle a break-glass review: the reviewer must accept the push', async () => {
+    const request = await steps.filed('omar', 'aws-prod-db-connect', {
+      duration: '1h',
+      labels: ['break-glass'],
+    });
+    const granted = await steps.inState(request.id, 'GRANTED');
+    // Lena reviews break-glass grants (on call for security); her phone never answers this push.
+    await noteWithApiKey(granted.incidentId ?? '', 'lena.novak@example.com', 'approve looks fine');
+    expect(steps.lastNote(granted.incidentId ?? '')).toContain('Okta Verify push sent to');
+    await pushAnswered(5 * 60);
+    const stored = await sandbox.store.get(request.id);
+    expect(stored?.review).toBeUndefined();
+    expect((await stepUpTrail(request)).map((e) => e.evidence?.stepUp)).toEqual(['sent', 'timed-out']);
   });
 });

@@ -36,7 +36,12 @@ export async function applyCommand(
   input: CommandInput,
 ): Promise<EventOutcome> {
   const { request, entitlement, event, actor, author, command } = input;
+  // Only a command that would change something is worth a push: a late or repeated vote is answered at once.
+  const holding = !input.proven && needsStepUp(entitlement, command);
   if (input.reviewing && (command.verb === 'approve' || command.verb === 'deny')) {
+    // Keeping a break-glass grant settles its review: a note in a reviewer's name must be theirs.
+    if (holding && command.verb === 'approve' && !request.review)
+      return holdForStepUp(deps, { ...input, command });
     return reviewBreakGlass(deps, {
       request,
       event,
@@ -45,8 +50,6 @@ export async function applyCommand(
       ...(command.reason ? { reason: command.reason } : {}),
     });
   }
-  // Only a command that would change something is worth a push: a late or repeated vote is answered at once.
-  const holding = !input.proven && needsStepUp(entitlement, command);
   switch (command.verb) {
     case 'approve':
     case 'deny': {

@@ -53,7 +53,7 @@ export async function answerStepUps(
         author: { id: '', email: check.actor.id, name: check.authorName },
         command: check.command,
         via: check.authorizedAs,
-        reviewing: false,
+        reviewing: check.reviewing ?? false,
         proven: true,
       });
       if (done.kind === 'answered') results.push(done.result);

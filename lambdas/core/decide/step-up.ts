@@ -59,6 +59,7 @@ export async function holdForStepUp(
             ...(command.reason ? { reason: command.reason } : {}),
           },
     authorizedAs: input.via,
+    ...(input.reviewing ? { reviewing: true } : {}),
     factorId: challenge.factorId,
     transactionId: challenge.transactionId,
     sentAt: deps.clock.now().toISOString(),
