@@ -73,7 +73,8 @@ const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: numbe
 /** Who sends to which queue (lambdas/wiring/*: the SqsWorkQueue each function builds). */
 const SENDS: Record<FunctionName, QueueName[]> = {
   'jira-webhook': ['triage', 'revoke'],
-  triage: ['provision'],
+  // Its own queue too: a request waiting for its requester's Okta Verify push is looked at again.
+  triage: ['provision', 'triage'],
   'pagerduty-webhook': ['decide'],
   // Its own queue too: an Okta Verify push is looked at again a little later.
   decide: ['provision', 'revoke', 'decide'],
@@ -214,6 +215,7 @@ export class AppStack extends Stack {
           ? { LOOPGATE_SLACK_CHANNELS: config.slack.channels.join(',') }
           : {}),
         LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
+        LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
         ...optional('LOOPGATE_DECISION_TIMEOUT_MINUTES', config.decisionTimeoutMinutes),
         LOOPGATE_MODEL: config.model.name,
         LOOPGATE_MODEL_PROVIDER: config.model.provider,

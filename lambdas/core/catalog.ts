@@ -142,8 +142,15 @@ const entitlement = z.strictObject({
    * approvers: an approval or an extension counts only once its author accepts an Okta Verify push.
    * PagerDuty records a note written with any REST API key `From:` a person exactly as one the person
    * wrote; the push is what proves it was them.
+   * requester: nothing is paged or granted (by approval, rule or break-glass) until the requester
+   * accepts an Okta Verify push: a ticket filed with someone's Jira token is not them asking.
    */
-  stepUp: z.strictObject({ approvers: z.boolean().default(false) }).default({ approvers: false }),
+  stepUp: z
+    .strictObject({
+      approvers: z.boolean().default(false),
+      requester: z.boolean().default(false),
+    })
+    .default({ approvers: false, requester: false }),
 });
 
 const catalogSchema = z

@@ -26,7 +26,7 @@ export const TRANSITIONS: readonly Transition[] = [
   {
     from: 'TRIAGING',
     to: 'REJECTED',
-    when: 'found invalid during triage (requester unknown to the directory)',
+    when: 'found invalid during triage, or the requester did not confirm it with an Okta Verify push',
   },
   { from: 'TRIAGING', to: 'CANCELLED', when: 'ticket closed or withdrawn, or triage timed out' },
   { from: 'PENDING', to: 'PENDING', when: 'an approval recorded, quorum not yet met' },

@@ -97,12 +97,27 @@ export interface AccessRequest {
    * and reviews carry their note id themselves): a note redelivered or replayed is acted on once.
    */
   notesHandled?: string[];
-  /** Commands waiting for their author to accept an Okta Verify push (the catalog's `stepUp`). */
+  /** Commands waiting for their author to accept an Okta Verify push (the catalog's `stepUp.approvers`). */
   stepUps?: StepUpCheck[];
+  /**
+   * The requester's own Okta Verify push (the catalog's `stepUp.requester`): nothing is paged or
+   * granted until they accept it, so a ticket filed in their name without their device goes nowhere.
+   */
+  requesterProof?: PushCheck;
+}
+
+/** An Okta Verify push sent to a person, and their answer once there is one. */
+export interface PushCheck {
+  factorId: string;
+  transactionId: string;
+  sentAt: string;
+  /** Absent while the push waits for an answer. */
+  outcome?: 'accepted' | 'rejected' | 'timed-out';
+  answeredAt?: string;
 }
 
 /** A command that counts only once its author accepts an Okta Verify push on their own device. */
-export interface StepUpCheck {
+export interface StepUpCheck extends PushCheck {
   /** The note the command came from. */
   sourceId: string;
   incidentId: string;
@@ -116,12 +131,6 @@ export interface StepUpCheck {
   authorizedAs: string;
   /** A break-glass reviewer keeping the grant, not an owner's vote. */
   reviewing?: boolean;
-  factorId: string;
-  transactionId: string;
-  sentAt: string;
-  /** Absent while the push waits for an answer. */
-  outcome?: 'accepted' | 'rejected' | 'timed-out';
-  answeredAt?: string;
 }
 
 export interface BreakGlassReview {
@@ -157,7 +166,15 @@ export type NewAccessRequest = Pick<
 export type RequestChanges = Partial<
   Pick<
     AccessRequest,
-    'dueAt' | 'incidentId' | 'advice' | 'decisions' | 'grant' | 'review' | 'notesHandled' | 'stepUps'
+    | 'dueAt'
+    | 'incidentId'
+    | 'advice'
+    | 'decisions'
+    | 'grant'
+    | 'review'
+    | 'notesHandled'
+    | 'stepUps'
+    | 'requesterProof'
   >
 >;
 

@@ -283,6 +283,8 @@ export interface TriageConfig extends CommonSettings {
   decisionTimeoutMs: number;
   /** Rule-approved requests (audit-only, on-call, break-glass) are sent here at once. */
   provisionQueueUrl: string;
+  /** Its own queue: a request waiting for its requester's Okta Verify push is looked at again a little later. */
+  triageQueueUrl: string;
   /** Only in the sandbox: the SQS stand-in. */
   sqsEndpoint?: string;
   /** Folder of the recommendation prompt templates (system.md, user.md). */
@@ -398,6 +400,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     jira: readJiraApi(env),
     decisionTimeoutMs: env.positiveIntOr('LOOPGATE_DECISION_TIMEOUT_MINUTES', 24 * 60) * 60_000,
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
+    triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
     ...(env.optionalUrl('LOOPGATE_SQS_ENDPOINT') ? { sqsEndpoint: env.url('LOOPGATE_SQS_ENDPOINT') } : {}),
     promptDir: env.string('LOOPGATE_PROMPT_DIR'),
     ...(model ? { model } : {}),

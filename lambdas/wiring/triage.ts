@@ -3,7 +3,7 @@
 import { encode } from 'gpt-tokenizer';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { IamCloudAccess } from '../connectors/aws-iam/cloud-access';
-import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { createOktaClient, OktaDirectory, OktaStepUp } from '../connectors/okta';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { SlackChatSearch } from '../connectors/slack/chat-search';
@@ -83,7 +83,11 @@ export function wireTriage(
       prompt: loadPromptTemplates(config.promptDir),
       ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
       pager: new PagerDutyPager(pagerDuty),
-      queue: sqsWorkQueue(config, timeoutMs, { provision: config.provisionQueueUrl }),
+      queue: sqsWorkQueue(config, timeoutMs, {
+        provision: config.provisionQueueUrl,
+        triage: config.triageQueueUrl,
+      }),
+      stepUp: new OktaStepUp({ client: okta }),
       tracker: new JiraTracker(jira),
     },
     settings: {

@@ -178,6 +178,7 @@ describe('environment', () => {
       'LOOPGATE_COMPANY_EMAIL_DOMAIN',
       'LOOPGATE_SLACK_MODE',
       'LOOPGATE_PROVISION_QUEUE_URL',
+      'LOOPGATE_TRIAGE_QUEUE_URL',
       'LOOPGATE_MODEL',
       'LOOPGATE_MODEL_PROVIDER',
     ],
@@ -470,7 +471,7 @@ describe('least privilege', () => {
 
   it.each([
     ['jira-webhook', ['triage', 'revoke']],
-    ['triage', ['provision']],
+    ['triage', ['provision', 'triage']],
     ['pagerduty-webhook', ['decide']],
     ['decide', ['decide', 'provision', 'revoke']],
     ['provision', []],

@@ -5,7 +5,9 @@
 // the attack here: a key holder writes "approve" in Sam's name; Sam's phone
 // gets a push he did not expect and he rejects it.
 // People's phones (the scenario's `okta.push`): Ana accepts, Sam rejects, Lena
-// never answers, Kenji has no Okta Verify at all.
+// never answers, Kenji has no Okta Verify at all; everyone else accepts.
+// With `stepUp: { requester: true }` the requester's own push comes first:
+// a ticket filed with someone's Jira token in their name pages and grants nothing.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +15,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { AccessRequest } from '../../lambdas/core/model';
-import { STEP_UP_POLL_SECONDS } from '../../lambdas/core/decide/step-up';
+import { PUSH_POLL_SECONDS } from '../../lambdas/core/push';
 import { DEFAULT_SCENARIO_FILE } from '../../sandbox/scenario/load';
 import { Sandbox } from '../../sandbox/world';
-import { flow } from '../support/sandbox-flow';
+import { flow, until } from '../support/sandbox-flow';
 
 const ENTITLEMENT = 'okta-prod-readonly';
 const GROUP = '00g1prodreadonly0001';
@@ -57,6 +59,12 @@ function files(): { scenarioFile: string; catalogFile: string } {
   const breakGlass = catalog.entitlements.find((e) => e.id === 'aws-prod-db-connect');
   if (!breakGlass) throw new Error('no aws-prod-db-connect in the catalog');
   breakGlass.stepUp = { approvers: true };
+  // The requester proves it is them: audit-only (nobody else looks) and approval alike.
+  for (const id of ['aws-billing-read', 'okta-prod-admin']) {
+    const proven = catalog.entitlements.find((e) => e.id === id);
+    if (!proven) throw new Error(`no ${id} in the catalog`);
+    proven.stepUp = { requester: true };
+  }
   const scenarioFile = join(folder, 'scenario.yaml');
   const catalogFile = join(folder, 'catalog.yaml');
   writeFileSync(scenarioFile, stringify(scenario));
@@ -80,7 +88,7 @@ afterAll(async () => {
 });
 
 /** Lets the phones answer (5 s in the stand-in) and the decide function look again. */
-async function pushAnswered(seconds = STEP_UP_POLL_SECONDS) {
+async function pushAnswered(seconds = PUSH_POLL_SECONDS) {
   sandbox.clock.advance(seconds * 1000);
   await sandbox.settled();
 }
@@ -202,5 +210,85 @@ describe('an approval that needs an Okta Verify push', () => {
     const stored = await sandbox.store.get(request.id);
     expect(stored?.review).toBeUndefined();
     expect((await stepUpTrail(request)).map((e) => e.evidence?.stepUp)).toEqual(['sent', 'timed-out']);
+  });
+});
+
+describe('a request its requester must confirm with an Okta Verify push', () => {
+  /** Files a ticket and waits until triage has sent the push (or refused the request). */
+  async function filedAwaitingPush(reporter: string, entitlement: string) {
+    const { key } = sandbox.jira.fileTicket({
+      reporter,
+      entitlement,
+      justification: 'INC-4411 checkout latency in production',
+    });
+    await sandbox.jira.settled();
+    return until(`${key} to wait for its requester's push`, async () => {
+      const r = await sandbox.store.getByJiraIssueKey(key);
+      return r && (r.requesterProof || r.state === 'REJECTED') ? r : undefined;
+    });
+  }
+  const requesterTrail = async (request: AccessRequest) =>
+    (await stepUpTrail(request))
+      .filter((e) => e.evidence?.who === 'requester')
+      .map((e) => e.evidence?.stepUp);
+
+  it('grants audit-only access only after the requester accepts the push', async () => {
+    const request = await filedAwaitingPush('rob', 'aws-billing-read');
+    expect(request.state).toBe('TRIAGING');
+    await steps.commented(request.jiraIssueKey, 'An Okta Verify push was sent to your device');
+    // The phone answers after 5 s; until triage looks again nothing is granted or paged.
+    const waiting = await sandbox.store.get(request.id);
+    expect(waiting?.state).toBe('TRIAGING');
+    expect(waiting?.incidentId).toBeUndefined();
+
+    await pushAnswered();
+    const granted = await steps.inState(request.id, 'GRANTED');
+    expect(await requesterTrail(request)).toEqual(['sent', 'accepted']);
+    expect(sandbox.pagerduty.incident(granted.incidentId ?? '')?.details).toContain(
+      'confirmed: the requester accepted an Okta Verify push',
+    );
+  });
+
+  it('pages an approval request only after the requester accepts, and says so on the page', async () => {
+    const request = await filedAwaitingPush('dana', 'okta-prod-admin');
+    expect(request.incidentId).toBeUndefined();
+    await pushAnswered();
+    const pending = await steps.inState(request.id, 'PENDING');
+    expect(sandbox.pagerduty.incident(pending.incidentId ?? '')?.details).toContain(
+      'confirmed: the requester accepted an Okta Verify push',
+    );
+  });
+
+  it('rejects a ticket whose requester rejects the push: nobody is paged, nothing granted, a security event', async () => {
+    const request = await filedAwaitingPush('sam', 'aws-billing-read');
+    await pushAnswered();
+    const rejected = await steps.inState(request.id, 'REJECTED');
+    expect(rejected.incidentId).toBeUndefined();
+    expect(rejected.grant).toBeUndefined();
+    expect(await requesterTrail(request)).toEqual(['sent', 'rejected']);
+    const trail = await stepUpTrail(request);
+    expect(trail.at(-1)?.evidence?.securityEvent).toBe('step-up-rejected');
+    await steps.commented(request.jiraIssueKey, 'sent to confirm this request was rejected');
+    // A redelivered triage message, or the sweeper, changes nothing.
+    await pushAnswered(60);
+    expect((await sandbox.store.get(request.id))?.state).toBe('REJECTED');
+  });
+
+  it('rejects a ticket whose push is never answered, once Okta lets it expire', async () => {
+    const request = await filedAwaitingPush('lena', 'aws-billing-read');
+    await pushAnswered();
+    expect((await sandbox.store.get(request.id))?.state).toBe('TRIAGING');
+    for (let waited = 0; waited < 6 * 60; waited += 60) await pushAnswered(60);
+    const rejected = await steps.inState(request.id, 'REJECTED');
+    expect(rejected.incidentId).toBeUndefined();
+    expect(await requesterTrail(request)).toEqual(['sent', 'timed-out']);
+    await steps.commented(request.jiraIssueKey, 'was not answered within 5 minutes');
+  });
+
+  it('rejects at once a requester with no Okta Verify push factor, and says what to do', async () => {
+    const request = await filedAwaitingPush('kenji', 'aws-billing-read');
+    const rejected = await steps.inState(request.id, 'REJECTED');
+    expect(rejected.requesterProof).toBeUndefined();
+    await steps.commented(request.jiraIssueKey, 'Enroll Okta Verify, then file the request again');
   });
 });

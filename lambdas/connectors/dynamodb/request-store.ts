@@ -399,6 +399,7 @@ const REQUEST_FIELDS = [
   'review',
   'notesHandled',
   'stepUps',
+  'requesterProof',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

@@ -7,10 +7,9 @@
 
 import { entitlementById } from '../catalog';
 import type { AccessRequest, StepUpCheck } from '../model';
-import type { PushResult } from '../ports';
 import { applyCommand } from './apply';
 import { type DecideDeps, type DecideSettings, type EventOutcome, handledNote, isHandled } from './deps';
-import { STEP_UP_GIVE_UP_MS, STEP_UP_POLL_SECONDS } from './step-up';
+import { PUSH_POLL_SECONDS, pushAnswer } from '../push';
 
 export async function answerStepUps(
   deps: DecideDeps,
@@ -28,7 +27,7 @@ export async function answerStepUps(
   for (const check of request.stepUps ?? []) {
     let outcome = check.outcome;
     if (!outcome) {
-      const answer = await answerOf(deps, check);
+      const answer = await pushAnswer(deps.stepUp, deps.clock, check.actor.personId, check);
       if (answer === 'waiting') {
         waiting = true;
         continue;
@@ -63,20 +62,10 @@ export async function answerStepUps(
     }
   }
   if (waiting) {
-    await deps.queue.send('decide', { requestId }, { delaySeconds: STEP_UP_POLL_SECONDS });
+    await deps.queue.send('decide', { requestId }, { delaySeconds: PUSH_POLL_SECONDS });
     results.push('a push is still waiting');
   }
   return { kind: 'answered', requestId, result: results.join('; ') || 'no push was waiting' };
-}
-
-/** Okta's answer; a push Okta still calls waiting long after it should have expired counts as unanswered. */
-async function answerOf(deps: DecideDeps, check: StepUpCheck): Promise<PushResult> {
-  const answer = await deps.stepUp.result(check.actor.personId, {
-    factorId: check.factorId,
-    transactionId: check.transactionId,
-  });
-  const overdue = deps.clock.now().getTime() - Date.parse(check.sentAt) > STEP_UP_GIVE_UP_MS;
-  return answer === 'waiting' && overdue ? 'timed-out' : answer;
 }
 
 async function recordAnswer(

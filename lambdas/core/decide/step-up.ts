@@ -7,16 +7,12 @@
 // answer a little later (step-up-answer.ts).
 
 import type { Entitlement } from '../catalog';
+import { PUSH_POLL_SECONDS } from '../push';
 import type { StepUpCheck } from '../model';
 import type { Command } from './command';
 import type { CommandInput } from './apply';
 import { answered, type DecideDeps, type EventOutcome } from './deps';
 import { refuse } from './refuse';
-
-/** How long the decide function waits before asking Okta again. */
-export const STEP_UP_POLL_SECONDS = 10;
-/** Okta lets a push wait five minutes; after a little more loopgate stops asking and records it unanswered. */
-export const STEP_UP_GIVE_UP_MS = 6 * 60_000;
 
 type Held = Extract<Command, { verb: 'approve' | 'extend' }>;
 
@@ -75,7 +71,7 @@ export async function holdForStepUp(
     },
     changes: { stepUps: [...(request.stepUps ?? []), check] },
   });
-  await deps.queue.send('decide', { requestId: request.id }, { delaySeconds: STEP_UP_POLL_SECONDS });
+  await deps.queue.send('decide', { requestId: request.id }, { delaySeconds: PUSH_POLL_SECONDS });
   await deps.pager.addNote(
     event.incidentId,
     `Okta Verify push sent to ${author.name} (${actor.id}). Their ${command.verb} counts once they accept it on their device; ` +

@@ -73,6 +73,11 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
               `identity: Okta user ${request.requester.directoryUserId} (${request.requester.login ?? request.requester.email ?? 'login unknown'})`,
             ]
           : []),
+        ...(request.requesterProof?.outcome === 'accepted'
+          ? [
+              `confirmed: the requester accepted an Okta Verify push for this request at ${request.requesterProof.answeredAt ?? 'an unrecorded time'}`,
+            ]
+          : []),
       ],
       cutOrder: 0,
     },

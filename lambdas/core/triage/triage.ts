@@ -13,7 +13,9 @@ import { type PromptTemplates, renderPrompt } from '../advice/prompt';
 import type { AccessRequest, AuditEvent } from '../model';
 import { COMMAND_SYNTAX } from '../decide/command';
 import { type Page, renderPage } from '../page/page';
-import type { Advisor, IncidentRef, Pager, Tracker, WorkQueue } from '../ports';
+import type { Advisor, IncidentRef, Pager, StepUp, Tracker, WorkQueue } from '../ports';
+import { PUSH_POLL_SECONDS } from '../push';
+import { type Proof, requesterProof } from './requester-proof';
 import { approvalByRule, type RuleApproval } from './rules';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
@@ -30,8 +32,10 @@ export interface TriageDeps extends GatherDeps {
   advisor?: Advisor;
   pager: Pager;
   tracker: Pick<Tracker, 'comment'>;
-  /** Rule-approved requests go straight to provisioning. */
+  /** Rule-approved requests go straight to provisioning; a request waiting for its requester's push comes back to triage. */
   queue: WorkQueue;
+  /** The requester's Okta Verify push, for entitlements whose catalog entry asks for it. */
+  stepUp: StepUp;
 }
 
 export interface TriageSettings {
@@ -47,6 +51,7 @@ export interface TriageSettings {
 export type TriageOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'rejected'; request: AccessRequest; reason: string }
+  | { kind: 'waiting'; request: AccessRequest; reason: string }
   | { kind: 'paged'; request: AccessRequest; bundle: EvidenceBundle; advice: AdviceRecord; page: Page }
   | {
       kind: 'approved';
@@ -98,15 +103,18 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
 
   const entitlement = entitlementById(deps.catalog, request.entitlementId);
   if (!entitlement) {
-    const reason = `entitlement ${request.entitlementId} is no longer in the catalog`;
-    const rejected = await deps.store.transition({
-      requestId,
-      from: 'TRIAGING',
-      to: 'REJECTED',
-      expectedVersion: request.version,
-      audit: { actor: TRIAGE_ACTOR, reason },
-    });
-    return { kind: 'rejected', request: rejected, reason };
+    return reject(deps, request, `entitlement ${request.entitlementId} is no longer in the catalog`);
+  }
+  // Sent first, so the requester answers while the context is gathered.
+  if (entitlement.stepUp.requester && !request.requesterProof) {
+    const proof = await requesterProof(deps, request);
+    if (proof.kind === 'refused') return reject(deps, proof.request, proof.reason);
+    request = proof.request;
+    await deps.tracker.comment(
+      request.jiraIssueKey,
+      `An Okta Verify push was sent to your device to confirm that you filed this request. ` +
+        `Accept it within 5 minutes: nothing is paged or granted until you do.`,
+    );
   }
 
   let bundle = recorded(trail, 'bundle');
@@ -152,6 +160,16 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       },
       changes: { dueAt: dueAt(), advice: adviceSummary(advice) },
     });
+  }
+
+  if (entitlement.stepUp.requester) {
+    const proof: Proof = await requesterProof(deps, request);
+    request = proof.request;
+    if (proof.kind === 'refused') return reject(deps, request, proof.reason);
+    if (proof.kind === 'waiting') {
+      await deps.queue.send('triage', { requestId }, { delaySeconds: PUSH_POLL_SECONDS });
+      return { kind: 'waiting', request, reason: 'the requester has not answered the Okta Verify push yet' };
+    }
   }
 
   const rule = await approvalByRule(deps, request, entitlement);
@@ -261,6 +279,20 @@ async function approveByRule(
     page: input.page,
     rule: rule.rule,
   };
+}
+
+/** Ends the request during triage and tells the requester why; nobody was paged. */
+async function reject(deps: TriageDeps, request: AccessRequest, reason: string): Promise<TriageOutcome> {
+  // Before the state write: a retry finds the request REJECTED and stops, so a comment after it could be lost.
+  await deps.tracker.comment(request.jiraIssueKey, `This request was not granted: ${reason}`);
+  const rejected = await deps.store.transition({
+    requestId: request.id,
+    from: 'TRIAGING',
+    to: 'REJECTED',
+    expectedVersion: request.version,
+    audit: { actor: TRIAGE_ACTOR, reason },
+  });
+  return { kind: 'rejected', request: rejected, reason };
 }
 
 function issueUrl(jiraBaseUrl: string, key: string): string {
