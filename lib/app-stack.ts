@@ -145,8 +145,9 @@ export class AppStack extends Stack {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [revokeFunctionArn] }),
     );
 
+    // <secret id>=<ARN>: the loader lets each secret set only its own keys (integration-secrets.ts).
     const secretArns = (name: FunctionName) =>
-      FUNCTIONS[name].secrets.map((secret) => stateful.secrets[secret].secretArn).join(',');
+      FUNCTIONS[name].secrets.map((secret) => `${secret}=${stateful.secrets[secret].secretArn}`).join(',');
     const queueUrl = (name: QueueName) => this.queues[name].queue.queueUrl;
     const common = (name: FunctionName): Record<string, string> => ({
       LOOPGATE_TABLE_NAME: stateful.table.tableName,

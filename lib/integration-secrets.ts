@@ -1,82 +1,20 @@
-// The secrets loopgate's functions read, one per integration. Each is a JSON
-// object whose keys are the LOOPGATE_* environment variables it supplies: at
-// cold start lambdas/platform/secrets.ts fetches the secrets named in
-// LOOPGATE_SECRET_ARNS and sets those variables, so env.ts reads secrets and
-// plain settings the same way. The operator fills each secret after the first
-// deploy (docs/setup.md); CloudFormation never sees a value.
+// The secrets loopgate's functions read, one per integration, as the CDK app
+// creates them. Which secrets exist and the keys each may hold are defined once,
+// in lambdas/platform/integration-secrets.ts, which the cold-start loader
+// (lambdas/platform/secrets.ts) checks every secret against: a function gets
+// LOOPGATE_SECRET_ARNS as <secret id>=<ARN> pairs and sets only each secret's
+// own keys. The operator fills each secret after the first deploy
+// (docs/setup.md); CloudFormation never sees a value.
 
-export interface IntegrationSecret {
-  /** The last part of the secret's name, `loopgate/<stage>/<name>`. */
-  name: string;
-  description: string;
-  /** Keys the operator must fill, with what each holds. */
-  keys: Record<string, string>;
-  /** Keys that may be added, with when. */
-  optionalKeys?: Record<string, string>;
-}
+import { INTEGRATION_SECRETS, type SecretId } from '../lambdas/platform/integration-secrets';
 
-export const SECRET_IDS = [
-  'jira',
-  'jiraWebhook',
-  'pagerduty',
-  'pagerdutyWebhook',
-  'okta',
-  'slack',
-  'model',
-] as const;
-export type SecretId = (typeof SECRET_IDS)[number];
-
-export const INTEGRATION_SECRETS: Record<SecretId, IntegrationSecret> = {
-  jira: {
-    name: 'jira',
-    description: 'Jira Cloud REST API: the email and API token of the account loopgate comments as',
-    keys: {
-      LOOPGATE_JIRA_EMAIL: 'the Atlassian account email of the loopgate user',
-      LOOPGATE_JIRA_API_TOKEN: 'an API token of that account (id.atlassian.com → Security → API tokens)',
-    },
-  },
-  jiraWebhook: {
-    name: 'jira-webhook',
-    description: 'Jira admin webhook secret(s) that sign deliveries (X-Hub-Signature)',
-    keys: {
-      LOOPGATE_JIRA_WEBHOOK_SECRETS: 'the webhook secret; "new,old" (comma-separated) while rotating',
-    },
-    optionalKeys: {
-      LOOPGATE_JIRA_AUTOMATION_SECRET:
-        'the value of the header named by jira.automationHeader, for Jira Automation web requests',
-    },
-  },
-  pagerduty: {
-    name: 'pagerduty',
-    description: 'PagerDuty REST API key (pages, notes, on-call and user lookups)',
-    keys: { LOOPGATE_PAGERDUTY_TOKEN: 'a REST API key (general access, not read-only)' },
-  },
-  pagerdutyWebhook: {
-    name: 'pagerduty-webhook',
-    description: 'PagerDuty v3 webhook subscription signing secret(s) (X-PagerDuty-Signature)',
-    keys: {
-      LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: 'the signing secret; "new,old" (comma-separated) while rotating',
-    },
-  },
-  okta: {
-    name: 'okta',
-    description: 'Okta API token (SSWS) of the loopgate service account',
-    keys: { LOOPGATE_OKTA_TOKEN: 'an Okta API token' },
-  },
-  slack: {
-    name: 'slack',
-    description: 'Slack token for context: a user token (xoxp, search:read) or a bot token (xoxb)',
-    keys: { LOOPGATE_SLACK_TOKEN: 'xoxp-… for slack.mode search, xoxb-… for slack.mode history' },
-  },
-  model: {
-    name: 'model',
-    description: 'API key of the OpenAI or OpenAI-compatible model; leave {} to run without advice',
-    keys: {},
-    optionalKeys: {
-      LOOPGATE_MODEL_API_KEY: 'the model API key; absent, triage pages without a recommendation',
-    },
-  },
-};
+export {
+  INTEGRATION_SECRETS,
+  type IntegrationSecret,
+  SECRET_IDS,
+  type SecretId,
+  secretKeys,
+} from '../lambdas/platform/integration-secrets';
 
 /**
  * What a secret holds when CloudFormation creates it. It never changes: CloudFormation writes the

@@ -250,10 +250,20 @@ describe('environment', () => {
     });
   });
 
-  it.each(FUNCTION_NAMES)('%s: LOOPGATE_SECRET_ARNS lists only the secrets it reads', (name) => {
-    const arns = render(variablesOf(name).LOOPGATE_SECRET_ARNS).split(',');
-    expect(arns.map(exportOf).sort()).toEqual(FUNCTIONS[name].secrets.map(secretExport).sort());
-  });
+  it.each(FUNCTION_NAMES)(
+    '%s: LOOPGATE_SECRET_ARNS lists only the secrets it reads, each as <secret id>=<its ARN>',
+    (name) => {
+      const entries = render(variablesOf(name).LOOPGATE_SECRET_ARNS)
+        .split(',')
+        .map((entry) => {
+          const [id, arn] = entry.split(/=(.*)/s) as [SecretId, string];
+          return [id, exportOf(arn)];
+        });
+      expect(entries.sort()).toEqual(
+        FUNCTIONS[name].secrets.map((secret) => [secret, secretExport(secret)]).sort(),
+      );
+    },
+  );
 
   it("gives the provisioning functions the revoke function's own ARN and the scheduler role", () => {
     expect(render(variablesOf('provision').LOOPGATE_REVOKE_FUNCTION_ARN)).toBe(
