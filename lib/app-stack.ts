@@ -37,7 +37,7 @@ import { SCHEDULE_PREFIX } from '../lambdas/connectors/scheduler/expiry-schedule
 import type { Catalog } from '../lambdas/core/catalog';
 import { MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../lambdas/handlers/provision';
-import { METRIC_NAMESPACE } from '../lambdas/handlers/sweeper';
+import { METRIC_NAMESPACE, STAGE_DIMENSION } from '../lambdas/handlers/sweeper';
 import {
   BUNDLED,
   FUNCTION_NAMES,
@@ -150,6 +150,8 @@ export class AppStack extends Stack {
       FUNCTIONS[name].secrets.map((secret) => `${secret}=${stateful.secrets[secret].secretArn}`).join(',');
     const queueUrl = (name: QueueName) => this.queues[name].queue.queueUrl;
     const common = (name: FunctionName): Record<string, string> => ({
+      // The dimension of every metric: stages sharing an account must not fire each other's alarms.
+      LOOPGATE_STAGE: stage,
       LOOPGATE_TABLE_NAME: stateful.table.tableName,
       LOOPGATE_CATALOG_FILE: `${TASK_ROOT}/${BUNDLED.catalog}`,
       LOOPGATE_SECRET_ARNS: secretArns(name),
@@ -301,7 +303,7 @@ export class AppStack extends Stack {
     });
 
     this.alarmTopic = this.createAlarmTopic(config);
-    this.createAlarms();
+    this.createAlarms(stage);
 
     new CfnOutput(this, 'JiraWebhookUrl', {
       value: jiraUrl.url,
@@ -437,11 +439,16 @@ export class AppStack extends Stack {
     return topic;
   }
 
-  private createAlarms() {
+  /**
+   * Every alarm is named and described with its stage, and watches that stage only: its own
+   * queues and functions, or loopgate's metrics of its Stage dimension.
+   */
+  private createAlarms(stage: string) {
     const action = new SnsAction(this.alarmTopic);
-    const alarm = (id: string, description: string, metric: IMetric, periods = 1) => {
-      const created = new Alarm(this, id, {
-        alarmDescription: description,
+    const alarm = (name: string, description: string, metric: IMetric, periods = 1) => {
+      const created = new Alarm(this, `${titleOf(name)}Alarm`, {
+        alarmName: `loopgate-${stage}-${name}`,
+        alarmDescription: `loopgate ${stage}: ${description}`,
         metric,
         threshold: 0,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -454,8 +461,8 @@ export class AppStack extends Stack {
     };
     for (const [name, { dlq }] of Object.entries(this.queues)) {
       alarm(
-        `${titleOf(name)}DeadLetterAlarm`,
-        `loopgate: messages in the ${name} dead-letter queue; each is a request that needs a person`,
+        `${name}-dead-letter`,
+        `messages in the ${name} dead-letter queue; each is a request that needs a person`,
         dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       );
     }
@@ -463,32 +470,24 @@ export class AppStack extends Stack {
       new Metric({
         namespace: METRIC_NAMESPACE,
         metricName,
+        dimensionsMap: { [STAGE_DIMENSION]: stage },
         period: Duration.minutes(5),
         statistic: 'Maximum',
       });
     alarm(
-      'FailedRequestsAlarm',
-      'loopgate: requests in FAILED (provisioning or revocation failed after retries); see the sweeper log',
+      'failed-requests',
+      'requests in FAILED (provisioning or revocation failed after retries); see the sweeper log',
       sweeper('FailedRequests'),
     );
     // One sweep's error is retried by the next; three in a row is not going away.
-    alarm(
-      'SweepErrorsAlarm',
-      'loopgate: the sweeper failed on a request three sweeps in a row',
-      sweeper('SweepErrors'),
-      3,
-    );
+    alarm('sweep-errors', 'the sweeper failed on a request three sweeps in a row', sweeper('SweepErrors'), 3);
     for (const name of FUNCTION_NAMES) {
       const fn = this.functions[name].function;
       const period = Duration.minutes(5);
+      alarm(`${name}-errors`, `the ${name} function failed`, fn.metricErrors({ period, statistic: 'Sum' }));
       alarm(
-        `${titleOf(name)}ErrorsAlarm`,
-        `loopgate: the ${name} function failed`,
-        fn.metricErrors({ period, statistic: 'Sum' }),
-      );
-      alarm(
-        `${titleOf(name)}ThrottlesAlarm`,
-        `loopgate: the ${name} function was throttled`,
+        `${name}-throttles`,
+        `the ${name} function was throttled`,
         fn.metricThrottles({ period, statistic: 'Sum' }),
       );
     }

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import { PROFILE_ATTRIBUTE } from '../lambdas/core/people';
-import { JIRA_STATUS_CATEGORIES, LOG_LEVELS } from '../lambdas/platform/env';
+import { JIRA_STATUS_CATEGORIES, LOG_LEVELS, STAGE_NAME } from '../lambdas/platform/env';
 
 export const STAGE_CONTEXT_KEY = 'loopgate';
 export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
@@ -19,7 +19,7 @@ const stageSchema = z.strictObject({
   /** Names the stacks, functions, secrets and schedule group, so several stages fit in one account. */
   stage: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be lower-case letters, digits and hyphens (at most 20)')
+    .regex(STAGE_NAME, 'must be lower-case letters, digits and hyphens (at most 20)')
     .default('dev'),
   /** Where to deploy; the CLI's account and region when absent (`cdk deploy --profile …`). */
   account: z

@@ -127,7 +127,12 @@ export function loopgateHost(
         provision.logger,
       ),
       [PROVISION_FUNCTIONS.revoke]: createRevokeHandler(revoke.deps, revoke.settings, revoke.logger),
-      [PROVISION_FUNCTIONS.sweeper]: createSweeperHandler(sweeper.deps, sweeper.settings, sweeper.logger),
+      [PROVISION_FUNCTIONS.sweeper]: createSweeperHandler(
+        sweeper.deps,
+        sweeper.settings,
+        sweeper.logger,
+        provisionConfig.stage,
+      ),
     });
   };
   return { host, serve };

@@ -344,6 +344,7 @@ function loopgateEnvironment(world: {
   const { scenario, credentials, secrets, services, host } = world;
   const fields = scenario.jira.fields;
   return {
+    LOOPGATE_STAGE: 'sandbox',
     LOOPGATE_TABLE_NAME: TABLE_NAME,
     LOOPGATE_DYNAMODB_ENDPOINT: world.dynamoEndpoint,
     LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID: credentials.iam.accessKeyId,

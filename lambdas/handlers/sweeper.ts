@@ -1,6 +1,8 @@
 // The sweeper function, on a rate(5 minutes) schedule. Its counts go out as
 // CloudWatch metrics in the Embedded Metric Format (one JSON log line), so an
-// alarm on FailedRequests pages a person without any extra API call.
+// alarm on FailedRequests pages a person without any extra API call. Every
+// metric carries the stage as a dimension: stages sharing an account (dev and
+// prod) each alarm on their own requests only.
 
 import type { ScheduledEvent } from 'aws-lambda';
 import type { ProvisionSettings } from '../core/provision/provision';
@@ -9,8 +11,15 @@ import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
 
 export const METRIC_NAMESPACE = 'loopgate';
+/** The dimension every metric has, valued with the stage's name (LOOPGATE_STAGE). */
+export const STAGE_DIMENSION = 'Stage';
 
-export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSettings, logger: Logger) {
+export function createSweeperHandler(
+  deps: SweepDeps,
+  settings: ProvisionSettings,
+  logger: Logger,
+  stage: string,
+) {
   return async (_event?: ScheduledEvent): Promise<SweepReport> => {
     const report = await sweep(deps, settings);
     const metrics = {
@@ -24,12 +33,13 @@ export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSetting
     };
     logger.info('sweep done', {
       ...report,
+      [STAGE_DIMENSION]: stage,
       _aws: {
         Timestamp: deps.clock.now().getTime(),
         CloudWatchMetrics: [
           {
             Namespace: METRIC_NAMESPACE,
-            Dimensions: [[]],
+            Dimensions: [[STAGE_DIMENSION]],
             Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })),
           },
         ],
@@ -45,6 +55,7 @@ export function createSweeperHandler(deps: SweepDeps, settings: ProvisionSetting
 export const handler = builtOnFirstCall<ScheduledEvent, SweepReport>(async () => {
   const { readProvisionConfig } = await import('../platform/env');
   const { wireProvision } = await import('../wiring/provision');
-  const { deps, settings, logger } = wireProvision(readProvisionConfig(), 'sweeper');
-  return createSweeperHandler(deps, settings, logger);
+  const config = readProvisionConfig();
+  const { deps, settings, logger } = wireProvision(config, 'sweeper');
+  return createSweeperHandler(deps, settings, logger, config.stage);
 });

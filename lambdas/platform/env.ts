@@ -125,6 +125,28 @@ export function readCommonSettings(env = new Env()): CommonSettings {
   };
 }
 
+/** A stage's name (`dev`, `prod`): lib/stage-config.ts checks the stage configuration with it too. */
+export const STAGE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** What every function reads besides the common settings (the CLI's readers need no stage). */
+export interface FunctionSettings extends CommonSettings {
+  /**
+   * The stage the function belongs to (LOOPGATE_STAGE): a dimension of every metric it emits, so
+   * that stages sharing an account never fire each other's alarms.
+   */
+  stage: string;
+}
+
+export function readFunctionSettings(env = new Env()): FunctionSettings {
+  const stage = env.string('LOOPGATE_STAGE');
+  if (!STAGE_NAME.test(stage)) {
+    throw new ConfigurationError(
+      `environment variable LOOPGATE_STAGE must be a stage name (lower-case letters, digits and hyphens, at most 20), got "${stage}"`,
+    );
+  }
+  return { ...readCommonSettings(env), stage };
+}
+
 /** A comma-separated list of at least one entry; empty entries dropped. */
 function list(env: Env, name: string): string[] {
   const items = env
@@ -137,7 +159,7 @@ function list(env: Env, name: string): string[] {
   return items;
 }
 
-export interface IntakeConfig extends CommonSettings {
+export interface IntakeConfig extends FunctionSettings {
   catalogFile: string;
   /** Per-call timeout for Jira, Okta and SQS; the webhook must answer within seconds. */
   timeoutMs: number;
@@ -181,7 +203,7 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
     justification: env.optionalString('LOOPGATE_JIRA_FIELD_JUSTIFICATION'),
   };
   return {
-    ...readCommonSettings(env),
+    ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     timeoutMs: env.optionalString('LOOPGATE_HTTP_TIMEOUT_MS')
       ? env.positiveInt('LOOPGATE_HTTP_TIMEOUT_MS')
@@ -261,7 +283,7 @@ export function readIdentity(env: Env): IdentitySettings {
   };
 }
 
-export interface TriageConfig extends CommonSettings {
+export interface TriageConfig extends FunctionSettings {
   catalogFile: string;
   /** Folder of the written access policy (Markdown). */
   policyDir: string;
@@ -379,7 +401,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
   const model = readModelSettings(env);
   return {
-    ...readCommonSettings(env),
+    ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     policyDir: env.string('LOOPGATE_POLICY_DIR'),
     region: env.string('AWS_REGION'),
@@ -408,7 +430,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
 }
 
 /** The pagerduty-webhook function: it checks signatures and queues events, nothing else. */
-export interface PagerDutyWebhookConfig extends CommonSettings {
+export interface PagerDutyWebhookConfig extends FunctionSettings {
   region: string;
   /** Per call to SQS: PagerDuty wants an answer within 5 s. */
   timeoutMs: number;
@@ -427,7 +449,7 @@ export function readPagerDutyWebhookConfig(env = new Env()): PagerDutyWebhookCon
   }
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
   return {
-    ...readCommonSettings(env),
+    ...readFunctionSettings(env),
     region: env.string('AWS_REGION'),
     timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 1500),
     webhookSecrets,
@@ -437,7 +459,7 @@ export function readPagerDutyWebhookConfig(env = new Env()): PagerDutyWebhookCon
 }
 
 /** The decide function, fed by the decide queue. */
-export interface DecideConfig extends CommonSettings {
+export interface DecideConfig extends FunctionSettings {
   catalogFile: string;
   region: string;
   /** Per call to PagerDuty, Okta, Jira and SQS. */
@@ -461,7 +483,7 @@ export interface DecideConfig extends CommonSettings {
 export function readDecideConfig(env = new Env()): DecideConfig {
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
   return {
-    ...readCommonSettings(env),
+    ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     region: env.string('AWS_REGION'),
     timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 3000),
@@ -479,7 +501,7 @@ export function readDecideConfig(env = new Env()): DecideConfig {
 }
 
 /** The provision, revoke and sweeper functions share one configuration. */
-export interface ProvisionConfig extends CommonSettings {
+export interface ProvisionConfig extends FunctionSettings {
   catalogFile: string;
   region: string;
   /** Per call to Okta, IAM, Scheduler, PagerDuty and Jira. */
@@ -513,7 +535,7 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
   const schedulerEndpoint = env.optionalUrl('LOOPGATE_SCHEDULER_ENDPOINT');
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
   return {
-    ...readCommonSettings(env),
+    ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     region: env.string('AWS_REGION'),
     timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 3000),

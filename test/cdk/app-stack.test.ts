@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { MAX_DECIDE_ATTEMPTS } from '../../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../../lambdas/handlers/provision';
-import { METRIC_NAMESPACE } from '../../lambdas/handlers/sweeper';
+import { METRIC_NAMESPACE, STAGE_DIMENSION } from '../../lambdas/handlers/sweeper';
 import {
   Env,
   readDecideConfig,
@@ -144,6 +144,7 @@ describe('environment', () => {
   const common = [
     'NODE_OPTIONS',
     'LOG_LEVEL',
+    'LOOPGATE_STAGE',
     'LOOPGATE_TABLE_NAME',
     'LOOPGATE_CATALOG_FILE',
     'LOOPGATE_SECRET_ARNS',
@@ -264,6 +265,10 @@ describe('environment', () => {
       );
     },
   );
+
+  it.each(FUNCTION_NAMES)('%s knows its stage (the dimension of its metrics)', (name) => {
+    expect(variablesOf(name).LOOPGATE_STAGE).toBe('dev');
+  });
 
   it("gives the provisioning functions the revoke function's own ARN and the scheduler role", () => {
     expect(render(variablesOf('provision').LOOPGATE_REVOKE_FUNCTION_ARN)).toBe(
@@ -408,14 +413,17 @@ describe('alarms', () => {
     }
   });
 
-  it("alarms on the sweeper's FailedRequests metric and on every function's errors and throttles", () => {
-    expect(alarms()).toContainEqual(
-      expect.objectContaining({
-        Namespace: METRIC_NAMESPACE,
-        MetricName: 'FailedRequests',
-        Statistic: 'Maximum',
-      }),
-    );
+  it("alarms on the sweeper's FailedRequests and SweepErrors of this stage, and on every function's errors and throttles", () => {
+    for (const metric of ['FailedRequests', 'SweepErrors']) {
+      expect(alarms()).toContainEqual(
+        expect.objectContaining({
+          Namespace: METRIC_NAMESPACE,
+          MetricName: metric,
+          Dimensions: [{ Name: STAGE_DIMENSION, Value: 'dev' }],
+          Statistic: 'Maximum',
+        }),
+      );
+    }
     for (const name of FUNCTION_NAMES) {
       for (const metric of ['Errors', 'Throttles']) {
         expect(alarms()).toContainEqual(
@@ -425,6 +433,38 @@ describe('alarms', () => {
             Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }],
           }),
         );
+      }
+    }
+  });
+
+  it('names and describes every alarm with its stage', () => {
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmName).toMatch(/^loopgate-dev-[a-z-]+$/);
+      expect(alarm.AlarmDescription).toMatch(/^loopgate dev: /);
+    }
+    expect(new Set(alarms().map((a) => a.AlarmName)).size).toBe(alarms().length);
+  });
+
+  it("watches only this stage: each alarm's one metric is of this stage's queues or functions, or carries the Stage dimension", () => {
+    const queues = Object.values(built.appStack.queues).map(({ dlq }) => logicalId(built.appStack, dlq));
+    const functions = FUNCTION_NAMES.map(functionId);
+    for (const alarm of alarms()) {
+      // One metric, no math: the dimensions below are all the alarm looks at.
+      expect(alarm.Metrics).toBeUndefined();
+      expect(alarm.MetricName).toEqual(expect.any(String));
+      const dimensions = alarm.Dimensions as { Name: string; Value: Json }[];
+      expect(dimensions).toHaveLength(1);
+      const [{ Name, Value }] = dimensions as [{ Name: string; Value: Json }];
+      if (alarm.Namespace === METRIC_NAMESPACE) {
+        expect({ Name, Value }).toEqual({ Name: STAGE_DIMENSION, Value: 'dev' });
+      } else if (alarm.Namespace === 'AWS/SQS') {
+        expect(Name).toBe('QueueName');
+        expect(queues).toContain((Value['Fn::GetAtt'] as string[])[0]);
+      } else {
+        // Each function is named loopgate-dev-<name> (see "functions").
+        expect(alarm.Namespace).toBe('AWS/Lambda');
+        expect(Name).toBe('FunctionName');
+        expect(functions).toContain(Value.Ref);
       }
     }
   });
@@ -661,5 +701,23 @@ describe('the catalog and the stage shape the stack', () => {
     const stage = Template.fromStack(appStack);
     stage.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'loopgate-prod-expiry' });
     stage.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'loopgate-prod-triage' });
+    stage.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'loopgate-prod-sweeper',
+      Environment: { Variables: { LOOPGATE_STAGE: 'prod' } },
+    });
+    // Its alarms are its own: other names, and loopgate's metrics of the prod dimension only.
+    const prodAlarms = Object.values(stage.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const devNames = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmName,
+    );
+    expect(prodAlarms).toHaveLength(devNames.length);
+    for (const alarm of prodAlarms) {
+      expect(alarm.AlarmName).toMatch(/^loopgate-prod-/);
+      expect(devNames).not.toContain(alarm.AlarmName);
+      expect(alarm.AlarmDescription).toMatch(/^loopgate prod: /);
+      if (alarm.Namespace === METRIC_NAMESPACE) {
+        expect(alarm.Dimensions).toEqual([{ Name: STAGE_DIMENSION, Value: 'prod' }]);
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/core/errors';
-import { Env, readCommonSettings, readIntakeConfig } from '../../lambdas/platform/env';
+import { Env, readCommonSettings, readFunctionSettings, readIntakeConfig } from '../../lambdas/platform/env';
 
 describe('Env', () => {
   it('reads a present value, trimmed', () => {
@@ -58,8 +58,31 @@ describe('common settings', () => {
   });
 });
 
+describe('function settings', () => {
+  it('adds the stage, which names the dimension of every metric, to the common settings', () => {
+    expect(readFunctionSettings(new Env({ LOOPGATE_TABLE_NAME: 't', LOOPGATE_STAGE: 'prod' }))).toEqual({
+      tableName: 't',
+      logLevel: 'info',
+      dynamoDbEndpoint: undefined,
+      stage: 'prod',
+    });
+  });
+
+  it('fails without a stage, or with one that is no stage name, rather than emitting metrics of no stage', () => {
+    expect(() => readFunctionSettings(new Env({ LOOPGATE_TABLE_NAME: 't' }))).toThrow(
+      new ConfigurationError('environment variable LOOPGATE_STAGE is required'),
+    );
+    expect(() =>
+      readFunctionSettings(new Env({ LOOPGATE_TABLE_NAME: 't', LOOPGATE_STAGE: 'Prod EU' })),
+    ).toThrow(
+      'environment variable LOOPGATE_STAGE must be a stage name (lower-case letters, digits and hyphens, at most 20), got "Prod EU"',
+    );
+  });
+});
+
 describe('intake configuration', () => {
   const complete = {
+    LOOPGATE_STAGE: 'dev',
     LOOPGATE_TABLE_NAME: 'loopgate',
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
     AWS_REGION: 'eu-west-1',
