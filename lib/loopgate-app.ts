@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Catalog } from '../lambdas/core/catalog';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { AppStack } from './app-stack';
-import { DEFAULT_CATALOG_FILE, parseStageConfig, STAGE_CONTEXT_KEY, type StageConfig } from './stage-config';
+import { DEFAULT_CATALOG_FILE, readStageConfig, type StageConfig } from './stage-config';
 import { StatefulStack } from './stateful-stack';
 
 export { DEFAULT_CATALOG_FILE };
@@ -21,7 +21,7 @@ export interface LoopgateApp {
 
 export function buildApp(props?: AppProps): LoopgateApp {
   const app = new App(props);
-  const config = parseStageConfig(app.node.tryGetContext(STAGE_CONTEXT_KEY));
+  const config = readStageConfig(app.node);
   const catalog = loadCatalogFile(config.catalog);
   const env =
     config.account !== undefined || config.region !== undefined

@@ -1,13 +1,24 @@
 // The stage configuration: everything about one deployment that is not a
 // secret, typed and validated in one place. It is read from the CDK context key
-// `loopgate` (cdk.json holds an example that synthesizes offline; edit it, or
-// pass another file with `--context`). A bad value fails the synth naming its key.
+// `loopgate` (cdk.json holds an example that synthesizes offline; edit it), or
+// from the JSON file the context key `loopgateFile` names (one file per stage:
+// `--context loopgateFile=stages/prod.json`). A bad value fails the synth naming
+// its key, and the file when it came from one.
 
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PROFILE_ATTRIBUTE } from '../lambdas/core/people';
 import { JIRA_STATUS_CATEGORIES, LOG_LEVELS, STAGE_NAME } from '../lambdas/platform/env';
+import { PROJECT_ROOT } from './functions';
 
 export const STAGE_CONTEXT_KEY = 'loopgate';
+/**
+ * A JSON file holding the stage configuration, relative to the project root; it replaces the
+ * `loopgate` object. The CDK CLI keeps only the first line of a `--context` value, so a
+ * pretty-printed file passed as `--context loopgate="$(cat …)"` arrives as `{`: name the file instead.
+ */
+export const STAGE_FILE_CONTEXT_KEY = 'loopgateFile';
 export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -147,14 +158,25 @@ const stageSchema = z.strictObject({
 
 export type StageConfig = z.output<typeof stageSchema>;
 
+const CONTEXT_SOURCE = `CDK context "${STAGE_CONTEXT_KEY}"`;
+
 export class StageConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(
-      `the stage configuration (CDK context "${STAGE_CONTEXT_KEY}") is invalid:\n` +
-        problems.map((p) => `  ${p}`).join('\n'),
-    );
+  /** `source`: where the configuration came from, the context key or the file. */
+  constructor(
+    readonly problems: string[],
+    source = CONTEXT_SOURCE,
+  ) {
+    super(`the stage configuration (${source}) is invalid:\n` + problems.map((p) => `  ${p}`).join('\n'));
     this.name = 'StageConfigError';
   }
+}
+
+/** Reads the stage configuration of the app: the file `loopgateFile` names if set, else `loopgate`. */
+export function readStageConfig(context: { tryGetContext(key: string): unknown }): StageConfig {
+  const file = context.tryGetContext(STAGE_FILE_CONTEXT_KEY);
+  return file === undefined
+    ? parseStageConfig(context.tryGetContext(STAGE_CONTEXT_KEY))
+    : parseStageFile(file);
 }
 
 /** Validates the `loopgate` context value (an object, or its JSON text from `--context`). */
@@ -169,19 +191,72 @@ export function parseStageConfig(value: unknown): StageConfig {
     try {
       data = JSON.parse(value);
     } catch {
-      throw new StageConfigError([`${STAGE_CONTEXT_KEY}: not a JSON object`]);
+      // Most often a pretty-printed file passed as `--context loopgate="$(cat …)"`: the app gets "{".
+      throw new StageConfigError([
+        `${STAGE_CONTEXT_KEY}: not a JSON object (the CDK CLI passes on only the first line of a --context ` +
+          `value: name the file with --context ${STAGE_FILE_CONTEXT_KEY}=stages/<stage>.json, or pass the ` +
+          `JSON on one line: --context ${STAGE_CONTEXT_KEY}="$(jq -c . stages/<stage>.json)")`,
+      ]);
     }
   }
+  return validate(data, CONTEXT_SOURCE, STAGE_CONTEXT_KEY);
+}
+
+/** Reads and validates the stage file named by `loopgateFile`; errors name the file. */
+export function parseStageFile(file: unknown): StageConfig {
+  if (typeof file !== 'string' || file.trim() === '') {
+    throw new StageConfigError(
+      [`${STAGE_FILE_CONTEXT_KEY}: must be the path of a JSON file, such as stages/prod.json`],
+      `CDK context "${STAGE_FILE_CONTEXT_KEY}"`,
+    );
+  }
+  const source = `${file}, from CDK context "${STAGE_FILE_CONTEXT_KEY}"`;
+  let text: string;
+  try {
+    text = readFileSync(resolve(PROJECT_ROOT, file), 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StageConfigError([`${file}: cannot be read (${reason})`], source);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    // A stage file holds no secret: JSON.parse's message may quote it, and says where it broke.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StageConfigError([`${file}: not JSON${lineOf(text, reason)} (${reason})`], source);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new StageConfigError(
+      [`${file}: not a JSON object; it holds what the "${STAGE_CONTEXT_KEY}" object of cdk.json would`],
+      source,
+    );
+  }
+  return validate(data, source, undefined, file);
+}
+
+/** " at line L column C" from JSON.parse's "at position N", which Node before 22 reports alone. */
+function lineOf(text: string, reason: string): string {
+  const position = /at position (\d+)/.exec(reason)?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position)).split('\n');
+  return ` at line ${before.length} column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** Checks `data` against the schema; problems are named by key path under `root` (or `file` for the whole). */
+function validate(data: unknown, source: string, root: string | undefined, file?: string): StageConfig {
   const result = stageSchema.safeParse(data, {
     error: (issue) => (issue.input === undefined ? 'required' : undefined),
   });
   if (result.success) return result.data;
+  const where = (path: PropertyKey[]) =>
+    [root, ...path.map(String)].filter(Boolean).join('.') || (file ?? STAGE_CONTEXT_KEY);
   throw new StageConfigError(
-    result.error.issues.flatMap((issue) => {
-      const path = [STAGE_CONTEXT_KEY, ...issue.path.map(String)].join('.');
-      return issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => `${path}.${key}: unknown key`)
-        : [`${path}: ${issue.message}`];
-    }),
+    result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${where([...issue.path, key])}: unknown key`)
+        : [`${where(issue.path)}: ${issue.message}`],
+    ),
+    source,
   );
 }
