@@ -72,7 +72,8 @@ const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: numbe
 
 /** Who sends to which queue (lambdas/wiring/*: the SqsWorkQueue each function builds). */
 const SENDS: Record<FunctionName, QueueName[]> = {
-  'jira-webhook': ['triage', 'revoke'],
+  // The decide function delivers what a closed ticket or a Jira revoke tells people: the webhook holds no PagerDuty key.
+  'jira-webhook': ['triage', 'revoke', 'decide'],
   // Its own queue too: a request waiting for its requester's Okta Verify push is looked at again.
   triage: ['provision', 'triage'],
   'pagerduty-webhook': ['decide'],
@@ -184,7 +185,6 @@ export class AppStack extends Stack {
     const environment: Record<FunctionName, Record<string, string>> = {
       'jira-webhook': {
         ...common('jira-webhook'),
-        ...pagerDuty,
         ...optional(
           'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
           config.jira.closing.statusCategories.join(','),
@@ -196,6 +196,7 @@ export class AppStack extends Stack {
         ),
         LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
         LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
+        LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
         LOOPGATE_JIRA_PROJECTS: config.jira.projects.join(','),
         LOOPGATE_JIRA_ISSUE_TYPES: config.jira.issueTypes.join(','),
         ...optional('LOOPGATE_JIRA_FIELD_ENTITLEMENT', config.jira.fields.entitlement),

@@ -36,8 +36,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   'jira-webhook': {
     memoryMb: 512,
     timeoutSeconds: 15,
-    // PagerDuty: a closed ticket's incident is noted and resolved (until that moves behind a queue).
-    secrets: ['jira', 'jiraWebhook', 'okta', 'pagerduty'],
+    // No PagerDuty key: what a closed ticket tells the incident is delivered by the decide function.
+    secrets: ['jira', 'jiraWebhook', 'okta'],
     prompts: false,
   },
   triage: {

@@ -178,6 +178,31 @@ export type RequestChanges = Partial<
   >
 >;
 
+/**
+ * What loopgate tells people after a recorded step: a note on the incident, a Jira comment or
+ * status, resolving the incident. Stored in the same write as the step (an outbox) and delivered
+ * until it is done, so a vendor outage delays it and never loses it.
+ */
+export type FollowUp =
+  | { kind: 'note'; incidentId: string; content: string }
+  | { kind: 'comment'; issueKey: string; body: string }
+  | { kind: 'move-ticket'; issueKey: string; status: string }
+  | { kind: 'resolve-incident'; incidentId: string };
+
+/** A follow-up not yet delivered. */
+export interface PendingFollowUp {
+  /** `<request id>:<version of the step>:<position>`: in order within a request. */
+  id: string;
+  requestId: string;
+  followUp: FollowUp;
+  /** Deliveries started so far. */
+  attempts: number;
+  /** When it may be (re)tried: now for a new one, later while claimed or backing off. */
+  dueAt: string;
+  createdAt: string;
+  lastError?: string;
+}
+
 /** What the caller says about a transition; the store stamps request, states, version and time. */
 export interface AuditEntry {
   actor: Actor;

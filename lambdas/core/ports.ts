@@ -18,7 +18,9 @@ import type {
   ActionKind,
   AuditEntry,
   AuditEvent,
+  FollowUp,
   NewAccessRequest,
+  PendingFollowUp,
   RequestChanges,
   RequestState,
 } from './model';
@@ -41,6 +43,8 @@ export interface TransitionInput {
    * set for: a transition that does not give one clears it.
    */
   changes?: RequestChanges;
+  /** Told to people once the step is recorded; written with it, delivered by `deliverFollowUps`. */
+  followUps?: FollowUp[];
 }
 
 export interface RecordEventInput {
@@ -51,6 +55,24 @@ export interface RecordEventInput {
   audit: AuditEntry;
   /** Fields recorded with the event; the state and due time stay as they are. */
   changes?: Pick<Partial<AccessRequest>, 'review' | 'notesHandled' | 'stepUps' | 'incidentId'>;
+  followUps?: FollowUp[];
+}
+
+/**
+ * The follow-ups written with each step, waiting to be delivered. A deliverer claims one (moving
+ * its due time past the claim, so nobody else takes it meanwhile), delivers it, then finishes it.
+ */
+export interface FollowUpOutbox {
+  /** The request's pending follow-ups, oldest first. */
+  followUpsOf(requestId: string): Promise<PendingFollowUp[]>;
+  /** Any request's follow-ups due before `before`, oldest due first. */
+  dueFollowUps(before: Date, limit: number): Promise<PendingFollowUp[]>;
+  /** Takes it until `until` if nobody changed it since it was read; undefined when someone did. */
+  claimFollowUp(item: PendingFollowUp, until: Date): Promise<PendingFollowUp | undefined>;
+  /** Delivered (or given up on): gone from the outbox. */
+  finishFollowUp(item: PendingFollowUp): Promise<void>;
+  /** Failed for now: due again at `at`. */
+  retryFollowUp(item: PendingFollowUp, at: Date, error: string): Promise<void>;
 }
 
 export type DeliveryClaim =
@@ -165,7 +187,12 @@ export type QueueName = 'triage' | 'provision' | 'revoke' | 'decide';
  * What the decide queue carries: a verified PagerDuty event (the webhook only checks and queues it),
  * or a request to look at again later (an Okta Verify push waiting for its answer).
  */
-export type DecideMessage = { eventId: string; event: IncidentEvent } | { requestId: string };
+export type DecideMessage =
+  | { eventId: string; event: IncidentEvent }
+  /** Okta Verify pushes waiting on the request: look again. */
+  | { requestId: string }
+  /** A webhook recorded a step: deliver its follow-ups (the webhook does not wait for the vendors). */
+  | { followUpsOf: string };
 
 /** Hands work to the next stage (SQS). At-least-once: consumers must be idempotent. */
 export interface WorkQueue {

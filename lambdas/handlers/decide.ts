@@ -12,6 +12,7 @@ import {
   type DecideDeps,
   type DecideSettings,
   type EventOutcome,
+  deliverQueuedFollowUps,
   handleIncidentEvent,
   handleStepUps,
 } from '../core/decide/incident-event';
@@ -46,10 +47,12 @@ const incidentEvent = z.discriminatedUnion('kind', [
 const message = z.union([
   z.strictObject({ eventId: id, event: incidentEvent }),
   z.strictObject({ requestId: id }),
+  z.strictObject({ followUpsOf: id }),
 ]);
 
 export function createDecideHandler(deps: DecideDeps, settings: DecideSettings, logger: Logger) {
   const one = async (body: DecideMessage, log: Logger): Promise<void> => {
+    if ('followUpsOf' in body) return report(log, await deliverQueuedFollowUps(deps, body.followUpsOf));
     if (!('eventId' in body)) return report(log, await handleStepUps(deps, settings, body.requestId));
     const claim = await deps.store.claimDelivery(EVENT_SOURCE, body.eventId);
     if (claim.status === 'done') return log.info('duplicate event: already handled');
@@ -86,7 +89,11 @@ export function createDecideHandler(deps: DecideDeps, settings: DecideSettings, 
         try {
           await one(
             body,
-            log.child('eventId' in body ? { eventId: body.eventId } : { requestId: body.requestId }),
+            log.child(
+              'eventId' in body
+                ? { eventId: body.eventId }
+                : { requestId: 'requestId' in body ? body.requestId : body.followUpsOf },
+            ),
           );
         } catch (error) {
           log.error('decide failed; the message will be retried', { error });

@@ -167,6 +167,8 @@ export interface IntakeConfig extends FunctionSettings {
   triageQueueUrl: string;
   /** A requester's `revoke` comment on the ticket goes to the revoke queue. */
   revokeQueueUrl: string;
+  /** The decide function delivers what a closed ticket or a Jira revoke tells people (PagerDuty notes too). */
+  decideQueueUrl: string;
   /** Only in the sandbox: the SQS stand-in (on AWS the SDK finds the regional endpoint). */
   sqsEndpoint?: string;
   jira: {
@@ -185,8 +187,6 @@ export interface IntakeConfig extends FunctionSettings {
   };
   okta: { orgUrl: string; token: string };
   identity: IdentitySettings;
-  /** To note and resolve the incident of a request whose ticket was closed. */
-  pagerduty: PagerDutySettings;
 }
 
 export function readIntakeConfig(env = new Env()): IntakeConfig {
@@ -211,6 +211,7 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
     region: env.string('AWS_REGION'),
     triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
     revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
+    decideQueueUrl: env.url('LOOPGATE_DECIDE_QUEUE_URL'),
     ...(env.optionalUrl('LOOPGATE_SQS_ENDPOINT') ? { sqsEndpoint: env.url('LOOPGATE_SQS_ENDPOINT') } : {}),
     jira: {
       baseUrl: env.url('LOOPGATE_JIRA_BASE_URL'),
@@ -233,7 +234,6 @@ export function readIntakeConfig(env = new Env()): IntakeConfig {
     },
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     identity: readIdentity(env),
-    pagerduty: readPagerDuty(env),
   };
 }
 

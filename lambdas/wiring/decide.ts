@@ -31,9 +31,11 @@ export function wireDecide(
     maxRetries: 1,
   });
   const jira = jiraClient(config.jira, timeoutMs);
+  const store = requestStore(config, timeoutMs, clockOf(options));
   return {
     deps: {
-      store: requestStore(config, timeoutMs, clockOf(options)),
+      store,
+      outbox: store,
       pager: new PagerDutyPager(pagerDuty),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),

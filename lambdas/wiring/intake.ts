@@ -3,8 +3,6 @@
 
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
-import { createPagerDutyClient } from '../connectors/pagerduty/client';
-import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import type { IntakeDeps } from '../core/intake/intake';
 import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
@@ -23,21 +21,15 @@ export function wireIntake(
     timeoutMs: config.timeoutMs,
     maxRetries: 1,
   });
-  const pagerDuty = createPagerDutyClient({
-    token: config.pagerduty.token,
-    ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
-    from: config.pagerduty.from,
-    timeoutMs: config.timeoutMs,
-  });
   return {
     deps: {
       store: requestStore(config, config.timeoutMs, clockOf(options)),
       tracker: new JiraTracker(jira),
-      pager: new PagerDutyPager(pagerDuty),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
       queue: sqsWorkQueue(config, config.timeoutMs, {
         triage: config.triageQueueUrl,
         revoke: config.revokeQueueUrl,
+        decide: config.decideQueueUrl,
       }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),

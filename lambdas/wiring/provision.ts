@@ -60,9 +60,11 @@ export function wireProvision(
   });
   const jira = jiraClient(config.jira, timeoutMs);
   const dynamo = dynamoDocumentClient(config, timeoutMs);
+  const store = requestStore(config, timeoutMs, clockOf(options), dynamo);
   return {
     deps: {
-      store: requestStore(config, timeoutMs, clockOf(options), dynamo),
+      store,
+      outbox: store,
       holdings: new DynamoHoldingStore({
         client: dynamo,
         tableName: config.tableName,

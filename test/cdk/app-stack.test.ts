@@ -164,10 +164,10 @@ describe('environment', () => {
   const expected: Record<FunctionName, string[]> = {
     'jira-webhook': [
       ...common,
-      'LOOPGATE_PAGERDUTY_FROM',
       'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
       'LOOPGATE_TRIAGE_QUEUE_URL',
       'LOOPGATE_REVOKE_QUEUE_URL',
+      'LOOPGATE_DECIDE_QUEUE_URL',
       'LOOPGATE_JIRA_PROJECTS',
       'LOOPGATE_JIRA_ISSUE_TYPES',
     ],
@@ -520,7 +520,7 @@ describe('least privilege', () => {
   });
 
   it.each([
-    ['jira-webhook', ['triage', 'revoke']],
+    ['jira-webhook', ['decide', 'revoke', 'triage']],
     ['triage', ['provision', 'triage']],
     ['pagerduty-webhook', ['decide']],
     ['decide', ['decide', 'provision', 'revoke']],

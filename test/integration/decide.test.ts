@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessRequest, AuditEvent } from '../../lambdas/core/model';
 import { DECIDE_QUEUE, PROVISION_QUEUE } from '../../sandbox/loopgate-host';
-import { Sandbox } from '../../sandbox/world';
+import { PROVISION_FUNCTIONS, Sandbox } from '../../sandbox/world';
 
 let sandbox: Sandbox;
 const logs: string[] = [];
@@ -258,7 +258,7 @@ describe('deciding by note', () => {
     );
   });
 
-  it('keeps a recorded approval when Jira fails afterwards, and says so in the log', async () => {
+  it('keeps a recorded approval when Jira fails afterwards, says so in the log, and comments once Jira is back', async () => {
     const { request, incidentId, key } = await paged('dana', 'okta-prod-readonly');
     const before = comments(key).length;
     sandbox.jira.faults.set('*', { failNext: 20, status: 503 });
@@ -270,17 +270,25 @@ describe('deciding by note', () => {
 
     expect(['APPROVED', 'GRANTED']).toContain(await state(request));
     expect(sandbox.pagerduty.deliveries().at(-1)?.outcome).toBe('delivered');
-    // The decision's own comment was lost to Jira's failure (provisioning may comment after it).
-    expect(
-      comments(key)
-        .slice(before)
-        .some((c) => c.includes('Approved by')),
-    ).toBe(false);
-    // Provisioning may have noted the grant after it already.
+    // The decision's comment waits in the outbox; the grant's comment waits behind it, so the ticket
+    // reads in order. PagerDuty was up: its notes went out.
+    expect(comments(key).slice(before)).toEqual([]);
     expect(notes(incidentId).some((n) => n.startsWith('Approved'))).toBe(true);
     const failure = logs.map((l) => JSON.parse(l)).find((l) => l.requestId === request.id && l.problems);
     expect(failure).toMatchObject({ level: 'error', message: 'decision recorded, but a follow-up failed' });
-    expect(failure.problems.join()).toMatch(/Jira comment failed/);
+    expect(failure.problems.join()).toMatch(/Jira comment on .* failed, retried in 1 min: .*503/);
+
+    // Jira is back; the sweeper delivers what waited, in the order it was written, once.
+    await until('the grant', async () => ((await state(request)) === 'GRANTED' ? true : undefined));
+    sandbox.clock.advance(2 * 60_000);
+    await sandbox.host.invoker.invoke(PROVISION_FUNCTIONS.sweeper, {}, 'scheduler');
+    const told = comments(key).slice(before);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toContain('Approved by');
+    expect(told[1]).toContain('is in place until');
+    expect(jiraStatus(key)).toBe('Granted');
+    await sandbox.host.invoker.invoke(PROVISION_FUNCTIONS.sweeper, {}, 'scheduler');
+    expect(comments(key).slice(before)).toHaveLength(2);
   });
 
   it('cancels the request when the incident is resolved without a decision', async () => {

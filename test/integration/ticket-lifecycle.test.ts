@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 afterAll(() => sandbox.stop());
 
-const { filed, note, inState, oktaMembers, commented } = flow(() => sandbox);
+const { filed, note, inState, oktaMembers, commented, sweep } = flow(() => sandbox);
 const PROD_READONLY = '00g1prodreadonly0001';
 
 /** Moves the ticket as a person, as in Jira's UI, and waits for the webhook and what it queued. */
@@ -75,6 +75,27 @@ describe('the requester closes the ticket', () => {
     await note(cancelled, 'priya', 'approve');
     expect((await sandbox.store.get(request.id))?.state).toBe('CANCELLED');
     expect(await oktaMembers(PROD_READONLY)).not.toContain('chloe.martin@example.com');
+  });
+
+  it('answers Jira without waiting for PagerDuty: with PagerDuty down the request is cancelled at once and the incident told once it is back', async () => {
+    const request = await filed('chloe', 'okta-prod-readonly', { duration: '2h' });
+    sandbox.pagerduty.faults.set('*', { failNext: 1000, status: 503 });
+    try {
+      await move(request, 'Cancelled', 'chloe');
+      expect(lastDelivery('jira:issue_updated', request.jiraIssueKey)?.status).toBe(200);
+      await inState(request.id, 'CANCELLED');
+      expect(incidentOf(request)?.notes.some((n) => n.content.startsWith('Cancelled:'))).toBe(false);
+      await commented(request.jiraIssueKey, 'This request is cancelled');
+    } finally {
+      sandbox.pagerduty.faults.clear('*');
+    }
+    // The sweeper delivers what waited, once.
+    sandbox.clock.advance(2 * 60_000);
+    await sweep();
+    await sweep();
+    expect(incidentOf(request)?.notes.filter((n) => n.content.startsWith('Cancelled:'))).toHaveLength(1);
+    expect(incidentOf(request)?.status).toBe('resolved');
+    expect(await sandbox.store.followUpsOf(request.id)).toEqual([]);
   });
 
   it('reopening, closing again, and replaying the filing or the close revive nothing', async () => {

@@ -88,6 +88,7 @@ describe('intake configuration', () => {
     AWS_REGION: 'eu-west-1',
     LOOPGATE_TRIAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-triage',
     LOOPGATE_REVOKE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-revoke',
+    LOOPGATE_DECIDE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/loopgate-decide',
     LOOPGATE_JIRA_BASE_URL: 'https://example.atlassian.net',
     LOOPGATE_JIRA_EMAIL: 'loopgate@example.com',
     LOOPGATE_JIRA_API_TOKEN: 'token',
@@ -96,8 +97,6 @@ describe('intake configuration', () => {
     LOOPGATE_JIRA_ISSUE_TYPES: 'Access Request',
     LOOPGATE_OKTA_ORG_URL: 'https://example.okta.com',
     LOOPGATE_OKTA_TOKEN: 'okta-token',
-    LOOPGATE_PAGERDUTY_TOKEN: 'pd-token',
-    LOOPGATE_PAGERDUTY_FROM: 'loopgate@example.com',
   };
 
   it('reads which statuses close a request: category done by default, categories checked against Jira’s keys', () => {

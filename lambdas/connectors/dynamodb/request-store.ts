@@ -17,9 +17,17 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NotFoundError, ValidationError } from '../../core/errors';
 import { assertTransition, isFinal, TransitionConflictError } from '../../core/lifecycle';
-import type { AccessRequest, AuditEntry, AuditEvent, NewAccessRequest, RequestState } from '../../core/model';
+import type {
+  AccessRequest,
+  AuditEntry,
+  AuditEvent,
+  NewAccessRequest,
+  PendingFollowUp,
+  RequestState,
+} from '../../core/model';
 import {
   type Clock,
+  type FollowUpOutbox,
   type ListOptions,
   type RequestStore,
   systemClock,
@@ -45,7 +53,7 @@ const MAX_FILTERED_PAGES = 10;
 /** A transaction that meets another one in flight on the same item is cancelled with TransactionConflict; that is transient. */
 const TRANSACTION_CONFLICT_ATTEMPTS = 5;
 
-export class DynamoRequestStore implements RequestStore {
+export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly clock: Clock;
@@ -134,13 +142,16 @@ export class DynamoRequestStore implements RequestStore {
     return this.write(input, false);
   }
 
-  async recordEvent({ requestId, state, expectedVersion, audit, changes }: RecordEventInput) {
-    return this.write({ requestId, from: state, to: state, expectedVersion, audit, changes }, true);
+  async recordEvent({ requestId, state, expectedVersion, audit, changes, followUps }: RecordEventInput) {
+    return this.write(
+      { requestId, from: state, to: state, expectedVersion, audit, changes, followUps },
+      true,
+    );
   }
 
   /** One conditional write of the request and its audit event; `keepDue` leaves the due time as it was. */
   private async write(
-    { requestId, from, to, expectedVersion, audit, changes = {} }: TransitionInput,
+    { requestId, from, to, expectedVersion, audit, changes = {}, followUps = [] }: TransitionInput,
     keepDue: boolean,
   ) {
     if (changes.dueAt !== undefined && isFinal(to)) {
@@ -189,6 +200,25 @@ export class DynamoRequestStore implements RequestStore {
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
+        // The outbox: what people are told about this step is written with it, or not at all.
+        ...followUps.map((followUp, position) => ({
+          Put: {
+            TableName: this.tableName,
+            Item: followUpItem(
+              {
+                id: `${requestId}:${next.version}:${position}`,
+                requestId,
+                followUp,
+                attempts: 0,
+                dueAt: now,
+                createdAt: now,
+              },
+              next.version,
+              position,
+            ),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
       ]);
       return next;
     } catch (error) {
@@ -200,6 +230,81 @@ export class DynamoRequestStore implements RequestStore {
         });
       }
       throw error;
+    }
+  }
+
+  async followUpsOf(requestId: string): Promise<PendingFollowUp[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.request(requestId).pk, ':prefix': keys.followUpPrefix },
+      ConsistentRead: true,
+    });
+    return items.map(toFollowUp);
+  }
+
+  async dueFollowUps(before: Date, limit: number): Promise<PendingFollowUp[]> {
+    const index = INDEXES.byStateDue;
+    const items = await this.queryAll(
+      {
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: { ':pk': keys.followUpsDue, ':before': before.toISOString() },
+      },
+      limit,
+    );
+    return items.map(toFollowUp);
+  }
+
+  async claimFollowUp(item: PendingFollowUp, until: Date): Promise<PendingFollowUp | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: followUpKey(item),
+          UpdateExpression: 'SET dueAt = :until, #sk = :sk, attempts = attempts + :one',
+          // Unchanged since it was read: a second deliverer finds the due time moved and leaves it.
+          ConditionExpression: 'attribute_exists(pk) AND dueAt = :seen',
+          ExpressionAttributeNames: { '#sk': INDEXES.byStateDue.sortKey },
+          ExpressionAttributeValues: {
+            ':until': until.toISOString(),
+            ':sk': keys.timeThenId(until.toISOString(), item.id),
+            ':one': 1,
+            ':seen': item.dueAt,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toFollowUp(Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async finishFollowUp(item: PendingFollowUp): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: followUpKey(item) }));
+  }
+
+  async retryFollowUp(item: PendingFollowUp, at: Date, error: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: followUpKey(item),
+          UpdateExpression: 'SET dueAt = :at, #sk = :sk, lastError = :error',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#sk': INDEXES.byStateDue.sortKey },
+          ExpressionAttributeValues: {
+            ':at': at.toISOString(),
+            ':sk': keys.timeThenId(at.toISOString(), item.id),
+            ':error': error.slice(0, 1000),
+          },
+        }),
+      );
+    } catch (failure) {
+      // Finished by another deliverer meanwhile: nothing to retry.
+      if (!(failure instanceof ConditionalCheckFailedException)) throw failure;
     }
   }
 
@@ -378,6 +483,37 @@ function requestItem(request: AccessRequest): Record<string, unknown> {
 function auditItem(event: AuditEvent): Record<string, unknown> {
   return { ...keys.audit(event.requestId, event.version), entity: 'audit', ...event };
 }
+
+/** The id says where the item is: `<request id>:<version>:<position>`. */
+function followUpKey(item: Pick<PendingFollowUp, 'id' | 'requestId'>) {
+  const [version, position] = item.id
+    .slice(item.requestId.length + 1)
+    .split(':')
+    .map(Number);
+  return keys.followUp(item.requestId, version ?? 0, position ?? 0);
+}
+
+function followUpItem(item: PendingFollowUp, version: number, position: number): Record<string, unknown> {
+  return {
+    ...keys.followUp(item.requestId, version, position),
+    entity: 'follow-up',
+    ...item,
+    [INDEXES.byStateDue.partitionKey]: keys.followUpsDue,
+    [INDEXES.byStateDue.sortKey]: keys.timeThenId(item.dueAt, item.id),
+  };
+}
+
+const FOLLOW_UP_FIELDS = [
+  'id',
+  'requestId',
+  'followUp',
+  'attempts',
+  'dueAt',
+  'createdAt',
+  'lastError',
+] as const satisfies readonly (keyof PendingFollowUp)[];
+
+const toFollowUp = (item: Record<string, unknown>) => pick<PendingFollowUp>(item, FOLLOW_UP_FIELDS);
 
 const REQUEST_FIELDS = [
   'id',

@@ -18,7 +18,10 @@ export const INDEXES = {
   byRequester: { name: 'byRequester', partitionKey: 'byRequesterPk', sortKey: 'byRequesterSk' },
   byEntitlement: { name: 'byEntitlement', partitionKey: 'byEntitlementPk', sortKey: 'byEntitlementSk' },
   byIncident: { name: 'byIncident', partitionKey: 'byIncidentPk', sortKey: undefined },
-  /** Sparse: only requests that are not final and have a due time are in it. */
+  /**
+   * Sparse: requests that are not final and have a due time (partition per state), and
+   * follow-ups waiting to be delivered (partition FOLLOWUPS).
+   */
   byStateDue: { name: 'byStateDue', partitionKey: 'byStateDuePk', sortKey: 'byStateDueSk' },
   /** Sparse: holdings of shared access with a review time (the sweeper's reconcile). */
   byHoldingReview: {
@@ -40,6 +43,14 @@ export const keys = {
     sk: `AUDIT#${pad(version)}`,
   }),
   auditPrefix: 'AUDIT#',
+  /** A follow-up written with the step at `version` (the `position`th of that step). */
+  followUp: (requestId: string, version: number, position: number) => ({
+    pk: `REQUEST#${requestId}`,
+    sk: `FOLLOWUP#${pad(version)}#${String(position).padStart(3, '0')}`,
+  }),
+  followUpPrefix: 'FOLLOWUP#',
+  /** The byStateDue partition of follow-ups waiting to be delivered. */
+  followUpsDue: 'FOLLOWUPS',
   /** Points a Jira issue key at its request; its conditional put is what makes create idempotent. */
   jiraIssue: (issueKey: string) => ({ pk: `JIRA#${issueKey}`, sk: 'JIRA' }),
   /** Hashed: the id is a header outside the signature, so its length is the sender's to choose. */

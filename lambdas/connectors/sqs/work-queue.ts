@@ -19,10 +19,15 @@ export class SqsWorkQueue implements WorkQueue {
     const url = this.queueUrls[queue];
     if (!url) throw new ConfigurationError(`no URL is configured for the ${queue} queue`);
     // Attributes name the message in SQS's console and logs without opening the body.
-    const attributes: Record<string, MessageAttributeValue> =
+    const [name, value] =
       'requestId' in message
-        ? { requestId: { DataType: 'String', StringValue: message.requestId } }
-        : { eventId: { DataType: 'String', StringValue: message.eventId } };
+        ? ['requestId', message.requestId]
+        : 'followUpsOf' in message
+          ? ['requestId', message.followUpsOf]
+          : ['eventId', message.eventId];
+    const attributes: Record<string, MessageAttributeValue> = {
+      [name]: { DataType: 'String', StringValue: value },
+    };
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: url,

@@ -13,6 +13,7 @@ export async function revokeEarly(
   input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; reason?: string },
 ): Promise<EventOutcome> {
   const { request, event, actor } = input;
+  const followUps = new FollowUps().note(event.incidentId, 'Revoking now.');
   await deps.store.recordEvent({
     requestId: request.id,
     state: 'GRANTED',
@@ -23,12 +24,10 @@ export async function revokeEarly(
       evidence: { noteId: event.noteId, command: 'revoke' },
     },
     changes: handledNote(request, event.noteId),
+    followUps: followUps.items,
   });
   await deps.queue.send('revoke', { requestId: request.id });
-  const followUps = new FollowUps();
-  await followUps.attempt('note on the incident', () =>
-    deps.pager.addNote(event.incidentId, 'Revoking now.'),
-  );
+  await followUps.deliver(deps, request.id);
   return answered(request.id, 'revoke queued', followUps);
 }
 
@@ -58,7 +57,14 @@ export async function extend(
     return { kind: 'answered', requestId: request.id, result: `refused extend: ${reason}` };
   }
   const capped = expiresAt.getTime() < wanted;
-  const extended = await deps.store.transition({
+  const until = minute(expiresAt.toISOString());
+  const followUps = new FollowUps()
+    .note(event.incidentId, `Extended until ${until}${capped ? `, the most ${entitlement.id} allows` : ''}.`)
+    .comment(
+      request.jiraIssueKey,
+      `Your access to ${entitlement.id} was extended by ${actor.id}: it now ends ${until} (${expiresAt.toISOString()}).`,
+    );
+  await deps.store.transition({
     requestId: request.id,
     from: 'GRANTED',
     to: 'GRANTED',
@@ -78,33 +84,31 @@ export async function extend(
       dueAt: expiresAt.toISOString(),
       ...handledNote(request, event.noteId),
     },
+    followUps: followUps.items,
   });
   await deps.queue.send('provision', { requestId: request.id });
-  const followUps = new FollowUps();
-  const message = `Extended until ${minute(expiresAt.toISOString())}${capped ? `, the most ${entitlement.id} allows` : ''}.`;
-  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
-  await followUps.attempt('Jira comment', () =>
-    deps.tracker.comment(
-      extended.jiraIssueKey,
-      `Your access to ${entitlement.id} was extended by ${actor.id}: it now ends ${minute(expiresAt.toISOString())} (${expiresAt.toISOString()}).`,
-    ),
-  );
+  await followUps.deliver(deps, request.id);
   return answered(request.id, 'extended', followUps);
 }
 
 /**
- * A delivery of a revoke or extend note already recorded: its message to the next stage may have
- * been lost (the queue failed after the record, and this is the retry), so it is sent again. Both
- * consumers are idempotent: a second revoke or refresh changes nothing.
+ * A delivery of a note already recorded: its follow-ups still due are delivered, and for a revoke
+ * or extend the message to the next stage may have been lost (the queue failed after the record,
+ * and this is the retry), so it is sent again. Both consumers are idempotent: a second revoke or
+ * refresh changes nothing.
  */
 export async function resendAfterRecord(
   deps: DecideDeps,
   request: AccessRequest,
   noteId: string,
 ): Promise<void> {
+  await new FollowUps().deliver(deps, request.id);
   if (request.state !== 'GRANTED') return;
   const recorded = (await deps.store.listAuditEvents(request.id)).find((e) => e.evidence?.noteId === noteId);
   const command = recorded?.evidence?.command;
-  if (command === 'revoke') await deps.queue.send('revoke', { requestId: request.id });
+  // A reviewer's refusal of a break-glass grant revokes it too (review.ts).
+  if (command === 'revoke' || recorded?.evidence?.review === 'revoked') {
+    await deps.queue.send('revoke', { requestId: request.id });
+  }
   if (command === 'extend') await deps.queue.send('provision', { requestId: request.id });
 }

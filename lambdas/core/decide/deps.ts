@@ -6,7 +6,17 @@ import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import type { FollowUps } from '../follow-up';
 import type { AccessRequest } from '../model';
 import type { IdentitySettings } from '../people';
-import type { Clock, Directory, OnCall, Pager, RequestStore, StepUp, Tracker, WorkQueue } from '../ports';
+import type {
+  Clock,
+  Directory,
+  FollowUpOutbox,
+  OnCall,
+  Pager,
+  RequestStore,
+  StepUp,
+  Tracker,
+  WorkQueue,
+} from '../ports';
 
 export type IncidentEvent =
   | {
@@ -26,6 +36,8 @@ export type AnnotatedEvent = Extract<IncidentEvent, { kind: 'annotated' }>;
 
 export interface DecideDeps {
   store: RequestStore;
+  /** The follow-ups written with each step (the same table as `store`). */
+  outbox: FollowUpOutbox;
   pager: Pager;
   tracker: Pick<Tracker, 'comment' | 'moveTo'>;
   directory: Directory;

@@ -6,6 +6,7 @@
 // asked right now throws, so the delivery is retried instead of answered wrong.
 
 import { UpstreamError } from '../errors';
+import { FollowUps } from '../follow-up';
 import { TransitionConflictError } from '../lifecycle';
 import type { Actor } from '../model';
 import { resendAfterRecord } from './access-commands';
@@ -13,6 +14,7 @@ import { applyCommand } from './apply';
 import { authorizeApprover } from './authorize';
 import { parseCommand } from './command';
 import {
+  answered,
   type AnnotatedEvent,
   type DecideDeps,
   type DecideSettings,
@@ -45,6 +47,13 @@ export function handleIncidentEvent(
 /** Looks again at a request whose commands wait for an Okta Verify push. */
 export function handleStepUps(deps: DecideDeps, settings: DecideSettings, requestId: string) {
   return withConflictRetries(() => answerStepUps(deps, settings, requestId));
+}
+
+/** Delivers the follow-ups a webhook recorded with a step (the ticket closed, a revoke on Jira). */
+export async function deliverQueuedFollowUps(deps: DecideDeps, requestId: string): Promise<EventOutcome> {
+  const followUps = new FollowUps();
+  await followUps.deliver(deps, requestId);
+  return answered(requestId, 'follow-ups delivered', followUps);
 }
 
 async function withConflictRetries(work: () => Promise<EventOutcome>): Promise<EventOutcome> {

@@ -8,6 +8,7 @@ import type { Entitlement } from '../catalog';
 import type { AccessRequest, Actor, RequestState } from '../model';
 import { COMMAND_SYNTAX } from './command';
 import {
+  answered,
   type DecideDeps,
   type DecideSettings,
   type EventOutcome,
@@ -30,7 +31,13 @@ export async function onResolved(
   if (!settings.cancelOnResolve) return { kind: 'ignored', reason: 'resolving does not cancel (configured)' };
   const author = event.agentId ? await deps.pager.getUser(event.agentId) : undefined;
   const actor: Actor = author ? { kind: 'person', id: author.email } : SYSTEM;
-  const cancelled = await deps.store.transition({
+  const followUps = new FollowUps()
+    .comment(
+      request.jiraIssueKey,
+      `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
+    )
+    .moveTicket(request.jiraIssueKey, settings.jiraStatuses.cancelled);
+  await deps.store.transition({
     requestId: request.id,
     from: 'PENDING',
     to: 'CANCELLED',
@@ -40,23 +47,10 @@ export async function onResolved(
       reason: 'the incident was resolved without a decision',
       evidence: { incidentId: event.incidentId },
     },
+    followUps: followUps.items,
   });
-  const followUps = new FollowUps();
-  const attempt = (what: string, work: () => Promise<unknown>) => followUps.attempt(what, work);
-  const problems = followUps.problems;
-  await attempt('Jira comment', () =>
-    deps.tracker.comment(
-      cancelled.jiraIssueKey,
-      `The page was closed${author ? ` by ${author.name}` : ''} without a decision, so this request is cancelled and nothing was granted. File a new ticket if you still need the access.`,
-    ),
-  );
-  await followUps.moveTicket(deps.tracker, cancelled.jiraIssueKey, settings.jiraStatuses.cancelled);
-  return {
-    kind: 'answered',
-    requestId: request.id,
-    result: 'CANCELLED',
-    ...(problems.length ? { problems } : {}),
-  };
+  await followUps.deliver(deps, request.id);
+  return answered(request.id, 'CANCELLED', followUps);
 }
 
 /** States a break-glass grant is reviewed in: from the moment it was decided. */

@@ -46,16 +46,23 @@ export async function reviewBreakGlass(
   const { request, event, actor } = input;
   const followUps = new FollowUps();
   if (request.review) {
-    await followUps.attempt('note on the incident', () =>
-      deps.pager.addNote(
-        event.incidentId,
-        `This break-glass grant was reviewed already: ${request.review?.outcome} by ${request.review?.by} at ${minute(request.review?.at ?? '')}.`,
-      ),
+    // An answer to this note, not a follow-up of a recorded step: sent now, or thrown and redelivered.
+    await deps.pager.addNote(
+      event.incidentId,
+      `This break-glass grant was reviewed already: ${request.review.outcome} by ${request.review.by} at ${minute(request.review.at)}.`,
     );
-    return answered(request.id, 'already reviewed', followUps);
+    return answered(request.id, 'already reviewed');
   }
   const revoking = !input.approved && request.state === 'GRANTED';
   const outcome = input.approved ? 'kept' : 'revoked';
+  const message = input.approved
+    ? request.state === 'GRANTED'
+      ? 'Break-glass review recorded; the access stays until it expires.'
+      : 'Break-glass review recorded.'
+    : revoking
+      ? 'Break-glass review recorded: refused. Revoking now.'
+      : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
+  followUps.note(event.incidentId, message);
   await deps.store.recordEvent({
     requestId: request.id,
     state: request.state,
@@ -74,15 +81,9 @@ export async function reviewBreakGlass(
         sourceId: event.noteId,
       },
     },
+    followUps: followUps.items,
   });
   if (revoking) await deps.queue.send('revoke', { requestId: request.id });
-  const message = input.approved
-    ? request.state === 'GRANTED'
-      ? 'Break-glass review recorded; the access stays until it expires.'
-      : 'Break-glass review recorded.'
-    : revoking
-      ? 'Break-glass review recorded: refused. Revoking now.'
-      : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
-  await followUps.attempt('note on the incident', () => deps.pager.addNote(event.incidentId, message));
+  await followUps.deliver(deps, request.id);
   return answered(request.id, `break-glass review: ${outcome}`, followUps);
 }

@@ -3,7 +3,7 @@
 
 import type { Entitlement } from '../catalog';
 import { FollowUps } from '../follow-up';
-import type { AccessRequest, Actor } from '../model';
+import type { AccessRequest, Actor, Decision } from '../model';
 import type { PagerUser } from '../ports';
 import { duration } from '../triage/text';
 import type { Command } from './command';
@@ -62,6 +62,25 @@ export async function vote(
   }
 
   const who = `${author.name} <${author.email}>`;
+  // What people are told is written with the decision and delivered after it (follow-up.ts).
+  const followUps = new FollowUps().note(event.incidentId, step.message);
+  if (step.to === 'APPROVED') {
+    const granted = step.durationSeconds ?? request.durationSeconds;
+    followUps
+      .comment(
+        request.jiraIssueKey,
+        `Approved by ${approverList(step.decisions)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
+      )
+      .moveTicket(request.jiraIssueKey, settings.jiraStatuses.approved);
+  } else if (step.to === 'DENIED') {
+    followUps
+      .comment(
+        request.jiraIssueKey,
+        `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
+      )
+      .moveTicket(request.jiraIssueKey, settings.jiraStatuses.denied)
+      .resolve(event.incidentId);
+  }
   const decided = await deps.store.transition({
     requestId: request.id,
     from: request.state,
@@ -83,41 +102,24 @@ export async function vote(
       ...(step.to === 'APPROVED' ? { dueAt: later(deps, settings.provisionDueMs) } : {}),
       ...(step.to === 'PENDING' && request.dueAt ? { dueAt: request.dueAt } : {}),
     },
+    followUps: followUps.items,
   });
-  // The decision is recorded: what follows must not undo it or make PagerDuty send it again, so a
+  // The decision is recorded: nothing after it may undo it or make PagerDuty send it again, so a
   // failure is reported, not thrown. A lost provisioning message is re-sent by the sweeper (dueAt).
-  const followUps = new FollowUps();
-  const attempt = (what: string, work: () => Promise<unknown>) => followUps.attempt(what, work);
-  const problems = followUps.problems;
-  await attempt('note on the incident', () => deps.pager.addNote(event.incidentId, step.message));
   if (step.to === 'APPROVED') {
-    await attempt('provisioning message', () => deps.queue.send('provision', { requestId: decided.id }));
-    const granted = step.durationSeconds ?? decided.durationSeconds;
-    await attempt('Jira comment', () =>
-      deps.tracker.comment(
-        decided.jiraIssueKey,
-        `Approved by ${approverList(decided)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
-      ),
+    await followUps.attempt('provisioning message', () =>
+      deps.queue.send('provision', { requestId: decided.id }),
     );
-    await followUps.moveTicket(deps.tracker, decided.jiraIssueKey, settings.jiraStatuses.approved);
-  } else if (step.to === 'DENIED') {
-    await attempt('Jira comment', () =>
-      deps.tracker.comment(
-        decided.jiraIssueKey,
-        `Denied by ${who}: ${command.reason ?? 'no reason given'}. Nothing was granted.`,
-      ),
-    );
-    await followUps.moveTicket(deps.tracker, decided.jiraIssueKey, settings.jiraStatuses.denied);
-    await attempt('resolving the incident', () => deps.pager.resolve(event.incidentId));
   }
+  await followUps.deliver(deps, decided.id);
   return {
     ...answered(step.to === 'PENDING' ? 'approval recorded, quorum not met' : step.to),
-    ...(problems.length ? { problems } : {}),
+    ...(followUps.problems.length ? { problems: followUps.problems } : {}),
   };
 }
 
-function approverList(request: AccessRequest): string {
-  return request.decisions
+function approverList(decisions: readonly Decision[]): string {
+  return decisions
     .filter((d) => d.outcome === 'approve' && d.actor.kind === 'person')
     .map((d) => d.actor.id)
     .join(' and ');

@@ -4,7 +4,7 @@
 // incident, where PagerDuty tells loopgate who they are.
 
 import { parseCommand } from '../decide/command';
-import { FollowUps } from '../follow-up';
+import { FollowUps, queueFollowUps } from '../follow-up';
 import type { RequestStore, Tracker, WorkQueue } from '../ports';
 
 export interface TicketComment {
@@ -41,6 +41,10 @@ export async function commentOnTicket(
   });
 
   if (comment.authorAccountId !== request.requester.jiraAccountId) {
+    followUps.comment(
+      request.jiraIssueKey,
+      'Only the person who asked for this access can end it from Jira. Approvers end it with a "revoke" note on the PagerDuty incident.',
+    );
     await deps.store.recordEvent({
       requestId: request.id,
       state: request.state,
@@ -50,10 +54,9 @@ export async function commentOnTicket(
         reason: 'refused revoke from Jira: only the requester may revoke on the ticket',
         evidence: { securityEvent: 'refused-command', verb: 'revoke', commentId: comment.id },
       },
+      followUps: followUps.items,
     });
-    await reply(
-      'Only the person who asked for this access can end it from Jira. Approvers end it with a "revoke" note on the PagerDuty incident.',
-    );
+    await queueFollowUps(deps, request.id, followUps);
     return answered('refused revoke: not the requester');
   }
   if (request.state !== 'GRANTED') {
@@ -62,6 +65,7 @@ export async function commentOnTicket(
   }
 
   const reason = parsed.command.reason;
+  followUps.comment(request.jiraIssueKey, 'Ending your access now; loopgate comments here once it is gone.');
   await deps.store.recordEvent({
     requestId: request.id,
     state: 'GRANTED',
@@ -75,8 +79,9 @@ export async function commentOnTicket(
       reason: `early revoke asked by the requester on Jira${reason ? `: ${reason}` : ''}`,
       evidence: { commentId: comment.id },
     },
+    followUps: followUps.items,
   });
   await deps.queue.send('revoke', { requestId: request.id });
-  await reply('Ending your access now; loopgate comments here once it is gone.');
+  await queueFollowUps(deps, request.id, followUps);
   return answered('revoke queued');
 }

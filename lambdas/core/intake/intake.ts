@@ -9,7 +9,7 @@ import type { AccessRequest, AuditEntry, NewAccessRequest } from '../model';
 import { UpstreamError } from '../errors';
 import type { DirectoryUser } from '../context';
 import { type IdentitySettings, personOfJiraAccount } from '../people';
-import type { Clock, Directory, Pager, RequestStore, Tracker, WorkQueue } from '../ports';
+import type { Clock, Directory, RequestStore, Tracker, WorkQueue } from '../ports';
 import {
   DEFAULT_TICKET_CLOSING,
   onTicketStatusChange,
@@ -27,8 +27,6 @@ export interface IntakeDeps {
   queue: WorkQueue;
   catalog: Catalog;
   clock: Clock;
-  /** Tells the incident when the requester closes the ticket; absent, the request still ends. */
-  pager?: Pick<Pager, 'addNote' | 'resolve'>;
 }
 
 /** How long a request may wait for triage before the sweeper looks at it. */

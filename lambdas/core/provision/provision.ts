@@ -19,6 +19,7 @@ import type {
   GrantSubject,
   HoldingStore,
   Pager,
+  FollowUpOutbox,
   Provisioner,
   RequestStore,
   Tracker,
@@ -28,6 +29,8 @@ import { grantHeld, type Released, revokeHeld } from './holding';
 
 export interface ProvisionDeps {
   store: RequestStore;
+  /** The follow-ups written with each step (the same table as `store`). */
+  outbox: FollowUpOutbox;
   /** Who holds each shared access (an Okta membership, a managed IAM attachment) through loopgate. */
   holdings: HoldingStore;
   provisioners: Record<ActionKind, Provisioner>;
@@ -120,6 +123,12 @@ export async function grantRequest(
       throw new Error(`the ${entitlement.action.kind} grant is not in place after granting it`);
     }
     await deps.scheduler.schedule(requestId, subject.expiresAt);
+    const told = tell(request, settings.jiraStatuses.granted, {
+      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.`,
+      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.`,
+      // A break-glass page stays open until someone reviews it.
+      resolveIncident: !request.breakGlass,
+    });
     const granted = await deps.store.transition({
       requestId,
       from: 'APPROVED',
@@ -139,14 +148,10 @@ export async function grantRequest(
         },
       },
       changes: { grant, dueAt: prepared.expiresAt },
+      followUps: told.items,
     });
-    const problems = await tell(deps, granted, settings.jiraStatuses.granted, {
-      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.`,
-      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.`,
-      // A break-glass page stays open until someone reviews it.
-      resolveIncident: !granted.breakGlass,
-    });
-    return { kind: 'done', request: granted, problems };
+    await told.deliver(deps, requestId);
+    return { kind: 'done', request: granted, problems: told.problems };
   } catch (error) {
     if (error instanceof TransitionConflictError) throw error;
     if (!options.finalAttempt && !isPermanent(error)) throw error;
@@ -222,6 +227,12 @@ export async function revokeRequest(
     const reason =
       options.reason ?? (expired ? `expired at ${minute(grant.expiresAt)}` : 'revoked before its expiry');
     const kept = keptBecause(released);
+    const at = minute(deps.clock.now().toISOString());
+    const told = tell(request, settings.jiraStatuses.revoked, {
+      note: `Revoked at ${at}: ${reason}.${kept.note}`,
+      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${kept.comment}`,
+      resolveIncident: true,
+    });
     const revoked = await deps.store.transition({
       requestId,
       from: request.state,
@@ -236,14 +247,10 @@ export async function revokeRequest(
           ...(released.kind === 'kept-for' ? { stillHeldBy: released.holders.map((r) => r.id) } : {}),
         },
       },
+      followUps: told.items,
     });
-    const at = minute(deps.clock.now().toISOString());
-    const problems = await tell(deps, revoked, settings.jiraStatuses.revoked, {
-      note: `Revoked at ${at}: ${reason}.${kept.note}`,
-      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${kept.comment}`,
-      resolveIncident: true,
-    });
-    return { kind: 'done', request: revoked, problems };
+    await told.deliver(deps, requestId);
+    return { kind: 'done', request: revoked, problems: told.problems };
   } catch (error) {
     if (error instanceof TransitionConflictError || !options.finalAttempt || request.state === 'FAILED')
       throw error;
@@ -264,6 +271,15 @@ async function fail(
 ): Promise<ProvisionOutcome> {
   const message = error instanceof Error ? error.message : String(error);
   const why = isPermanent(error) ? 'failed, and no retry can fix it' : 'failed after retries';
+  const told = tell(request, settings.jiraStatuses.failed, {
+    note: `FAILED: ${what} of ${entitlement.id} ${why} (${message}). ${
+      (leftInPlace ?? request.grant)
+        ? 'The sweeper keeps trying to remove the access every 5 minutes; a person must check that it is gone.'
+        : 'A person must check that nothing was granted.'
+    }`,
+    comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${entitlement.id} failed; the security team has been alerted.`,
+    resolveIncident: false,
+  });
   const failed = await deps.store.transition({
     requestId: request.id,
     from: request.state,
@@ -276,17 +292,10 @@ async function fail(
     },
     // The sweeper looks at FAILED requests on every run, and removes any grant they hold.
     changes: { dueAt: deps.clock.now().toISOString(), ...(leftInPlace ? { grant: leftInPlace } : {}) },
+    followUps: told.items,
   });
-  const problems = await tell(deps, failed, settings.jiraStatuses.failed, {
-    note: `FAILED: ${what} of ${entitlement.id} ${why} (${message}). ${
-      failed.grant
-        ? 'The sweeper keeps trying to remove the access every 5 minutes; a person must check that it is gone.'
-        : 'A person must check that nothing was granted.'
-    }`,
-    comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${entitlement.id} failed; the security team has been alerted.`,
-    resolveIncident: false,
-  });
-  return { kind: 'done', request: failed, problems };
+  await told.deliver(deps, request.id);
+  return { kind: 'done', request: failed, problems: told.problems };
 }
 
 async function load(
@@ -349,23 +358,17 @@ function grantSeconds(grant: Grant): number {
   return Math.round((Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt)) / 1000);
 }
 
-/** Notes, comments and the ticket's status after a recorded step: best-effort, failures returned for the log. */
-async function tell(
-  deps: ProvisionDeps,
+/** Notes, comments and the ticket's status after a step: written with it, delivered after it. */
+function tell(
   request: AccessRequest,
   status: string | undefined,
   message: { note: string; comment: string; resolveIncident: boolean },
-): Promise<string[]> {
-  const followUps = new FollowUps();
-  const incidentId = request.incidentId;
-  if (incidentId)
-    await followUps.attempt('note on the incident', () => deps.pager.addNote(incidentId, message.note));
-  await followUps.attempt('Jira comment', () => deps.tracker.comment(request.jiraIssueKey, message.comment));
-  await followUps.moveTicket(deps.tracker, request.jiraIssueKey, status);
-  if (incidentId && message.resolveIncident) {
-    await followUps.attempt('resolving the incident', () => deps.pager.resolve(incidentId));
-  }
-  return followUps.problems;
+): FollowUps {
+  return new FollowUps()
+    .note(request.incidentId, message.note)
+    .comment(request.jiraIssueKey, message.comment)
+    .moveTicket(request.jiraIssueKey, status)
+    .resolve(message.resolveIncident ? request.incidentId : undefined);
 }
 
 /** A principal that does not exist, or a grant that is invalid, stays so on the next delivery. */

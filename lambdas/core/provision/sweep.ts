@@ -6,7 +6,7 @@
 // reconciles shared access: what loopgate placed and no live request holds is removed and audited.
 // One request's failure never stops the sweep.
 
-import { FollowUps } from '../follow-up';
+import { deliverFollowUps, FollowUps } from '../follow-up';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, RequestState } from '../model';
 import type { HoldingRef, WorkQueue } from '../ports';
@@ -133,6 +133,17 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
       });
     }
   }
+  // Follow-ups a vendor outage held back (or their writer crashed before sending): each request's
+  // whole outbox, so its notes and Jira updates stay in order.
+  const behind = new Set((await deps.outbox.dueFollowUps(now, BATCH)).map((f) => f.requestId));
+  for (const requestId of behind) {
+    try {
+      const failed = await deliverFollowUps(deps, await deps.outbox.followUpsOf(requestId));
+      report.errors.push(...failed.map((f) => ({ requestId: f.requestId, error: f.problem })));
+    } catch (error) {
+      report.errors.push({ requestId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
   return report;
 }
 
@@ -165,26 +176,21 @@ async function auditRemoval(deps: SweepDeps, outcome: Reconciled, lastHolder: st
 }
 
 async function cancelStale(deps: SweepDeps, request: AccessRequest): Promise<string> {
-  const cancelled = await deps.store.transition({
+  const followUps = new FollowUps()
+    .comment(
+      request.jiraIssueKey,
+      'Nobody decided on this request in time, so it is cancelled and nothing was granted. File a new ticket if you still need the access.',
+    )
+    .note(request.incidentId, 'Cancelled: no decision in time. Nothing was granted.')
+    .resolve(request.incidentId);
+  await deps.store.transition({
     requestId: request.id,
     from: 'PENDING',
     to: 'CANCELLED',
     expectedVersion: request.version,
     audit: { actor: { kind: 'system', id: 'sweeper' }, reason: `no decision by ${minute(request.dueAt)}` },
+    followUps: followUps.items,
   });
-  const followUps = new FollowUps();
-  await followUps.attempt('Jira comment', () =>
-    deps.tracker.comment(
-      cancelled.jiraIssueKey,
-      'Nobody decided on this request in time, so it is cancelled and nothing was granted. File a new ticket if you still need the access.',
-    ),
-  );
-  const incidentId = cancelled.incidentId;
-  if (incidentId) {
-    await followUps.attempt('note on the incident', () =>
-      deps.pager.addNote(incidentId, 'Cancelled: no decision in time. Nothing was granted.'),
-    );
-    await followUps.attempt('resolving the incident', () => deps.pager.resolve(incidentId));
-  }
-  return cancelled.id;
+  await followUps.deliver(deps, request.id);
+  return request.id;
 }

@@ -6,10 +6,10 @@
 // change nothing, and each Jira change is applied at most once.
 
 import { ConflictError } from '../errors';
-import { FollowUps } from '../follow-up';
+import { FollowUps, queueFollowUps } from '../follow-up';
 import { isFinal, TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, Actor } from '../model';
-import type { Pager, RequestStore, Tracker, WorkQueue } from '../ports';
+import type { RequestStore, Tracker, WorkQueue } from '../ports';
 
 /** One status change as Jira's `jira:issue_updated` webhook reports it. */
 export interface TicketStatusChange {
@@ -43,9 +43,7 @@ export const DEFAULT_TICKET_CLOSING: TicketClosingSettings = {
 export interface TicketLifecycleDeps {
   store: RequestStore;
   queue: WorkQueue;
-  tracker: Pick<Tracker, 'comment' | 'ownAccountId'>;
-  /** Absent: the incident is not told (the request still ends). */
-  pager?: Pick<Pager, 'addNote' | 'resolve'>;
+  tracker: Pick<Tracker, 'ownAccountId'>;
 }
 
 export type TicketLifecycleOutcome =
@@ -170,31 +168,25 @@ async function cancel(
   change: TicketStatusChange,
   evidence: Record<string, unknown>,
 ): Promise<TicketLifecycleOutcome> {
-  const cancelled = await deps.store.transition({
+  const followUps = new FollowUps()
+    .note(
+      request.incidentId,
+      `Cancelled: ${who} moved ${request.jiraIssueKey} to "${change.to.name}". Nothing will be granted; no decision is needed.`,
+    )
+    .resolve(request.incidentId)
+    .comment(
+      request.jiraIssueKey,
+      `This request is cancelled: the ticket was moved to "${change.to.name}". Nothing was granted. Reopening the ticket does not revive it; file a new ticket if you need the access.`,
+    );
+  await deps.store.transition({
     requestId: request.id,
     from: request.state,
     to: 'CANCELLED',
     expectedVersion: request.version,
     audit: { actor, reason: `ticket moved to "${change.to.name}" by ${who}`, evidence },
+    followUps: followUps.items,
   });
-  const followUps = new FollowUps();
-  const { pager } = deps;
-  const incidentId = cancelled.incidentId;
-  if (pager && incidentId) {
-    await followUps.attempt('note on the incident', () =>
-      pager.addNote(
-        incidentId,
-        `Cancelled: ${who} moved ${request.jiraIssueKey} to "${change.to.name}". Nothing will be granted; no decision is needed.`,
-      ),
-    );
-    await followUps.attempt('resolving the incident', () => pager.resolve(incidentId));
-  }
-  await followUps.attempt('Jira comment', () =>
-    deps.tracker.comment(
-      request.jiraIssueKey,
-      `This request is cancelled: the ticket was moved to "${change.to.name}". Nothing was granted. Reopening the ticket does not revive it; file a new ticket if you need the access.`,
-    ),
-  );
+  await queueFollowUps(deps, request.id, followUps);
   return answered(request.id, 'CANCELLED', followUps);
 }
 
@@ -207,6 +199,10 @@ async function revokeEarly(
   change: TicketStatusChange,
   evidence: Record<string, unknown>,
 ): Promise<TicketLifecycleOutcome> {
+  const followUps = new FollowUps().note(
+    request.incidentId,
+    `Revoking now: ${who} moved ${request.jiraIssueKey} to "${change.to.name}".`,
+  );
   await deps.store.recordEvent({
     requestId: request.id,
     state: 'GRANTED',
@@ -216,16 +212,10 @@ async function revokeEarly(
       reason: `early revoke: ticket moved to "${change.to.name}" by ${who}`,
       evidence,
     },
+    followUps: followUps.items,
   });
   await deps.queue.send('revoke', { requestId: request.id });
-  const followUps = new FollowUps();
-  const { pager } = deps;
-  const incidentId = request.incidentId;
-  if (pager && incidentId) {
-    await followUps.attempt('note on the incident', () =>
-      pager.addNote(incidentId, `Revoking now: ${who} moved ${request.jiraIssueKey} to "${change.to.name}".`),
-    );
-  }
+  await queueFollowUps(deps, request.id, followUps);
   return answered(request.id, 'revoke queued', followUps);
 }
 

@@ -165,6 +165,7 @@ export function inProcessWorld(table: TestTable): InProcessWorld {
   );
   const decideDeps: DecideDeps = {
     store,
+    outbox: store,
     pager,
     tracker,
     directory,
