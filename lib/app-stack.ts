@@ -62,7 +62,8 @@ type QueueName = 'triage' | 'provision' | 'revoke' | 'decide';
 /** Which queue feeds which function, and how often a message is tried before its DLQ. */
 const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: number; batchSize: number }> = {
   // A source that is down is already an "unavailable" fact: repeated failures are an outage or a bug.
-  triage: { consumer: 'triage', maxReceiveCount: 3, batchSize: 5 },
+  // Five, not fewer: a throttled invocation counts as a receive too (AWS advises at least 5).
+  triage: { consumer: 'triage', maxReceiveCount: 5, batchSize: 5 },
   // The handlers record FAILED on the last delivery the queue allows, so both must agree.
   provision: { consumer: 'provision', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
   revoke: { consumer: 'revoke', maxReceiveCount: MAX_ATTEMPTS, batchSize: 5 },
