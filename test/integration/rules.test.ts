@@ -149,6 +149,60 @@ describe('break-glass', () => {
     await commented(request.jiraIssueKey, 'removed');
   });
 
+  it('lets the reviewer revoke it, as the page says', async () => {
+    const request = await filed('grace', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+    await note(granted, 'lena', 'revoke not an incident');
+    await inState(request.id, 'REVOKED');
+    expect(roleInline()[`loopgate-${request.id}`]).toBeUndefined();
+    expect((await sandbox.store.get(request.id))?.review).toMatchObject({
+      outcome: 'revoked',
+      by: 'lena.novak@example.com',
+      reason: 'not an incident',
+    });
+  });
+
+  it('removes the grant the moment it lands when the reviewer refuses it while IAM is still failing', async () => {
+    sandbox.iam.actionFaults.set('PutRolePolicy', { failNext: 1000, status: 500 });
+    const request = await filed('chloe', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    expect(request.state).toBe('APPROVED');
+    await note(request, 'lena', 'deny no incident needs this');
+    expect(lastNote(request.incidentId ?? '')).toContain('removed the moment it is in place');
+    sandbox.iam.actionFaults.clear('PutRolePolicy');
+
+    // SQS delivers the provisioning message again; IAM answers now.
+    for (let i = 0; i < 5 && (await sandbox.store.get(request.id))?.state === 'APPROVED'; i++) {
+      sandbox.clock.advance(61_000);
+      await sandbox.host.sqs.pump();
+    }
+    const revoked = await inState(request.id, 'REVOKED');
+    expect(roleInline()[`loopgate-${request.id}`]).toBeUndefined();
+    expect(revoked.review).toMatchObject({ outcome: 'revoked', by: 'lena.novak@example.com' });
+    const trail = await sandbox.store.listAuditEvents(request.id);
+    expect(trail.map((e) => `${e.from}->${e.to}`)).toEqual(
+      expect.arrayContaining(['APPROVED->APPROVED', 'APPROVED->GRANTED', 'GRANTED->REVOKED']),
+    );
+    expect(trail.at(-1)?.reason).toContain('the break-glass reviewer refused it while it was being granted');
+  });
+
+  it('accepts from its reviewers every command its page advertises', async () => {
+    const request = await filed('zoe', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+    const page = sandbox.pagerduty.incident(granted.incidentId ?? '')?.details ?? '';
+    const advertised = [...page.matchAll(/^\s{2}(\w+) /gm)].map((m) => m[1]);
+    expect(advertised).toEqual(['approve', 'deny', 'revoke', 'info']);
+    const examples: Record<string, string> = {
+      info: 'info which incident is this?',
+      approve: 'approve confirmed with the DBA',
+      deny: 'deny not needed after all',
+      revoke: 'revoke not needed after all',
+    };
+    for (const verb of ['info', 'approve', 'revoke', 'deny']) {
+      await note(granted, 'lena', examples[verb] ?? verb);
+      expect(lastNote(granted.incidentId ?? ''), verb).not.toMatch(/^Not accepted/);
+    }
+  });
+
   it('cannot be silenced: the requester resolving the review incident pages the reviewers again, audited', async () => {
     const request = await filed('ivan', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
     const granted = await inState(request.id, 'GRANTED');

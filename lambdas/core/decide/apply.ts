@@ -38,10 +38,14 @@ export async function applyCommand(
   const { request, entitlement, event, actor, author, command } = input;
   // Only a command that would change something is worth a push: a late or repeated vote is answered at once.
   const holding = !input.proven && needsStepUp(entitlement, command);
-  if (input.reviewing && (command.verb === 'approve' || command.verb === 'deny')) {
+  if (input.reviewing && command.verb !== 'info' && command.verb !== 'extend') {
     // Keeping a break-glass grant settles its review: a note in a reviewer's name must be theirs.
     if (holding && command.verb === 'approve' && !request.review)
       return holdForStepUp(deps, { ...input, command });
+    // A reviewer who kept the grant may still end it early, like an owner.
+    if (command.verb === 'revoke' && request.review?.outcome === 'kept' && request.state === 'GRANTED') {
+      return revokeEarly(deps, { request, event, actor, reason: command.reason });
+    }
     return reviewBreakGlass(deps, {
       request,
       event,

@@ -50,6 +50,16 @@ export const COMMAND_SYNTAX = [
   'Any other note is discussion; loopgate ignores it.',
 ].join('\n');
 
+/** What a break-glass page asks of the reviewers it pages (review.ts): every command here is theirs. */
+export const REVIEW_SYNTAX = [
+  'To review this break-glass grant, add a note whose first line is one of:',
+  '  approve <reason>   keep it until it expires, and record your review',
+  '  deny <reason>      end it now (or the moment it is in place, if it is still being granted)',
+  '  revoke [reason]    the same as deny',
+  '  info <question>    ask the requester; the question goes to the ticket',
+  'Any other note is discussion; loopgate ignores it.',
+].join('\n');
+
 const LINE_BREAK = /\r\n|[\n\r\v\f\u0085\u2028\u2029]/;
 /** Embeddings, overrides and isolates: they reorder what is shown without changing what is stored. */
 const DIRECTION_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;

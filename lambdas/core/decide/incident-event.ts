@@ -97,17 +97,32 @@ async function onNote(
   }
 
   const { command } = parsed;
-  const reviewing = isBreakGlassReview(request, command);
-  const authorization = await authorizeApprover(
-    { ...deps, identity: settings.identity },
-    {
-      verb: command.verb,
-      author: { pagerDutyUserId: author.id, email: author.email },
-      requester: request.requester,
-      entitlement: reviewing ? breakGlassReviewers(entitlement) : entitlement,
-      notedAt: new Date(event.occurredAt),
-    },
-  );
+  let reviewing = isBreakGlassReview(request, command);
+  const authorizeAgainst = (rules: typeof entitlement) =>
+    authorizeApprover(
+      { ...deps, identity: settings.identity },
+      {
+        verb: command.verb,
+        author: { pagerDutyUserId: author.id, email: author.email },
+        requester: request.requester,
+        entitlement: rules,
+        notedAt: new Date(event.occurredAt),
+      },
+    );
+  let authorization = await authorizeAgainst(reviewing ? breakGlassReviewers(entitlement) : entitlement);
+  // Ending access and asking the requester are the owners' too: from an owner who is no reviewer, ordinary.
+  if (
+    reviewing &&
+    (command.verb === 'revoke' || command.verb === 'info') &&
+    !authorization.allowed &&
+    !authorization.retryable
+  ) {
+    const asOwner = await authorizeAgainst(entitlement);
+    if (asOwner.allowed || asOwner.retryable) {
+      authorization = asOwner;
+      reviewing = false;
+    }
+  }
   if (!authorization.allowed) {
     if (authorization.retryable) {
       throw new UpstreamError('authorization', 'unavailable', authorization.reason, {

@@ -6,7 +6,7 @@
 import { FollowUps } from '../follow-up';
 import type { Entitlement } from '../catalog';
 import type { AccessRequest, Actor, RequestState } from '../model';
-import { COMMAND_SYNTAX } from './command';
+import { REVIEW_SYNTAX } from './command';
 import {
   answered,
   type DecideDeps,
@@ -85,9 +85,8 @@ async function repageReview(
     urgency: 'high',
     details:
       `The review incident of this break-glass grant was resolved by ${who} before anyone reviewed it` +
-      `${byRequester ? ' (the requester closed their own review)' : ''}. The grant is ${request.state}.\n` +
-      'Review it here: "approve <reason>" keeps it and records your review; "deny <reason>" or "revoke <reason>" removes it.\n\n' +
-      COMMAND_SYNTAX,
+      `${byRequester ? ' (the requester closed their own review)' : ''}. The grant is ${request.state}.\n\n` +
+      REVIEW_SYNTAX,
   });
   await deps.store.recordEvent({
     requestId: request.id,

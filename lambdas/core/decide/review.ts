@@ -3,18 +3,21 @@
 
 import type { Entitlement } from '../catalog';
 import { FollowUps } from '../follow-up';
-import type { AccessRequest, Actor } from '../model';
+import type { AccessRequest, Actor, RequestState } from '../model';
 import { minute } from '../triage/text';
 import type { Command } from './command';
 import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome } from './deps';
 
-/** approve/deny on a break-glass request once it was granted: the review after the fact, not a vote. */
+/** A break-glass request is reviewed from the moment it was decided: while it is granted, and after. */
+const REVIEWED_IN: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', 'REVOKED', 'FAILED']);
+
+/**
+ * A command on a break-glass request once it was decided is the review after the fact (keep it,
+ * end it, ask the requester), not a vote: its authority is the reviewers the catalog alerts
+ * (REVIEW_SYNTAX). Extending it stays the owners'.
+ */
 export function isBreakGlassReview(request: AccessRequest, command: Command): boolean {
-  return (
-    request.breakGlass &&
-    (command.verb === 'approve' || command.verb === 'deny') &&
-    (request.state === 'GRANTED' || request.state === 'REVOKED' || request.state === 'FAILED')
-  );
+  return request.breakGlass && command.verb !== 'extend' && REVIEWED_IN.has(request.state);
 }
 
 /**
@@ -53,6 +56,7 @@ export async function reviewBreakGlass(
     );
     return answered(request.id, 'already reviewed');
   }
+  // Refused while provisioning is still running: provisioning removes it the moment it lands.
   const revoking = !input.approved && request.state === 'GRANTED';
   const outcome = input.approved ? 'kept' : 'revoked';
   const message = input.approved
@@ -61,7 +65,9 @@ export async function reviewBreakGlass(
       : 'Break-glass review recorded.'
     : revoking
       ? 'Break-glass review recorded: refused. Revoking now.'
-      : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
+      : request.state === 'APPROVED'
+        ? 'Break-glass review recorded: refused. The grant is still being made; it is removed the moment it is in place.'
+        : `Break-glass review recorded: refused. The access is no longer granted (${request.state}).`;
   followUps.note(event.incidentId, message);
   await deps.store.recordEvent({
     requestId: request.id,

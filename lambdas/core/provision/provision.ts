@@ -17,6 +17,8 @@ import type {
   Clock,
   ExpiryScheduler,
   GrantSubject,
+  HeldAccess,
+  HoldingRef,
   HoldingStore,
   Pager,
   FollowUpOutbox,
@@ -73,9 +75,14 @@ export async function grantRequest(
 ): Promise<ProvisionOutcome> {
   const found = await load(deps, requestId);
   if (found.kind === 'skipped') return found;
+  if (found.kind === 'uncataloged') return notInCatalog(deps, settings, found.request);
   let { request } = found;
   const { entitlement } = found;
-  if (request.state === 'GRANTED' && request.grant) return refresh(deps, request, entitlement);
+  if (request.state === 'GRANTED' && request.grant) {
+    // A redelivery after the grant landed refused (its revoke below failed): try that again.
+    if (refusedInReview(request)) return revokeRefused(deps, settings, requestId);
+    return refresh(deps, request, entitlement);
+  }
   if (request.state !== 'APPROVED') return { kind: 'skipped', reason: `request is ${request.state}` };
   const grantee = granteeOf(request);
   const provisioner = deps.provisioners[entitlement.action.kind];
@@ -147,16 +154,37 @@ export async function grantRequest(
           ...(alongside.length ? { alsoHeldBy: alongside.map((r) => r.id) } : {}),
         },
       },
-      changes: { grant, dueAt: prepared.expiresAt },
+      // Refused in review meanwhile: due now, so the sweeper removes it if the revoke below fails.
+      changes: {
+        grant,
+        dueAt: refusedInReview(request) ? deps.clock.now().toISOString() : prepared.expiresAt,
+      },
       followUps: told.items,
     });
     await told.deliver(deps, requestId);
+    if (refusedInReview(granted)) return revokeRefused(deps, settings, requestId);
     return { kind: 'done', request: granted, problems: told.problems };
   } catch (error) {
     if (error instanceof TransitionConflictError) throw error;
     if (!options.finalAttempt && !isPermanent(error)) throw error;
-    return fail(deps, settings, request, entitlement, 'provisioning', error, leftInPlace);
+    return fail(deps, settings, request, 'provisioning', error, { leftInPlace });
   }
+}
+
+/**
+ * A break-glass reviewer refused the grant while it was being made (review.ts): it is removed the
+ * moment it is in place. The review is read with the request, so a review recorded during this
+ * attempt makes the GRANTED write conflict and the retry reads it.
+ */
+function refusedInReview(request: AccessRequest): boolean {
+  return request.breakGlass && request.review?.outcome === 'revoked';
+}
+
+function revokeRefused(deps: ProvisionDeps, settings: ProvisionSettings, requestId: string) {
+  return revokeRequest(deps, settings, requestId, {
+    finalAttempt: false,
+    reason: 'the break-glass reviewer refused it while it was being granted',
+  });
 }
 
 /**
@@ -198,39 +226,51 @@ export async function revokeRequest(
   requestId: string,
   options: { finalAttempt: boolean; actor?: Actor; reason?: string },
 ): Promise<ProvisionOutcome> {
-  const found = await load(deps, requestId);
-  if (found.kind === 'skipped') return found;
-  const { request, entitlement } = found;
+  const request = await deps.store.get(requestId);
+  if (!request) return { kind: 'skipped', reason: `no request ${requestId}` };
   if (request.state !== 'GRANTED' && request.state !== 'FAILED') {
     return { kind: 'skipped', reason: `request is ${request.state}` };
   }
   const { grant } = request;
   if (!grant) return { kind: 'skipped', reason: 'nothing was granted' };
-  const subject: GrantSubject = {
-    requestId,
-    ...granteeOf(request),
-    action: entitlement.action,
-    expiresAt: new Date(grant.expiresAt),
-  };
-  const provisioner = deps.provisioners[grant.action];
+  // The catalog is only a fallback for a record that lacks the access: a deploy may have removed,
+  // renamed or changed the entitlement since the grant, and what was granted must go all the same.
+  const entitlement = entitlementById(deps.catalog, request.entitlementId);
+  const recorded = recordedAccess(deps, grant);
+  if (!recorded && !entitlement) {
+    const problem = new ValidationError(
+      `the grant record does not say what was granted (action, principal and target), and ${request.entitlementId} is no longer in the catalog to look it up`,
+    );
+    // Already FAILED: the sweeper counts it on every run until a person settles it.
+    if (request.state === 'FAILED') throw problem;
+    return fail(deps, settings, request, 'revocation', problem, {
+      then: `A person must remove the access by hand, or put ${request.entitlementId} back in the catalog and deploy: the sweeper then removes it.`,
+    });
+  }
   try {
-    const released = await revokeHeld(deps, provisioner, grant.action, requestId, {
-      principal: grant.principal,
-      target: grant.target,
+    const access = recorded ?? (await locateAccess(deps, request, grant, entitlement as Entitlement));
+    const provisioner = deps.provisioners[access.kind];
+    const released = await revokeHeld(deps, provisioner, access.kind, requestId, {
+      principal: access.principal,
+      target: access.target,
       preExisting: grant.preExisting ?? false,
     });
-    if (released.kind === 'removed' && (await provisioner.verify(subject))) {
-      throw new Error(`the ${grant.action} grant is still in place after revoking it`);
+    // Read back by the recorded ids, not through the catalog's current action.
+    if (released.kind === 'removed' && (await provisioner.holds(access))) {
+      throw new Error(`the ${access.kind} grant is still in place after revoking it`);
     }
     await deps.scheduler.cancel(requestId);
     const expired = deps.clock.now().getTime() >= Date.parse(grant.expiresAt);
     const reason =
       options.reason ?? (expired ? `expired at ${minute(grant.expiresAt)}` : 'revoked before its expiry');
     const kept = keptBecause(released);
+    const uncataloged = entitlement
+      ? ''
+      : `; ${request.entitlementId} is no longer in the catalog: revoked ${access.kind} ${access.target} of ${access.principal} as recorded when it was granted`;
     const at = minute(deps.clock.now().toISOString());
     const told = tell(request, settings.jiraStatuses.revoked, {
-      note: `Revoked at ${at}: ${reason}.${kept.note}`,
-      comment: `Your access to ${entitlement.id} was removed at ${at} (${reason}).${kept.comment}`,
+      note: `Revoked at ${at}: ${reason}.${kept.note}${entitlement ? '' : ` ${request.entitlementId} is no longer in the catalog.`}`,
+      comment: `Your access to ${request.entitlementId} was removed at ${at} (${reason}).${kept.comment}`,
       resolveIncident: true,
     });
     const revoked = await deps.store.transition({
@@ -240,11 +280,12 @@ export async function revokeRequest(
       expectedVersion: request.version,
       audit: {
         actor: options.actor ?? REVOKER,
-        reason: `${reason}${kept.audit}`,
+        reason: `${reason}${uncataloged}${kept.audit}`,
         evidence: {
-          revoked: { ...grant },
+          revoked: { ...grant, ...(recorded ? {} : { action: access.kind, ...pickAccess(access) }) },
           verifiedGone: released.kind === 'removed',
           ...(released.kind === 'kept-for' ? { stillHeldBy: released.holders.map((r) => r.id) } : {}),
+          ...(entitlement ? {} : { entitlementInCatalog: false }),
         },
       },
       followUps: told.items,
@@ -254,30 +295,65 @@ export async function revokeRequest(
   } catch (error) {
     if (error instanceof TransitionConflictError || !options.finalAttempt || request.state === 'FAILED')
       throw error;
-    return fail(deps, settings, request, entitlement, 'revocation', error);
+    return fail(deps, settings, request, 'revocation', error);
   }
 }
+
+/**
+ * What a revoke removes, as the grant recorded it: the kind, who holds it (an Okta user id, an IAM
+ * principal ARN) and what it is (an Okta group id, an IAM policy name or ARN). That is all the
+ * provisioners' revoke needs; undefined when the record lacks any of it.
+ */
+function recordedAccess(deps: ProvisionDeps, grant: Partial<Grant>): HoldingRef | undefined {
+  const { action, principal, target } = grant;
+  if (!action || !Object.hasOwn(deps.provisioners, action) || !principal || !target) return undefined;
+  return { kind: action, principal, target };
+}
+
+/** A record without its access: found again the way the grant found it, through the catalog entry. */
+async function locateAccess(
+  deps: ProvisionDeps,
+  request: AccessRequest,
+  grant: Grant,
+  entitlement: Entitlement,
+): Promise<HoldingRef> {
+  const kind = entitlement.action.kind;
+  const held = await deps.provisioners[kind].locate({
+    requestId: request.id,
+    ...granteeOf(request),
+    action: entitlement.action,
+    expiresAt: new Date(grant.expiresAt),
+  });
+  return { kind, ...pickAccess(held) };
+}
+
+const pickAccess = ({ principal, target }: HeldAccess): HeldAccess => ({ principal, target });
 
 /** The last attempt failed: FAILED, said on the incident and the ticket; the sweeper raises the alarm. */
 async function fail(
   deps: ProvisionDeps,
   settings: ProvisionSettings,
   request: AccessRequest,
-  entitlement: Entitlement,
   what: 'provisioning' | 'revocation',
   error: unknown,
-  /** A grant the failed provisioning made: recorded, so the sweeper keeps trying to remove it. */
-  leftInPlace?: Grant,
+  options: {
+    /** A grant the failed provisioning made: recorded, so the sweeper keeps trying to remove it. */
+    leftInPlace?: Grant;
+    /** What a person must do, when it is not the usual. */
+    then?: string;
+  } = {},
 ): Promise<ProvisionOutcome> {
+  const { leftInPlace } = options;
   const message = error instanceof Error ? error.message : String(error);
   const why = isPermanent(error) ? 'failed, and no retry can fix it' : 'failed after retries';
   const told = tell(request, settings.jiraStatuses.failed, {
-    note: `FAILED: ${what} of ${entitlement.id} ${why} (${message}). ${
-      (leftInPlace ?? request.grant)
+    note: `FAILED: ${what} of ${request.entitlementId} ${why} (${message}). ${
+      options.then ??
+      ((leftInPlace ?? request.grant)
         ? 'The sweeper keeps trying to remove the access every 5 minutes; a person must check that it is gone.'
-        : 'A person must check that nothing was granted.'
+        : 'A person must check that nothing was granted.')
     }`,
-    comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${entitlement.id} failed; the security team has been alerted.`,
+    comment: `${what === 'provisioning' ? 'Granting' : 'Removing'} your access to ${request.entitlementId} failed; the security team has been alerted.`,
     resolveIncident: false,
   });
   const failed = await deps.store.transition({
@@ -298,18 +374,48 @@ async function fail(
   return { kind: 'done', request: failed, problems: told.problems };
 }
 
+/** The request and its catalog entry, which granting and extending need (revoking does not). */
 async function load(
   deps: ProvisionDeps,
   requestId: string,
 ): Promise<
-  { kind: 'found'; request: AccessRequest; entitlement: Entitlement } | { kind: 'skipped'; reason: string }
+  | { kind: 'found'; request: AccessRequest; entitlement: Entitlement }
+  | { kind: 'uncataloged'; request: AccessRequest }
+  | { kind: 'skipped'; reason: string }
 > {
   const request = await deps.store.get(requestId);
   if (!request) return { kind: 'skipped', reason: `no request ${requestId}` };
   const entitlement = entitlementById(deps.catalog, request.entitlementId);
-  if (!entitlement)
-    return { kind: 'skipped', reason: `entitlement ${request.entitlementId} is not in the catalog` };
+  if (!entitlement) return { kind: 'uncataloged', request };
   return { kind: 'found', request, entitlement };
+}
+
+/**
+ * Provisioning for a request whose entitlement a deploy removed (or renamed): nothing is granted or
+ * extended without a catalog entry. An APPROVED request ends FAILED, so a person tells the
+ * requester and checks that an attempt before the deploy left nothing behind; never skipped, or the
+ * sweeper would send it here every five minutes. A GRANTED one (an extension recorded just before
+ * the deploy) keeps the revoke it had: the access ends no later than it was going to.
+ */
+async function notInCatalog(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  request: AccessRequest,
+): Promise<ProvisionOutcome> {
+  const gone = `${request.entitlementId} is no longer in the catalog`;
+  if (request.state === 'APPROVED') {
+    return fail(
+      deps,
+      settings,
+      request,
+      'provisioning',
+      new ValidationError(`${gone}: nothing is granted for it`),
+    );
+  }
+  if (request.state === 'GRANTED') {
+    return { kind: 'skipped', reason: `${gone}: the grant is not refreshed and is revoked as scheduled` };
+  }
+  return { kind: 'skipped', reason: `request is ${request.state}` };
 }
 
 async function preparation(deps: ProvisionDeps, request: AccessRequest): Promise<Preparation | undefined> {

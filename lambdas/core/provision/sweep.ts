@@ -74,7 +74,10 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
       const outcome = await revokeRequest(deps, settings, request.id, {
         // Six sweeps past expiry and still in place: FAILED, so a person is paged.
         finalAttempt: overdue > REVOKE_GRACE_MS,
-        reason: `expired at ${minute(request.grant?.expiresAt)}; revoked by the sweeper`,
+        reason:
+          request.review?.outcome === 'revoked'
+            ? 'the break-glass reviewer refused it; revoked by the sweeper'
+            : `expired at ${minute(request.grant?.expiresAt)}; revoked by the sweeper`,
       });
       return outcome.kind === 'done' ? request.id : undefined;
     },

@@ -11,7 +11,7 @@ import { TransitionConflictError } from '../lifecycle';
 import { type AdviceRecord, adviceSummary, seekAdvice } from '../advice/advise';
 import { type PromptTemplates, renderPrompt } from '../advice/prompt';
 import type { AccessRequest, AuditEvent } from '../model';
-import { COMMAND_SYNTAX } from '../decide/command';
+import { COMMAND_SYNTAX, REVIEW_SYNTAX } from '../decide/command';
 import { type Page, renderPage } from '../page/page';
 import type { Advisor, IncidentRef, Pager, StepUp, Tracker, WorkQueue } from '../ports';
 import { PUSH_POLL_SECONDS } from '../push';
@@ -182,7 +182,8 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     ...(settings.links?.jiraBaseUrl
       ? { ticketUrl: issueUrl(settings.links.jiraBaseUrl, request.jiraIssueKey) }
       : {}),
-    answerSyntax: COMMAND_SYNTAX,
+    // A break-glass page addresses its reviewers, who review rather than decide.
+    answerSyntax: rule?.rule === 'break-glass' ? REVIEW_SYNTAX : COMMAND_SYNTAX,
     ...(rule ? { banner: rule.explanation } : {}),
   });
   const incident = await deps.pager.openIncident({
