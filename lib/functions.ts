@@ -91,12 +91,15 @@ export function bundledFiles(name: FunctionName, catalogFile: string): Array<[st
  * esbuild's options, as NodejsFunction passes them. CommonJS: the code never uses import.meta
  * and several dependencies (the Okta SDK) are CommonJS that `require` Node's built-ins, which an
  * ESM bundle cannot do without a createRequire banner. The AWS SDK v3 (and its @smithy
- * packages) come with the nodejs22.x runtime, so they stay out of the bundle.
+ * packages) come with the nodejs22.x runtime, so they stay out of the bundle. keepNames: errors
+ * take their name from their class (`this.name = new.target.name`), so a minified bundle would
+ * log `Zr: environment variable … is required` instead of `ConfigurationError: …`.
  */
 export const ESBUILD = {
   target: 'node22',
   format: 'cjs',
   minify: true,
+  keepNames: true,
   sourcemap: true,
   sourcesContent: false,
   external: ['@aws-sdk/*', '@smithy/*'],

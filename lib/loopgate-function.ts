@@ -91,6 +91,7 @@ export class LoopgateFunction extends Construct {
         format: ESBUILD.format === 'cjs' ? OutputFormat.CJS : OutputFormat.ESM,
         target: ESBUILD.target,
         minify: ESBUILD.minify,
+        keepNames: ESBUILD.keepNames,
         sourceMap: ESBUILD.sourcemap,
         sourcesContent: ESBUILD.sourcesContent,
         externalModules: [...ESBUILD.external],

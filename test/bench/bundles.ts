@@ -42,6 +42,7 @@ export async function benchBundles(
       target: ESBUILD.target,
       format: ESBUILD.format,
       minify: ESBUILD.minify,
+      keepNames: ESBUILD.keepNames,
       sourcemap: ESBUILD.sourcemap,
       sourcesContent: ESBUILD.sourcesContent,
       external: [...ESBUILD.external],

@@ -3,9 +3,11 @@
 // sweeper, the alarms, and what each function's role may do. The app is built
 // (and its six functions bundled) once for the file.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { CfnResource, Stack } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -38,6 +40,8 @@ interface Statement {
   Condition?: Json;
   Principal?: unknown;
 }
+
+const execFileAsync = promisify(execFile);
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -136,6 +140,32 @@ describe('functions', () => {
       expect(existsSync(join(dir, BUNDLED.promptDir, 'user.md'))).toBe(name === 'triage');
       expect(existsSync(join(dir, BUNDLED.policyDir, 'access-policy.md'))).toBe(name === 'triage');
     }
+  });
+
+  it('keeps class names in the bundles, so a cold-start error names its class', async () => {
+    // The deployed pagerduty-webhook bundle, run under node_modules so the AWS SDK (left out of
+    // the bundle, as the runtime provides it) resolves; invoked with no settings at all.
+    const assembly = built.app.synth();
+    const key = (
+      (resources[functionId('pagerduty-webhook')]?.Properties.Code as Json).S3Key as string
+    ).replace(/\.zip$/, '');
+    const dir = join(PROJECT_ROOT, 'node_modules', '.cache', 'loopgate-keep-names');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{}\n');
+    copyFileSync(join(assembly.directory, `asset.${key}`, 'index.js'), join(dir, 'index.js'));
+    const script = `require('./index.js').handler({}).then(
+      () => process.stdout.write('no error'),
+      (e) => process.stdout.write(JSON.stringify({ name: e.name, ctor: e.constructor.name, message: e.message })),
+    );`;
+    const { stdout } = await execFileAsync(process.execPath, ['-e', script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      name: 'ConfigurationError',
+      ctor: 'ConfigurationError',
+      message: expect.stringMatching(/^environment variable LOOPGATE_\w+ is required$/),
+    });
   });
 });
 
