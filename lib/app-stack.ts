@@ -245,9 +245,10 @@ export class AppStack extends Stack {
       },
       provision: provisioning('provision'),
       revoke: provisioning('revoke'),
-      sweeper: provisioning('sweeper'),
+      sweeper: { ...provisioning('sweeper'), LOOPGATE_REVOKE_UNCATALOGED: config.revokeUncataloged },
     };
 
+    const reserved = reservedConcurrencyOf(config.reservedConcurrency);
     this.functions = {} as AppStack['functions'];
     for (const name of FUNCTION_NAMES) {
       const fn = new LoopgateFunction(this, titleOf(name), {
@@ -256,6 +257,7 @@ export class AppStack extends Stack {
         catalogFile: config.catalog,
         logLevel: config.logLevel,
         environment: environment[name],
+        ...(reserved[name] === undefined ? {} : { reservedConcurrency: reserved[name] }),
       });
       this.functions[name] = fn;
       // The webhook only queues events: it needs no table.
@@ -283,6 +285,9 @@ export class AppStack extends Stack {
         new SqsEventSource(this.queues[name].queue, {
           batchSize: spec.batchSize,
           reportBatchItemFailures: true,
+          ...(name === 'revoke' && config.reservedConcurrency
+            ? { maxConcurrency: revokeQueueConcurrency(config.reservedConcurrency.revoke) }
+            : {}),
         }),
       );
     }
@@ -494,6 +499,34 @@ export class AppStack extends Stack {
       );
     }
   }
+}
+
+/**
+ * Reserved concurrency does two things: it keeps capacity for a function whatever the others do,
+ * and it caps the function at that number. Revoke and the sweeper get the first (expiry must work
+ * while the account is busy), the two public webhooks the second (a flood on their URLs is answered
+ * 429, which Jira and PagerDuty retry, instead of taking the account's whole concurrency).
+ */
+function reservedConcurrencyOf(
+  setting: StageConfig['reservedConcurrency'],
+): Partial<Record<FunctionName, number>> {
+  if (setting === false) return {};
+  return {
+    'jira-webhook': setting.webhooks,
+    'pagerduty-webhook': setting.webhooks,
+    revoke: setting.revoke,
+    sweeper: setting.sweeper,
+  };
+}
+
+/**
+ * The revoke queue's pollers stay below the revoke function's reservation, leaving 2 for the
+ * expiry schedules (EventBridge Scheduler invokes it directly): an SQS invocation throttled by the
+ * reservation would count as a receive and bring a revoke closer to its dead-letter queue.
+ * Lambda's floor for an event source's maximum concurrency is 2.
+ */
+export function revokeQueueConcurrency(reservedForRevoke: number): number {
+  return Math.max(2, reservedForRevoke - 2);
 }
 
 /** The request store's item and index operations (lambdas/connectors/dynamodb/request-store.ts). */

@@ -36,6 +36,8 @@ export interface LoopgateFunctionProps {
   logLevel: LogLevel;
   /** The function's settings, as lambdas/platform/env.ts reads them. */
   environment: Record<string, string>;
+  /** Kept for this function and its ceiling (the stage's `reservedConcurrency`); none when absent. */
+  reservedConcurrency?: number;
 }
 
 const APPLICATION_LOG_LEVEL: Record<LogLevel, ApplicationLogLevel> = {
@@ -75,6 +77,9 @@ export class LoopgateFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: spec.memoryMb,
       timeout: Duration.seconds(spec.timeoutSeconds),
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       role: this.role,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,

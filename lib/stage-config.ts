@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PROFILE_ATTRIBUTE } from '../lambdas/core/people';
-import { JIRA_STATUS_CATEGORIES, LOG_LEVELS, STAGE_NAME } from '../lambdas/platform/env';
+import { JIRA_STATUS_CATEGORIES, LOG_LEVELS, REVOKE_UNCATALOGED, STAGE_NAME } from '../lambdas/platform/env';
 import { PROJECT_ROOT } from './functions';
 
 export const STAGE_CONTEXT_KEY = 'loopgate';
@@ -20,6 +20,8 @@ export const STAGE_CONTEXT_KEY = 'loopgate';
  */
 export const STAGE_FILE_CONTEXT_KEY = 'loopgateFile';
 export const DEFAULT_CATALOG_FILE = 'config/catalog.yaml';
+/** 2 × 10 + 5 + 2 = 27 reserved: fits any account whose concurrency limit is at least 127. */
+export const DEFAULT_RESERVED_CONCURRENCY = { webhooks: 10, revoke: 5, sweeper: 2 } as const;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https URL' });
@@ -147,6 +149,11 @@ const stageSchema = z.strictObject({
     .min(5)
     .max(7 * 24 * 60)
     .optional(),
+  /**
+   * Live grants of an entitlement a deploy removed from the catalog (or renamed) are revoked from
+   * their record at their expiry, like any grant, or by the next sweep (`at-once`).
+   */
+  revokeUncataloged: z.enum(REVOKE_UNCATALOGED).default('at-expiry'),
   /** A managed policy every role of the app stack is bounded by, when the organisation requires one. */
   permissionsBoundaryArn: z
     .string()
@@ -154,6 +161,31 @@ const stageSchema = z.strictObject({
     .optional(),
   /** Subscribed to the alarm topic when set (confirm the email AWS sends). */
   alarmEmail: z.email('must be an email address').optional(),
+  /**
+   * Lambda concurrency kept for revoke and the sweeper, and the most each webhook may use, so that a
+   * flood on the public webhook URLs cannot starve the functions that take access away. `false`
+   * reserves nothing (an account whose concurrency limit leaves no room: Lambda keeps 100
+   * unreserved, so the sum of the reservations must stay at or below the limit minus 100).
+   */
+  reservedConcurrency: z
+    .union(
+      [
+        z.literal(false),
+        z.strictObject({
+          /** The most each webhook (jira-webhook, pagerduty-webhook) runs at once; more is answered 429. */
+          webhooks: z.int().min(1).max(1000).default(DEFAULT_RESERVED_CONCURRENCY.webhooks),
+          /** Kept for revoke: its queue may use all but 2 (at least 2), the rest is for expiry schedules. */
+          revoke: z
+            .int()
+            .min(3, 'must be at least 3: 2 for its queue, 1 for the expiry schedules')
+            .max(1000)
+            .default(DEFAULT_RESERVED_CONCURRENCY.revoke),
+          sweeper: z.int().min(1).max(100).default(DEFAULT_RESERVED_CONCURRENCY.sweeper),
+        }),
+      ],
+      { error: 'must be false or an object of webhooks, revoke and sweeper (each a whole number)' },
+    )
+    .default({ ...DEFAULT_RESERVED_CONCURRENCY }),
 });
 
 export type StageConfig = z.output<typeof stageSchema>;

@@ -28,7 +28,9 @@ import {
 } from '../../lambdas/platform/env';
 import { BUNDLED, FUNCTION_NAMES, FUNCTIONS, type FunctionName, PROJECT_ROOT } from '../../lib/functions';
 import { INTEGRATION_SECRETS, type SecretId } from '../../lib/integration-secrets';
+import { revokeQueueConcurrency } from '../../lib/app-stack';
 import { buildApp, type LoopgateApp } from '../../lib/loopgate-app';
+import { DEFAULT_RESERVED_CONCURRENCY } from '../../lib/stage-config';
 import { cdkContext, exampleStage } from './support';
 
 type Json = Record<string, unknown>;
@@ -383,6 +385,62 @@ describe('queues', () => {
         },
       });
     }
+  });
+});
+
+describe('capacity: a webhook flood cannot starve revoke and the sweeper', () => {
+  const reservations = (stack: Template) =>
+    Object.fromEntries(
+      Object.values(stack.findResources('AWS::Lambda::Function')).map((fn) => [
+        String(fn.Properties.FunctionName).replace(/^loopgate-\w+?-/, ''),
+        fn.Properties.ReservedConcurrentExecutions,
+      ]),
+    );
+  const scaling = (stack: Template) =>
+    Object.values(stack.findResources('AWS::Lambda::EventSourceMapping')).map((m) => [
+      m.Properties.FunctionName,
+      m.Properties.ScalingConfig,
+    ]);
+
+  it('by default keeps 5 for revoke and 2 for the sweeper, caps each webhook at 10, and leaves the rest unreserved', () => {
+    expect(reservations(template)).toEqual({
+      'jira-webhook': 10,
+      triage: undefined,
+      'pagerduty-webhook': 10,
+      decide: undefined,
+      provision: undefined,
+      revoke: 5,
+      sweeper: 2,
+    });
+    // 27 in all: Lambda keeps 100 unreserved, so this deploys where the limit is at least 127.
+    expect(DEFAULT_RESERVED_CONCURRENCY.webhooks * 2 + 5 + 2).toBe(27);
+  });
+
+  it("keeps the revoke queue's pollers 2 below revoke's reservation, so expiry schedules are never crowded out", () => {
+    expect(scaling(template)).toContainEqual([{ Ref: functionId('revoke') }, { MaximumConcurrency: 3 }]);
+    for (const name of ['triage', 'provision', 'decide'] as const) {
+      expect(scaling(template)).toContainEqual([{ Ref: functionId(name) }, undefined]);
+    }
+    expect([3, 4, 5, 10].map(revokeQueueConcurrency)).toEqual([2, 2, 3, 8]);
+  });
+
+  it('takes other numbers from the stage configuration, or reserves nothing with false', () => {
+    const custom = Template.fromStack(
+      buildApp({
+        context: cdkContext({ ...exampleStage(), reservedConcurrency: { webhooks: 4, revoke: 10 } }),
+      }).appStack,
+    );
+    expect(reservations(custom)).toMatchObject({
+      'jira-webhook': 4,
+      'pagerduty-webhook': 4,
+      revoke: 10,
+      sweeper: 2,
+    });
+    const off = Template.fromStack(
+      buildApp({ context: cdkContext({ ...exampleStage(), reservedConcurrency: false }) }).appStack,
+    );
+    expect(Object.values(reservations(off)).every((r) => r === undefined)).toBe(true);
+    expect(scaling(off).every(([, config]) => config === undefined)).toBe(true);
   });
 });
 

@@ -25,3 +25,34 @@ describe('stage configuration: okta.identity', () => {
     expect(() => parseStageConfig(stage)).toThrow(/okta\.identity/);
   });
 });
+
+describe('stage configuration: reservedConcurrency', () => {
+  it('defaults to 10 per webhook, 5 for revoke and 2 for the sweeper; a partial object fills in the rest', () => {
+    expect(parseStageConfig(exampleStage()).reservedConcurrency).toEqual({
+      webhooks: 10,
+      revoke: 5,
+      sweeper: 2,
+    });
+    expect(
+      parseStageConfig({ ...exampleStage(), reservedConcurrency: { revoke: 8 } }).reservedConcurrency,
+    ).toEqual({ webhooks: 10, revoke: 8, sweeper: 2 });
+  });
+
+  it('is switched off with false, for an account whose concurrency limit leaves no room', () => {
+    expect(parseStageConfig({ ...exampleStage(), reservedConcurrency: false }).reservedConcurrency).toBe(
+      false,
+    );
+  });
+
+  it('names what is wrong: anything but false or the object, too little for revoke, an unknown key', () => {
+    const check = (value: unknown) => () =>
+      parseStageConfig({ ...exampleStage(), reservedConcurrency: value });
+    expect(check(true)).toThrow(
+      'loopgate.reservedConcurrency: must be false or an object of webhooks, revoke and sweeper (each a whole number)',
+    );
+    expect(check({ revoke: 2 })).toThrow(
+      'loopgate.reservedConcurrency.revoke: must be at least 3: 2 for its queue, 1 for the expiry schedules',
+    );
+    expect(check({ webhook: 3 })).toThrow('loopgate.reservedConcurrency.webhook: unknown key');
+  });
+});
