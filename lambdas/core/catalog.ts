@@ -130,6 +130,11 @@ const entitlement = z.strictObject({
   onCall: onCall.optional(),
   approvalsRequired: z.int().min(1).max(5).default(1),
   /**
+   * Distinct approvers who must agree to extend a grant (each writes `extend <duration>`; the
+   * shortest is applied). Default: approvalsRequired, so an extension needs the quorum the grant did.
+   */
+  extensionApprovals: z.int().min(1).max(5).optional(),
+  /**
    * approval: page the owners and wait for approvals.
    * audit-only: grant at once and record it; nobody is asked.
    * on-call-auto: grant at once if the requester is on call for the owners' policy, else as approval.

@@ -104,6 +104,11 @@ export interface AccessRequest {
    * granted until they accept it, so a ticket filed in their name without their device goes nowhere.
    */
   requesterProof?: PushCheck;
+  /**
+   * Approvers who asked to extend the grant, until enough distinct ones agree (the catalog's
+   * `extensionApprovals`); cleared when the extension is applied.
+   */
+  extensionVotes?: Decision[];
 }
 
 /** An Okta Verify push sent to a person, and their answer once there is one. */
@@ -175,6 +180,7 @@ export type RequestChanges = Partial<
     | 'notesHandled'
     | 'stepUps'
     | 'requesterProof'
+    | 'extensionVotes'
   >
 >;
 

@@ -54,7 +54,10 @@ export interface RecordEventInput {
   expectedVersion: number;
   audit: AuditEntry;
   /** Fields recorded with the event; the state and due time stay as they are. */
-  changes?: Pick<Partial<AccessRequest>, 'review' | 'notesHandled' | 'stepUps' | 'incidentId'>;
+  changes?: Pick<
+    Partial<AccessRequest>,
+    'review' | 'notesHandled' | 'stepUps' | 'incidentId' | 'extensionVotes'
+  >;
   followUps?: FollowUp[];
 }
 

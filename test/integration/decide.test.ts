@@ -217,6 +217,38 @@ describe('deciding by note', () => {
     });
   });
 
+  it('extends a 2-approval grant only once two different people agree, by the shorter of what they asked', async () => {
+    const { request, incidentId } = await paged('kenji', 'okta-prod-admin');
+    await note(incidentId, 'lena', 'approve on call for identity');
+    await note(incidentId, 'sam', 'approve security lead');
+    const granted = await until('the grant', async () => {
+      const r = await sandbox.store.get(request.id);
+      return r?.state === 'GRANTED' ? r : undefined;
+    });
+    const expiresAt = granted.grant?.expiresAt;
+
+    await note(incidentId, 'sam', 'extend 3h migration still running');
+    expect((await sandbox.store.get(request.id))?.grant?.expiresAt).toBe(expiresAt);
+    expect(lastNote(incidentId)).toMatch(
+      /needs 2 approvers to extend: 1 more must write "extend <duration>"/,
+    );
+    // Sam again counts once.
+    await note(incidentId, 'sam', 'extend 3h');
+    expect((await sandbox.store.get(request.id))?.grant?.expiresAt).toBe(expiresAt);
+
+    await note(incidentId, 'lena', 'extend 1h agreed');
+    const extended = await sandbox.store.get(request.id);
+    expect(Date.parse(extended?.grant?.expiresAt ?? '') - Date.parse(expiresAt ?? '')).toBe(3_600_000);
+    expect(extended?.extensionVotes).toEqual([]);
+    const applied = (await trail(request)).find((e) => e.evidence?.command === 'extend');
+    expect(applied?.evidence?.agreedBy).toEqual([
+      expect.objectContaining({ id: 'sam.okafor@example.com' }),
+      expect.objectContaining({ id: 'lena.novak@example.com' }),
+    ]);
+    const votes = (await trail(request)).filter((e) => e.evidence?.command === 'extend-vote');
+    expect(votes.map((e) => e.actor.id)).toEqual(['sam.okafor@example.com', 'sam.okafor@example.com']);
+  });
+
   it('refuses self-approval and a non-approver, noting why and auditing each as a security event', async () => {
     const { request, incidentId } = await paged('priya', 'okta-prod-readonly');
 

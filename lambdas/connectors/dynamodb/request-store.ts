@@ -536,6 +536,7 @@ const REQUEST_FIELDS = [
   'notesHandled',
   'stepUps',
   'requesterProof',
+  'extensionVotes',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

@@ -2,7 +2,7 @@
 
 import type { Entitlement } from '../catalog';
 import { FollowUps } from '../follow-up';
-import type { AccessRequest, Actor } from '../model';
+import type { AccessRequest, Actor, Decision } from '../model';
 import { duration, minute } from '../triage/text';
 import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome, handledNote } from './deps';
 import { refuse } from './refuse';
@@ -32,9 +32,9 @@ export async function revokeEarly(
 }
 
 /**
- * Moves the expiry later, never beyond the catalog maximum counted from the original grant. The
- * record changes here; the provision function then moves the revoke schedule and, for an IAM
- * inline grant, the policy's own expiry condition (until it does, access ends at the earlier time).
+ * An approver's `extend`: it counts as a vote until as many distinct approvers agree as the catalog
+ * asks (`extensionApprovals`, by default the grant's own quorum), so one approver cannot stretch
+ * what two agreed to. Then the shortest extension asked is applied.
  */
 export async function extend(
   deps: DecideDeps,
@@ -48,21 +48,94 @@ export async function extend(
 ): Promise<EventOutcome> {
   const { request, entitlement, event, actor } = input;
   const grant = request.grant as NonNullable<AccessRequest['grant']>;
-  const latest = Date.parse(grant.grantedAt) + entitlement.duration.max * 1000;
-  const wanted = Date.parse(grant.expiresAt) + input.seconds * 1000;
-  const expiresAt = new Date(Math.min(wanted, latest));
-  if (expiresAt.getTime() <= Date.parse(grant.expiresAt)) {
+  if (Date.parse(grant.grantedAt) + entitlement.duration.max * 1000 <= Date.parse(grant.expiresAt)) {
     const reason = `${entitlement.id} may be held for at most ${duration(entitlement.duration.max)} from the grant, which ends ${minute(grant.expiresAt)} already`;
     await refuse(deps, request, event, actor, { verb: 'extend', durationSeconds: input.seconds }, reason);
     return { kind: 'answered', requestId: request.id, result: `refused extend: ${reason}` };
   }
+  const needed = entitlement.extensionApprovals ?? entitlement.approvalsRequired;
+  const vote: Decision = {
+    outcome: 'approve',
+    actor,
+    decidedAt: deps.clock.now().toISOString(),
+    sourceId: event.noteId,
+    durationSeconds: input.seconds,
+  };
+  // One person, one vote: a second `extend` from them replaces their first.
+  const votes = [...(request.extensionVotes ?? []).filter((v) => !samePerson(v.actor, actor)), vote];
+  if (votes.length < needed) return recordExtensionVote(deps, { request, event, actor, votes, needed });
+  return applyExtension(deps, {
+    request,
+    entitlement,
+    event,
+    actor,
+    seconds: Math.min(...votes.map((v) => v.durationSeconds ?? input.seconds)),
+    agreed: votes,
+  });
+}
+
+function samePerson(a: Actor, b: Actor): boolean {
+  return a.personId !== undefined ? a.personId === b.personId : a.id === b.id;
+}
+
+async function recordExtensionVote(
+  deps: DecideDeps,
+  input: { request: AccessRequest; event: AnnotatedEvent; actor: Actor; votes: Decision[]; needed: number },
+): Promise<EventOutcome> {
+  const { request, event, actor, votes, needed } = input;
+  const more = needed - votes.length;
+  const asked = votes.map((v) => `${v.actor.id} (${duration(v.durationSeconds ?? 0)})`).join(', ');
+  const followUps = new FollowUps().note(
+    event.incidentId,
+    `Extension asked by ${asked}. ${request.entitlementId} needs ${needed} approvers to extend: ` +
+      `${more} more must write "extend <duration>" here; the shortest asked is applied.`,
+  );
+  await deps.store.recordEvent({
+    requestId: request.id,
+    state: 'GRANTED',
+    expectedVersion: request.version,
+    audit: {
+      actor,
+      reason: `extension by ${duration(input.votes.at(-1)?.durationSeconds ?? 0)} asked by ${actor.id}; ${more} more approver${more === 1 ? '' : 's'} must agree`,
+      evidence: { noteId: event.noteId, command: 'extend-vote', votes: votes.length, needed },
+    },
+    changes: { extensionVotes: votes, ...handledNote(request, event.noteId) },
+    followUps: followUps.items,
+  });
+  await followUps.deliver(deps, request.id);
+  return answered(request.id, `extension vote recorded (${votes.length} of ${needed})`, followUps);
+}
+
+/**
+ * Moves the expiry later, never beyond the catalog maximum counted from the original grant. The
+ * record changes here; the provision function then moves the revoke schedule and, for an IAM
+ * inline grant, the policy's own expiry condition (until it does, access ends at the earlier time).
+ */
+async function applyExtension(
+  deps: DecideDeps,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    event: AnnotatedEvent;
+    actor: Actor;
+    seconds: number;
+    agreed: Decision[];
+  },
+): Promise<EventOutcome> {
+  const { request, entitlement, event, actor } = input;
+  const grant = request.grant as NonNullable<AccessRequest['grant']>;
+  const latest = Date.parse(grant.grantedAt) + entitlement.duration.max * 1000;
+  const wanted = Date.parse(grant.expiresAt) + input.seconds * 1000;
+  // Later than now (extend refused a grant already at its maximum), never past the maximum.
+  const expiresAt = new Date(Math.min(wanted, latest));
   const capped = expiresAt.getTime() < wanted;
   const until = minute(expiresAt.toISOString());
+  const by = input.agreed.map((v) => v.actor.id).join(' and ');
   const followUps = new FollowUps()
     .note(event.incidentId, `Extended until ${until}${capped ? `, the most ${entitlement.id} allows` : ''}.`)
     .comment(
       request.jiraIssueKey,
-      `Your access to ${entitlement.id} was extended by ${actor.id}: it now ends ${until} (${expiresAt.toISOString()}).`,
+      `Your access to ${entitlement.id} was extended by ${by}: it now ends ${until} (${expiresAt.toISOString()}).`,
     );
   await deps.store.transition({
     requestId: request.id,
@@ -71,18 +144,20 @@ export async function extend(
     expectedVersion: request.version,
     audit: {
       actor,
-      reason: `extended by ${actor.id} until ${minute(expiresAt.toISOString())}${capped ? ' (capped at the catalog maximum)' : ''}`,
+      reason: `extended by ${by} until ${until}${capped ? ' (capped at the catalog maximum)' : ''}`,
       evidence: {
         noteId: event.noteId,
         command: 'extend',
         from: grant.expiresAt,
         to: expiresAt.toISOString(),
+        agreedBy: input.agreed.map((v) => ({ id: v.actor.id, noteId: v.sourceId, at: v.decidedAt })),
       },
     },
     changes: {
       grant: { ...grant, expiresAt: expiresAt.toISOString() },
       dueAt: expiresAt.toISOString(),
       ...handledNote(request, event.noteId),
+      extensionVotes: [],
     },
     followUps: followUps.items,
   });
