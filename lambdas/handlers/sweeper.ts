@@ -5,8 +5,7 @@
 // prod) each alarm on their own requests only.
 
 import type { ScheduledEvent } from 'aws-lambda';
-import type { ProvisionSettings } from '../core/provision/provision';
-import { sweep, type SweepDeps, type SweepReport } from '../core/provision/sweep';
+import { sweep, type SweepDeps, type SweepReport, type SweepSettings } from '../core/provision/sweep';
 import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
 
@@ -16,7 +15,7 @@ export const STAGE_DIMENSION = 'Stage';
 
 export function createSweeperHandler(
   deps: SweepDeps,
-  settings: ProvisionSettings,
+  settings: SweepSettings,
   logger: Logger,
   stage: string,
 ) {
@@ -29,6 +28,7 @@ export function createSweeperHandler(
       TriageRedriven: report.retriaged.length,
       FailedRequests: report.failed.length,
       OrphanedAccessRemoved: report.reconciled.length,
+      UncatalogedGrants: report.uncataloged.length,
       SweepErrors: report.errors.length,
     };
     logger.info('sweep done', {
@@ -47,6 +47,12 @@ export function createSweeperHandler(
       ...metrics,
     });
     if (report.failed.length) logger.error('requests in FAILED need a person', { requestIds: report.failed });
+    if (report.uncataloged.length) {
+      logger.warn('live grants of entitlements no longer in the catalog', {
+        requestIds: report.uncataloged,
+        revoked: settings.revokeUncataloged === 'at-once' ? 'at once' : 'at their expiry',
+      });
+    }
     return report;
   };
 }

@@ -3,6 +3,7 @@
 
 import { ConfigurationError } from '../core/errors';
 import { type IdentitySettings, PROFILE_ATTRIBUTE } from '../core/people';
+import type { RevokeUncataloged } from '../core/provision/sweep';
 import type { TicketClosingSettings } from '../core/ticket/status-change';
 import type { ModelSettings } from '../connectors/openai/advisor';
 
@@ -97,6 +98,9 @@ function parseUrl(name: string, value: string): string {
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOOPGATE_REVOKE_UNCATALOGED (the stage's `revokeUncataloged`); the sweeper reads it. */
+export const REVOKE_UNCATALOGED = ['at-expiry', 'at-once'] as const satisfies readonly RevokeUncataloged[];
 
 /** Settings every function shares. Later stages add their own readers here, not elsewhere. */
 export interface CommonSettings {
@@ -528,6 +532,8 @@ export interface ProvisionConfig extends FunctionSettings {
   triageQueueUrl: string;
   sqsEndpoint?: string;
   jiraStatuses: { granted?: string; revoked?: string; failed?: string };
+  /** The sweeper's: live grants of an entitlement no longer in the catalog are revoked at expiry or at once. */
+  revokeUncataloged: RevokeUncataloged;
 }
 
 export function readProvisionConfig(env = new Env()): ProvisionConfig {
@@ -554,5 +560,6 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
     triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     jiraStatuses: jiraStatuses(env, ['granted', 'revoked', 'failed']),
+    revokeUncataloged: env.oneOfOr('LOOPGATE_REVOKE_UNCATALOGED', REVOKE_UNCATALOGED, 'at-expiry'),
   };
 }

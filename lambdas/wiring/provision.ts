@@ -11,8 +11,7 @@ import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import { createSchedulerClient, EventBridgeExpiryScheduler } from '../connectors/scheduler/expiry-scheduler';
-import type { ProvisionSettings } from '../core/provision/provision';
-import type { SweepDeps } from '../core/provision/sweep';
+import type { SweepDeps, SweepSettings } from '../core/provision/sweep';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { ProvisionConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
@@ -30,7 +29,7 @@ export function wireProvision(
   config: ProvisionConfig,
   service: 'provision' | 'revoke' | 'sweeper',
   options: WireOptions = {},
-): { deps: SweepDeps; settings: ProvisionSettings; logger: Logger } {
+): { deps: SweepDeps; settings: SweepSettings; logger: Logger } {
   const { timeoutMs } = config;
   const okta = createOktaClient({
     orgUrl: config.okta.orgUrl,
@@ -91,7 +90,7 @@ export function wireProvision(
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
     },
-    settings: { jiraStatuses: config.jiraStatuses },
+    settings: { jiraStatuses: config.jiraStatuses, revokeUncataloged: config.revokeUncataloged },
     logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),
   };
 }

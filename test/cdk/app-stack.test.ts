@@ -226,7 +226,7 @@ describe('environment', () => {
     ],
     provision: provisioning,
     revoke: provisioning,
-    sweeper: provisioning,
+    sweeper: [...provisioning, 'LOOPGATE_REVOKE_UNCATALOGED'],
   };
   const readers: Record<FunctionName, (env: Env) => unknown> = {
     'jira-webhook': readIntakeConfig,
@@ -310,6 +310,19 @@ describe('environment', () => {
       `<${logicalId(built.appStack, built.appStack.schedulerRole)}.Arn>`,
     );
     expect(variablesOf('sweeper').LOOPGATE_SCHEDULE_GROUP).toBe('loopgate-dev-expiry');
+  });
+
+  it("tells the sweeper when to revoke grants of entitlements no longer in the catalog: the stage's choice, at expiry unless set", () => {
+    expect(variablesOf('sweeper').LOOPGATE_REVOKE_UNCATALOGED).toBe('at-expiry');
+    const atOnce = Template.fromStack(
+      buildApp({ context: cdkContext({ ...exampleStage(), revokeUncataloged: 'at-once' }) }).appStack,
+    );
+    const sweeperVariables = Object.values(atOnce.findResources('AWS::Lambda::Function'))
+      .map((r) => (r.Properties as Json).Environment as Json)
+      .map((e) => (e.Variables ?? {}) as Json)
+      .filter((v) => v.LOOPGATE_REVOKE_UNCATALOGED !== undefined);
+    expect(sweeperVariables).toHaveLength(1);
+    expect(sweeperVariables[0]?.LOOPGATE_REVOKE_UNCATALOGED).toBe('at-once');
   });
 });
 

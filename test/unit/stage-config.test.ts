@@ -56,3 +56,15 @@ describe('stage configuration: reservedConcurrency', () => {
     expect(check({ webhook: 3 })).toThrow('loopgate.reservedConcurrency.webhook: unknown key');
   });
 });
+
+describe('stage configuration: revokeUncataloged', () => {
+  it('revokes grants of entitlements no longer in the catalog at their expiry unless set to at-once', () => {
+    expect(parseStageConfig(exampleStage()).revokeUncataloged).toBe('at-expiry');
+    expect(parseStageConfig({ ...exampleStage(), revokeUncataloged: 'at-once' }).revokeUncataloged).toBe(
+      'at-once',
+    );
+    expect(() => parseStageConfig({ ...exampleStage(), revokeUncataloged: 'never' })).toThrow(
+      /loopgate\.revokeUncataloged/,
+    );
+  });
+});

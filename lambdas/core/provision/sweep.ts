@@ -4,8 +4,11 @@
 // decision, re-drives approved requests provisioning never picked up and
 // tickets whose triage stopped, counts FAILED requests so an alarm can page a person, and
 // reconciles shared access: what loopgate placed and no live request holds is removed and audited.
+// Live grants of entitlements a deploy removed from the catalog are listed on every run and
+// revoked from their record: at their expiry, or at once when the stage says so.
 // One request's failure never stops the sweep.
 
+import { entitlementById } from '../catalog';
 import { deliverFollowUps, FollowUps } from '../follow-up';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, RequestState } from '../model';
@@ -18,6 +21,14 @@ export interface SweepDeps extends ProvisionDeps {
   queue: WorkQueue;
 }
 
+/** When live grants of an entitlement that is no longer in the catalog are revoked. */
+export type RevokeUncataloged = 'at-expiry' | 'at-once';
+
+export interface SweepSettings extends ProvisionSettings {
+  /** At their recorded expiry, like any grant (the default), or at once. */
+  revokeUncataloged?: RevokeUncataloged;
+}
+
 export interface SweepReport {
   revoked: string[];
   cancelled: string[];
@@ -28,6 +39,11 @@ export interface SweepReport {
   failed: string[];
   /** Shared access loopgate had placed and no live request held, removed (`kind target of principal`). */
   reconciled: string[];
+  /**
+   * GRANTED requests whose entitlement is no longer in the catalog (removed or renamed by a deploy):
+   * revoked this run when the stage revokes them at once, else still waiting for their expiry.
+   */
+  uncataloged: string[];
   /** Requests the sweep could not handle this time, with why; the next sweep tries again. */
   errors: { requestId: string; error: string }[];
 }
@@ -36,8 +52,14 @@ export interface SweepReport {
 export const REVOKE_GRACE_MS = 30 * 60_000;
 /** At most this many requests per state per run; the rest wait five minutes. */
 const BATCH = 100;
+/**
+ * Live grants read per run to find those whose entitlement left the catalog, soonest expiry first:
+ * beyond that many, the later ones are found as the earlier ones end (and revoked at expiry anyway).
+ */
+const LIVE_GRANTS = 1000;
+const END_OF_TIME = new Date('9999-12-31T23:59:59.999Z');
 
-export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promise<SweepReport> {
+export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     revoked: [],
@@ -46,6 +68,7 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
     retriaged: [],
     failed: [],
     reconciled: [],
+    uncataloged: [],
     errors: [],
   };
   const due = (state: RequestState) => deps.store.listDue(state, now, { limit: BATCH });
@@ -83,6 +106,25 @@ export async function sweep(deps: SweepDeps, settings: ProvisionSettings): Promi
     },
     report.revoked,
   );
+  // A revoke works from the grant's record, so these need no catalog entry either way; they are
+  // listed so that a deploy which dropped an entitlement with live grants shows in the metrics.
+  const uncataloged = (await deps.store.listDue('GRANTED', END_OF_TIME, { limit: LIVE_GRANTS })).filter(
+    (request) => !entitlementById(deps.catalog, request.entitlementId),
+  );
+  report.uncataloged.push(...uncataloged.map((request) => request.id));
+  if (settings.revokeUncataloged === 'at-once') {
+    await each(
+      uncataloged,
+      async (request) => {
+        const outcome = await revokeRequest(deps, settings, request.id, {
+          finalAttempt: false,
+          reason: 'revoked at once by the sweeper (LOOPGATE_REVOKE_UNCATALOGED=at-once)',
+        });
+        return outcome.kind === 'done' ? request.id : undefined;
+      },
+      report.revoked,
+    );
+  }
   await each(await due('PENDING'), (request) => cancelStale(deps, request), report.cancelled);
   await each(
     await due('APPROVED'),
