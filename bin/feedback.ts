@@ -13,8 +13,9 @@ import {
 } from '../lambdas/core/advice/feedback';
 import type { AdviceRecord } from '../lambdas/core/advice/advise';
 import type { Catalog } from '../lambdas/core/catalog';
-import type { AccessRequest, RequestState } from '../lambdas/core/model';
+import type { AccessRequest } from '../lambdas/core/model';
 import type { RequestStore } from '../lambdas/core/ports';
+import { unreviewedBreakGlass } from '../lambdas/core/decide/review';
 
 /** Every decided request of every entitlement in the catalog, newest first per entitlement. */
 export async function decidedRequests(
@@ -85,23 +86,6 @@ export async function reportCommand(
   );
   return 0;
 }
-
-/** Break-glass grants nobody has reviewed yet: the review after the fact is required, so they are listed until it happens. */
-export async function unreviewedBreakGlass(
-  store: RequestStore,
-  catalog: Catalog,
-  limitPerEntitlement: number,
-): Promise<AccessRequest[]> {
-  const lists = await Promise.all(
-    catalog.entitlements
-      .filter((e) => e.breakGlass.allowed)
-      .map((e) => store.listByEntitlement(e.id, { states: GRANTED_ONCE, limit: limitPerEntitlement })),
-  );
-  return lists.flat().filter((r) => r.breakGlass && !r.review);
-}
-
-/** The states of a request whose access was granted at some point (or is about to be). */
-const GRANTED_ONCE: RequestState[] = ['APPROVED', 'GRANTED', 'REVOKED', 'FAILED'];
 
 function breakGlassRow(request: AccessRequest) {
   return {

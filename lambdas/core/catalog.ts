@@ -109,6 +109,8 @@ const breakGlass = z.discriminatedUnion('allowed', [
       .refine((a) => a.escalationPolicy !== undefined || a.emails.length > 0, {
         message: 'name who is alerted: an escalationPolicy, emails, or both',
       }),
+    /** A grant still unreviewed this long after it was decided is escalated: its reviewers are paged again. */
+    reviewWithin: duration.default(24 * 3600),
   }),
 ]);
 

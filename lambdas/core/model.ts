@@ -92,6 +92,8 @@ export interface AccessRequest {
   grant?: Grant;
   /** The after-the-fact review a break-glass grant requires; absent until someone reviews it. */
   review?: BreakGlassReview;
+  /** When the sweeper paged the reviewers again because the review was overdue (once). */
+  reviewEscalatedAt?: string;
   /**
    * PagerDuty notes whose command was carried out or refused (revoke, extend, info, refusals; votes
    * and reviews carry their note id themselves): a note redelivered or replayed is acted on once.

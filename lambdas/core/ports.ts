@@ -56,7 +56,7 @@ export interface RecordEventInput {
   /** Fields recorded with the event; the state and due time stay as they are. */
   changes?: Pick<
     Partial<AccessRequest>,
-    'review' | 'notesHandled' | 'stepUps' | 'incidentId' | 'extensionVotes'
+    'review' | 'notesHandled' | 'stepUps' | 'incidentId' | 'extensionVotes' | 'reviewEscalatedAt'
   >;
   followUps?: FollowUp[];
 }

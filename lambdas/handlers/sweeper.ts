@@ -29,6 +29,7 @@ export function createSweeperHandler(
       FailedRequests: report.failed.length,
       OrphanedAccessRemoved: report.reconciled.length,
       UncatalogedGrants: report.uncataloged.length,
+      BreakGlassReviewsOverdue: report.reviewsEscalated.length,
       SweepErrors: report.errors.length,
     };
     logger.info('sweep done', {

@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 afterAll(() => sandbox.stop());
 
-const { filed, note, inState, passExpiry, commented, lastNote } = flow(() => sandbox);
+const { filed, note, inState, passExpiry, commented, lastNote, sweep } = flow(() => sandbox);
 const catalog = loadCatalogFile('config/catalog.yaml');
 const attachedTo = (user: string) => sandbox.iam.principalPolicies('user', user)?.attached ?? [];
 const roleInline = () =>
@@ -225,6 +225,34 @@ describe('break-glass', () => {
 
     // The review on the new incident counts.
     await note(repaged as NonNullable<typeof repaged>, 'lena', 'approve confirmed with the DBA');
+    await until('the review', async () => (await sandbox.store.get(request.id))?.review);
+  });
+
+  it('pages the reviewers again once when the review is overdue, and a review on that page counts', async () => {
+    const request = await filed('noah', 'aws-prod-db-connect', { duration: '1h', labels: ['break-glass'] });
+    const granted = await inState(request.id, 'GRANTED');
+    await passExpiry(granted);
+    await inState(request.id, 'REVOKED');
+    await sweep();
+    // Revoked, but still unreviewed, and not yet overdue.
+    expect((await sandbox.store.get(request.id))?.reviewEscalatedAt).toBeUndefined();
+
+    sandbox.clock.advance(24 * HOUR);
+    await sweep();
+    await sweep();
+    const escalated = await sandbox.store.get(request.id);
+    expect(escalated?.reviewEscalatedAt).toBeDefined();
+    expect(escalated?.incidentId).not.toBe(granted.incidentId);
+    const incident = sandbox.pagerduty.incident(escalated?.incidentId ?? '');
+    expect(incident).toMatchObject({ urgency: 'high', status: 'triggered' });
+    expect(incident?.policy.id).toBe('PSECPOL');
+    expect(incident?.details).toContain('nobody has reviewed it');
+    const audited = (await sandbox.store.listAuditEvents(request.id)).filter(
+      (e) => e.evidence?.securityEvent === 'review-overdue',
+    );
+    expect(audited).toHaveLength(1);
+
+    await note(escalated as NonNullable<typeof escalated>, 'lena', 'approve confirmed after the fact');
     await until('the review', async () => (await sandbox.store.get(request.id))?.review);
   });
 

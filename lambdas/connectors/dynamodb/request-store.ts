@@ -234,12 +234,16 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
   }
 
   async followUpsOf(requestId: string): Promise<PendingFollowUp[]> {
-    const items = await this.queryAll({
+    return (await this.itemsOf(requestId, keys.followUpPrefix)).map(toFollowUp);
+  }
+
+  /** The items of a request's partition whose sort key starts with `prefix`, in order. */
+  private itemsOf(requestId: string, prefix: string) {
+    return this.queryAll({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.request(requestId).pk, ':prefix': keys.followUpPrefix },
+      ExpressionAttributeValues: { ':pk': keys.request(requestId).pk, ':prefix': prefix },
       ConsistentRead: true,
     });
-    return items.map(toFollowUp);
   }
 
   async dueFollowUps(before: Date, limit: number): Promise<PendingFollowUp[]> {
@@ -309,12 +313,7 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
   }
 
   async listAuditEvents(requestId: string): Promise<AuditEvent[]> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
-      ExpressionAttributeValues: { ':pk': keys.request(requestId).pk, ':audit': keys.auditPrefix },
-      ConsistentRead: true,
-    });
-    return items.map(toAuditEvent);
+    return (await this.itemsOf(requestId, keys.auditPrefix)).map(toAuditEvent);
   }
 
   listByRequester(email: string, options?: ListOptions): Promise<AccessRequest[]> {
@@ -537,6 +536,7 @@ const REQUEST_FIELDS = [
   'stepUps',
   'requesterProof',
   'extensionVotes',
+  'reviewEscalatedAt',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

@@ -36,16 +36,15 @@ export async function revokeEarly(
  * asks (`extensionApprovals`, by default the grant's own quorum), so one approver cannot stretch
  * what two agreed to. Then the shortest extension asked is applied.
  */
-export async function extend(
-  deps: DecideDeps,
-  input: {
-    request: AccessRequest;
-    entitlement: Entitlement;
-    event: AnnotatedEvent;
-    actor: Actor;
-    seconds: number;
-  },
-): Promise<EventOutcome> {
+interface ExtendInput {
+  request: AccessRequest;
+  entitlement: Entitlement;
+  event: AnnotatedEvent;
+  actor: Actor;
+  seconds: number;
+}
+
+export async function extend(deps: DecideDeps, input: ExtendInput): Promise<EventOutcome> {
   const { request, entitlement, event, actor } = input;
   const grant = request.grant as NonNullable<AccessRequest['grant']>;
   if (Date.parse(grant.grantedAt) + entitlement.duration.max * 1000 <= Date.parse(grant.expiresAt)) {
@@ -113,14 +112,7 @@ async function recordExtensionVote(
  */
 async function applyExtension(
   deps: DecideDeps,
-  input: {
-    request: AccessRequest;
-    entitlement: Entitlement;
-    event: AnnotatedEvent;
-    actor: Actor;
-    seconds: number;
-    agreed: Decision[];
-  },
+  input: ExtendInput & { agreed: Decision[] },
 ): Promise<EventOutcome> {
   const { request, entitlement, event, actor } = input;
   const grant = request.grant as NonNullable<AccessRequest['grant']>;

@@ -5,8 +5,7 @@
 
 import { FollowUps } from '../follow-up';
 import type { Entitlement } from '../catalog';
-import type { AccessRequest, Actor, RequestState } from '../model';
-import { REVIEW_SYNTAX } from './command';
+import type { AccessRequest, Actor } from '../model';
 import {
   answered,
   type DecideDeps,
@@ -15,6 +14,7 @@ import {
   type IncidentEvent,
   requestOf,
 } from './deps';
+import { pageReviewersAgain, REVIEWED_IN } from './review';
 
 const SYSTEM: Actor = { kind: 'system', id: 'pagerduty-webhook' };
 
@@ -53,12 +53,9 @@ export async function onResolved(
   return answered(request.id, 'CANCELLED', followUps);
 }
 
-/** States a break-glass grant is reviewed in: from the moment it was decided. */
-const REVIEWABLE: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', 'REVOKED', 'FAILED']);
-
 function awaitsReview(request: AccessRequest, entitlement: Entitlement): boolean {
   return (
-    request.breakGlass && entitlement.breakGlass.allowed && !request.review && REVIEWABLE.has(request.state)
+    request.breakGlass && entitlement.breakGlass.allowed && !request.review && REVIEWED_IN.has(request.state)
   );
 }
 
@@ -76,17 +73,14 @@ async function repageReview(
   const person = author ? await deps.directory.findUserByEmail(author.email) : undefined;
   const byRequester = person !== undefined && person.id === request.requester.directoryUserId;
   const who = author ? `${author.name} <${author.email}>` : 'PagerDuty (no person)';
-  const alert = entitlement.breakGlass.allowed ? entitlement.breakGlass.alert : undefined;
-  const incident = await deps.pager.openIncident({
-    incidentKey: `${request.id}:review-after:${event.incidentId}`,
-    serviceId: entitlement.owners.service,
-    escalationPolicyId: alert?.escalationPolicy ?? entitlement.owners.escalationPolicy,
-    title: `BREAK-GLASS review still missing: ${request.requester.displayName ?? request.requester.email ?? request.jiraIssueKey} → ${entitlement.id} (${request.jiraIssueKey})`,
-    urgency: 'high',
-    details:
+  const incident = await pageReviewersAgain(deps.pager, {
+    request,
+    entitlement,
+    key: `review-after:${event.incidentId}`,
+    headline: 'review still missing',
+    why:
       `The review incident of this break-glass grant was resolved by ${who} before anyone reviewed it` +
-      `${byRequester ? ' (the requester closed their own review)' : ''}. The grant is ${request.state}.\n\n` +
-      REVIEW_SYNTAX,
+      `${byRequester ? ' (the requester closed their own review)' : ''}.`,
   });
   await deps.store.recordEvent({
     requestId: request.id,

@@ -1,15 +1,16 @@
 // Break-glass access is granted at once and reviewed after the fact by the
 // people the catalog alerts, not by the owners who could have approved it.
 
-import type { Entitlement } from '../catalog';
+import type { Catalog, Entitlement } from '../catalog';
 import { FollowUps } from '../follow-up';
 import type { AccessRequest, Actor, RequestState } from '../model';
 import { minute } from '../triage/text';
-import type { Command } from './command';
+import { type Command, REVIEW_SYNTAX } from './command';
+import type { IncidentRef, Pager, RequestStore } from '../ports';
 import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome } from './deps';
 
 /** A break-glass request is reviewed from the moment it was decided: while it is granted, and after. */
-const REVIEWED_IN: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', 'REVOKED', 'FAILED']);
+export const REVIEWED_IN: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', 'REVOKED', 'FAILED']);
 
 /**
  * A command on a break-glass request once it was decided is the review after the fact (keep it,
@@ -18,6 +19,44 @@ const REVIEWED_IN: ReadonlySet<RequestState> = new Set(['APPROVED', 'GRANTED', '
  */
 export function isBreakGlassReview(request: AccessRequest, command: Command): boolean {
   return request.breakGlass && command.verb !== 'extend' && REVIEWED_IN.has(request.state);
+}
+
+/**
+ * Break-glass grants nobody has reviewed yet, among each break-glass entitlement's newest
+ * `limitPerEntitlement` requests: the review after the fact is required, so they are listed (and
+ * escalated by the sweeper) until it happens.
+ */
+export async function unreviewedBreakGlass(
+  store: RequestStore,
+  catalog: Catalog,
+  limitPerEntitlement: number,
+): Promise<AccessRequest[]> {
+  const lists = await Promise.all(
+    catalog.entitlements
+      .filter((e) => e.breakGlass.allowed)
+      .map((e) => store.listByEntitlement(e.id, { states: [...REVIEWED_IN], limit: limitPerEntitlement })),
+  );
+  return lists.flat().filter((r) => r.breakGlass && !r.review);
+}
+
+/**
+ * Pages a break-glass grant's reviewers again on a new, high-urgency incident (`key` makes a retry
+ * find the one it opened); the request follows the new incident once the caller records it.
+ */
+export function pageReviewersAgain(
+  pager: Pick<Pager, 'openIncident'>,
+  input: { request: AccessRequest; entitlement: Entitlement; key: string; headline: string; why: string },
+): Promise<IncidentRef> {
+  const { request, entitlement } = input;
+  const alert = entitlement.breakGlass.allowed ? entitlement.breakGlass.alert : undefined;
+  return pager.openIncident({
+    incidentKey: `${request.id}:${input.key}`,
+    serviceId: entitlement.owners.service,
+    escalationPolicyId: alert?.escalationPolicy ?? entitlement.owners.escalationPolicy,
+    title: `BREAK-GLASS ${input.headline}: ${request.requester.displayName ?? request.requester.email ?? request.jiraIssueKey} → ${entitlement.id} (${request.jiraIssueKey})`,
+    urgency: 'high',
+    details: `${input.why} The grant is ${request.state}.\n\n${REVIEW_SYNTAX}`,
+  });
 }
 
 /**

@@ -10,15 +10,18 @@
 
 import { entitlementById } from '../catalog';
 import { deliverFollowUps, FollowUps } from '../follow-up';
+import { escalateOverdueReviews } from './overdue-reviews';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, RequestState } from '../model';
-import type { HoldingRef, WorkQueue } from '../ports';
+import type { HoldingRef, Pager, WorkQueue } from '../ports';
 import { minute } from '../triage/text';
 import { reconcileHolding, type Reconciled } from './holding';
 import { type ProvisionDeps, type ProvisionSettings, revokeRequest } from './provision';
 
 export interface SweepDeps extends ProvisionDeps {
   queue: WorkQueue;
+  /** Opens the incident that pages break-glass reviewers again when a review is overdue. */
+  pager: ProvisionDeps['pager'] & Pick<Pager, 'openIncident'>;
 }
 
 /** When live grants of an entitlement that is no longer in the catalog are revoked. */
@@ -44,6 +47,8 @@ export interface SweepReport {
    * revoked this run when the stage revokes them at once, else still waiting for their expiry.
    */
   uncataloged: string[];
+  /** Break-glass grants whose review is overdue: their reviewers were paged again. */
+  reviewsEscalated: string[];
   /** Requests the sweep could not handle this time, with why; the next sweep tries again. */
   errors: { requestId: string; error: string }[];
 }
@@ -69,6 +74,7 @@ export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<S
     failed: [],
     reconciled: [],
     uncataloged: [],
+    reviewsEscalated: [],
     errors: [],
   };
   const due = (state: RequestState) => deps.store.listDue(state, now, { limit: BATCH });
@@ -188,6 +194,16 @@ export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<S
     } catch (error) {
       report.errors.push({ requestId, error: error instanceof Error ? error.message : String(error) });
     }
+  }
+  try {
+    const reviews = await escalateOverdueReviews(deps);
+    report.reviewsEscalated.push(...reviews.escalated);
+    report.errors.push(...reviews.errors);
+  } catch (error) {
+    report.errors.push({
+      requestId: 'break-glass reviews',
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
   return report;
 }
