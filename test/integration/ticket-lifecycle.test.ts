@@ -98,6 +98,38 @@ describe('the requester closes the ticket', () => {
     expect(await sandbox.store.followUpsOf(request.id)).toEqual([]);
   });
 
+  it('closes a ticket whose grant is being made: Jira is asked to retry (409), and the retry revokes it once granted', async () => {
+    const request = await filed('chloe', 'okta-prod-readonly', { duration: '2h' });
+    const route = 'PUT /api/v1/groups/:groupId/users/:userId';
+    sandbox.okta.faults.set(route, { errorRate: 1, status: 500 });
+    try {
+      await note(request, 'priya', 'approve');
+      expect((await sandbox.store.get(request.id))?.state).toBe('APPROVED');
+      await move(request, 'Done', 'chloe');
+      expect(lastDelivery('jira:issue_updated', request.jiraIssueKey)?.status).toBe(409);
+      expect((await sandbox.store.get(request.id))?.state).toBe('APPROVED');
+    } finally {
+      sandbox.okta.faults.clear(route);
+    }
+    // Okta answers again: SQS delivers the provisioning message again, then Jira its retry.
+    for (let i = 0; i < 10 && (await sandbox.store.get(request.id))?.state !== 'REVOKED'; i++) {
+      sandbox.clock.advance(61_000);
+      await sandbox.host.sqs.pump();
+      await sandbox.jira.settled();
+      await sandbox.settled();
+    }
+    const revoked = await inState(request.id, 'REVOKED');
+    expect(await oktaMembers(PROD_READONLY)).not.toContain('chloe.martin@example.com');
+    const trail = await sandbox.store.listAuditEvents(revoked.id);
+    expect(trail.map((e) => `${e.from}->${e.to}`)).toEqual(
+      expect.arrayContaining(['APPROVED->GRANTED', 'GRANTED->GRANTED', 'GRANTED->REVOKED']),
+    );
+    expect(trail.find((e) => e.reason.startsWith('early revoke: ticket moved to "Done"'))).toBeDefined();
+    expect(
+      sandbox.jira.deliveries.filter((d) => d.body.includes(request.jiraIssueKey) && d.retry > 0),
+    ).not.toEqual([]);
+  });
+
   it('reopening, closing again, and replaying the filing or the close revive nothing', async () => {
     const request = await filed('chloe', 'okta-prod-readonly', { duration: '1h' });
     await move(request, 'Cancelled', 'chloe');
