@@ -129,7 +129,9 @@ export class Sandbox {
     readonly host: LambdaHost,
     readonly dynamoDbEndpoint: string,
     private readonly stoppers: (() => Promise<void>)[],
-    private readonly environment: Record<string, string | undefined>,
+    private environment: Record<string, string | undefined>,
+    /** Builds every function's handler from an environment, as a cold start does. */
+    private readonly serveFunctions: (env: Record<string, string>) => void,
   ) {
     ({
       jira: this.jira,
@@ -241,7 +243,8 @@ export class Sandbox {
         environment,
       );
       const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-      serve(env, { log, clock });
+      const serveFunctions = (functionEnv: Record<string, string>) => serve(functionEnv, { log, clock });
+      serveFunctions(env);
 
       if (options.sweeper) await scheduleSweeper(host, env, credentials.iam);
 
@@ -255,6 +258,7 @@ export class Sandbox {
         dynamo.endpoint,
         stoppers,
         environment,
+        serveFunctions,
       );
       await started(sandbox.control, port('control'));
       return sandbox;
@@ -277,6 +281,24 @@ export class Sandbox {
       }),
       this.environment,
     );
+  }
+
+  /**
+   * A deploy: every function starts cold again, with `changes` to its environment (undefined
+   * removes a variable), e.g. another `LOOPGATE_CATALOG_FILE`. The table, the queues and their
+   * messages, the schedules and the stand-ins' state stay as they are, as they do on AWS; an
+   * invocation already running finishes with the code it started with.
+   */
+  redeploy(changes: Record<string, string | undefined>): void {
+    const previous = this.environment;
+    this.environment = { ...previous, ...changes };
+    try {
+      this.serveFunctions(this.loopgateEnvironment());
+    } catch (error) {
+      // A bad environment fails before any handler is replaced: the previous deploy keeps running.
+      this.environment = previous;
+      throw error;
+    }
   }
 
   /**
