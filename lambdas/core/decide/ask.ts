@@ -2,7 +2,8 @@
 
 import type { AccessRequest, Actor } from '../model';
 import type { PagerUser } from '../ports';
-import { type AnnotatedEvent, type DecideDeps, type EventOutcome, handledNote } from './deps';
+import { FollowUps } from '../follow-up';
+import { type AnnotatedEvent, answered, type DecideDeps, type EventOutcome, handledNote } from './deps';
 
 export async function askRequester(
   deps: DecideDeps,
@@ -15,20 +16,23 @@ export async function askRequester(
   },
 ): Promise<EventOutcome> {
   const { request, event, actor, author, question } = input;
-  await deps.tracker.comment(
-    request.jiraIssueKey,
-    `${author.name} (${author.email}), who is reviewing this request, asks: ${question}\nPlease answer here; the reviewers see this ticket.`,
-  );
+  const followUps = new FollowUps()
+    .comment(
+      request.jiraIssueKey,
+      `${author.name} (${author.email}), who is reviewing this request, asks: ${question}\nPlease answer here; the reviewers see this ticket.`,
+    )
+    .note(
+      event.incidentId,
+      `Asked ${request.requester.displayName ?? 'the requester'} on ${request.jiraIssueKey}.`,
+    );
   await deps.store.recordEvent({
     requestId: request.id,
     state: request.state,
     expectedVersion: request.version,
     audit: { actor, reason: `asked the requester: ${question}`, evidence: { noteId: event.noteId } },
     changes: handledNote(request, event.noteId),
+    followUps: followUps.items,
   });
-  await deps.pager.addNote(
-    event.incidentId,
-    `Asked ${request.requester.displayName ?? 'the requester'} on ${request.jiraIssueKey}.`,
-  );
-  return { kind: 'answered', requestId: request.id, result: 'question posted on Jira' };
+  await followUps.deliver(deps, request.id);
+  return answered(request.id, 'question posted on Jira', followUps);
 }

@@ -1,5 +1,6 @@
 // A refused attempt: audited as a security event, and the author is told why.
 
+import { FollowUps } from '../follow-up';
 import type { AccessRequest, Actor } from '../model';
 import type { Command } from './command';
 import { type AnnotatedEvent, type DecideDeps, handledNote } from './deps';
@@ -12,6 +13,8 @@ export async function refuse(
   command: Command,
   reason: string,
 ): Promise<void> {
+  // Written with the refusal: the note is handled from then on, so a lost reply would stay lost.
+  const followUps = new FollowUps().note(event.incidentId, `Not accepted: ${reason}`);
   await deps.store.recordEvent({
     requestId: request.id,
     state: request.state,
@@ -22,6 +25,7 @@ export async function refuse(
       evidence: { securityEvent: 'refused-command', verb: command.verb, noteId: event.noteId },
     },
     changes: handledNote(request, event.noteId),
+    followUps: followUps.items,
   });
-  await deps.pager.addNote(event.incidentId, `Not accepted: ${reason}`);
+  await followUps.deliver(deps, request.id);
 }

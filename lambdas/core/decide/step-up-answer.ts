@@ -7,6 +7,7 @@
 
 import { entitlementById } from '../catalog';
 import type { AccessRequest, StepUpCheck } from '../model';
+import { FollowUps } from '../follow-up';
 import { applyCommand } from './apply';
 import { type DecideDeps, type DecideSettings, type EventOutcome, handledNote, isHandled } from './deps';
 import { PUSH_POLL_SECONDS, pushAnswer } from '../push';
@@ -84,6 +85,17 @@ async function recordAnswer(
     rejected: `${check.actor.id} rejected the Okta Verify push for their ${verb}: it does not count`,
     'timed-out': `the Okta Verify push to ${check.actor.id} for their ${verb} was not answered in time: it does not count`,
   }[answer];
+  const followUps = new FollowUps();
+  if (answer !== 'accepted') {
+    const why =
+      answer === 'rejected'
+        ? `${check.authorName} rejected the Okta Verify push`
+        : `${check.authorName} did not answer the Okta Verify push within 5 minutes`;
+    followUps.note(
+      check.incidentId,
+      `${why}, so their "${verb}" does not count. If it was theirs, they can write it again and accept the new push.`,
+    );
+  }
   const recorded = await deps.store.recordEvent({
     requestId: request.id,
     state: request.state,
@@ -100,16 +112,8 @@ async function recordAnswer(
     },
     // A refused push ends the note: it is handled, and a replay of it does not push again.
     changes: { stepUps, ...(answer === 'accepted' ? {} : handledNote(request, check.sourceId)) },
+    followUps: followUps.items,
   });
-  if (answer !== 'accepted') {
-    const why =
-      answer === 'rejected'
-        ? `${check.authorName} rejected the Okta Verify push`
-        : `${check.authorName} did not answer the Okta Verify push within 5 minutes`;
-    await deps.pager.addNote(
-      check.incidentId,
-      `${why}, so their "${verb}" does not count. If it was theirs, they can write it again and accept the new push.`,
-    );
-  }
+  await followUps.deliver(deps, request.id);
   return recorded;
 }

@@ -7,6 +7,7 @@
 // answer a little later (step-up-answer.ts).
 
 import type { Entitlement } from '../catalog';
+import { FollowUps } from '../follow-up';
 import { PUSH_POLL_SECONDS } from '../push';
 import type { StepUpCheck } from '../model';
 import type { Command } from './command';
@@ -60,6 +61,11 @@ export async function holdForStepUp(
     transactionId: challenge.transactionId,
     sentAt: deps.clock.now().toISOString(),
   };
+  const followUps = new FollowUps().note(
+    event.incidentId,
+    `Okta Verify push sent to ${author.name} (${actor.id}). Their ${command.verb} counts once they accept it on their device; ` +
+      `the push expires in 5 minutes. A note written in someone's name without their device does not count for ${entitlement.id}.`,
+  );
   await deps.store.recordEvent({
     requestId: request.id,
     state: request.state,
@@ -70,12 +76,9 @@ export async function holdForStepUp(
       evidence: { stepUp: 'sent', noteId: event.noteId, transactionId: challenge.transactionId },
     },
     changes: { stepUps: [...(request.stepUps ?? []), check] },
+    followUps: followUps.items,
   });
   await deps.queue.send('decide', { requestId: request.id }, { delaySeconds: PUSH_POLL_SECONDS });
-  await deps.pager.addNote(
-    event.incidentId,
-    `Okta Verify push sent to ${author.name} (${actor.id}). Their ${command.verb} counts once they accept it on their device; ` +
-      `the push expires in 5 minutes. A note written in someone's name without their device does not count for ${entitlement.id}.`,
-  );
-  return answered(request.id, `${command.verb} waits for an Okta Verify push`);
+  await followUps.deliver(deps, request.id);
+  return answered(request.id, `${command.verb} waits for an Okta Verify push`, followUps);
 }
