@@ -4,13 +4,23 @@
 // encrypted topic. Every function gets its settings as env.ts reads them and
 // may do only what its code calls.
 
-import { Aws, ArnFormat, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
   type IMetric,
   Metric,
   TreatMissingData,
+  Unit,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -25,6 +35,7 @@ import {
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
@@ -38,6 +49,7 @@ import type { Catalog } from '../lambdas/core/catalog';
 import { MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../lambdas/handlers/provision';
 import { METRIC_NAMESPACE, STAGE_DIMENSION } from '../lambdas/handlers/sweeper';
+import { REQUEST_REFUSED } from '../lambdas/platform/http-errors';
 import {
   BUNDLED,
   FUNCTION_NAMES,
@@ -311,6 +323,12 @@ export class AppStack extends Stack {
 
     this.alarmTopic = this.createAlarmTopic(config);
     this.createAlarms(stage);
+    if (config.logLevel === 'error') {
+      Annotations.of(this).addWarningV2(
+        'loopgate:signatureAlarmBlind',
+        'logLevel "error" drops the webhooks\' "request refused" lines (level warn): the webhook-signature-failures alarm cannot fire',
+      );
+    }
 
     new CfnOutput(this, 'JiraWebhookUrl', {
       value: jiraUrl.url,
@@ -452,12 +470,12 @@ export class AppStack extends Stack {
    */
   private createAlarms(stage: string) {
     const action = new SnsAction(this.alarmTopic);
-    const alarm = (name: string, description: string, metric: IMetric, periods = 1) => {
+    const alarm = (name: string, description: string, metric: IMetric, periods = 1, threshold = 0) => {
       const created = new Alarm(this, `${titleOf(name)}Alarm`, {
         alarmName: `loopgate-${stage}-${name}`,
         alarmDescription: `loopgate ${stage}: ${description}`,
         metric,
-        threshold: 0,
+        threshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
         datapointsToAlarm: periods,
@@ -488,6 +506,34 @@ export class AppStack extends Stack {
     );
     // One sweep's error is retried by the next; three in a row is not going away.
     alarm('sweep-errors', 'the sweeper failed on a request three sweeps in a row', sweeper('SweepErrors'), 3);
+    // A wrong signing secret is silent otherwise: Jira does not retry a 401, PagerDuty drops it and
+    // disables the subscription after three, and approvals simply stop arriving.
+    for (const name of ['jira-webhook', 'pagerduty-webhook'] as const) {
+      new MetricFilter(this, `${titleOf(name)}SignatureFailures`, {
+        logGroup: this.functions[name].logGroup,
+        filterPattern: SIGNATURE_FAILURE_PATTERN,
+        metricNamespace: METRIC_NAMESPACE,
+        metricName: SIGNATURE_FAILURE_METRIC,
+        metricValue: '1',
+        unit: Unit.COUNT,
+        // Its lines carry the stage (lambdas/wiring), so two stages' webhooks count apart.
+        dimensions: { [STAGE_DIMENSION]: '$.stage' },
+      });
+    }
+    alarm(
+      'webhook-signature-failures',
+      'three or more webhook deliveries refused with 401 (bad or missing signature) within 15 minutes; ' +
+        'a rotated or mistyped webhook secret, or someone probing the URLs; see docs/runbooks.md',
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: SIGNATURE_FAILURE_METRIC,
+        dimensionsMap: { [STAGE_DIMENSION]: stage },
+        period: Duration.minutes(15),
+        statistic: 'Sum',
+      }),
+      1,
+      2,
+    );
     for (const name of FUNCTION_NAMES) {
       const fn = this.functions[name].function;
       const period = Duration.minutes(5);
@@ -500,6 +546,13 @@ export class AppStack extends Stack {
     }
   }
 }
+
+/** Counted from the two webhooks' logs: deliveries refused with 401 (platform/http-errors.ts). */
+export const SIGNATURE_FAILURE_METRIC = 'WebhookSignatureFailures';
+export const SIGNATURE_FAILURE_PATTERN = FilterPattern.all(
+  FilterPattern.stringValue('$.message', '=', REQUEST_REFUSED),
+  FilterPattern.numberValue('$.status', '=', 401),
+);
 
 /**
  * Reserved concurrency does two things: it keeps capacity for a function whatever the others do,

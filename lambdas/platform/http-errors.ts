@@ -40,11 +40,14 @@ export function jsonResponse(statusCode: number, body: unknown): HttpResponse {
   };
 }
 
+/** The message of the line a refused request logs (with its status): the stack counts the 401s. */
+export const REQUEST_REFUSED = 'request refused';
+
 export function errorResponse(error: unknown, logger: Logger): HttpResponse {
   if (error instanceof LoopgateError && !(error instanceof ConfigurationError)) {
     const status = STATUS_BY_CLASS.find(([type]) => error instanceof type)?.[1];
     if (status !== undefined) {
-      logger.warn('request refused', { status, error });
+      logger.warn(REQUEST_REFUSED, { status, error });
       return jsonResponse(status, { error: { code: error.code, message: error.message } });
     }
   }

@@ -72,10 +72,11 @@ export function wirePagerDutyWebhook(
   return {
     deps: { queue: sqsWorkQueue(config, config.timeoutMs, { decide: config.decideQueueUrl }) },
     settings: { secrets: config.webhookSecrets, maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES },
+    // The stage on every line: the stack counts refused signatures by it (a metric filter).
     logger: new Logger({
       service: 'pagerduty-webhook',
       level: config.logLevel,
       ...(options.log ? { write: options.log } : {}),
-    }),
+    }).child({ stage: config.stage }),
   };
 }

@@ -45,10 +45,11 @@ export function wireIntake(
       identity: config.identity,
       maxBodyBytes: MAX_JIRA_BODY_BYTES,
     },
+    // The stage on every line: the stack counts refused signatures by it (a metric filter).
     logger: new Logger({
       service: 'jira-webhook',
       level: config.logLevel,
       ...(options.log ? { write: options.log } : {}),
-    }),
+    }).child({ stage: config.stage }),
   };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CfnResource, Stack } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ import {
 } from '../../lambdas/platform/env';
 import { BUNDLED, FUNCTION_NAMES, FUNCTIONS, type FunctionName, PROJECT_ROOT } from '../../lib/functions';
 import { INTEGRATION_SECRETS, type SecretId } from '../../lib/integration-secrets';
-import { revokeQueueConcurrency } from '../../lib/app-stack';
+import { revokeQueueConcurrency, SIGNATURE_FAILURE_METRIC } from '../../lib/app-stack';
 import { buildApp, type LoopgateApp } from '../../lib/loopgate-app';
 import { DEFAULT_RESERVED_CONCURRENCY } from '../../lib/stage-config';
 import { cdkContext, exampleStage } from './support';
@@ -494,12 +494,66 @@ describe('alarms', () => {
   const topic = () => logicalId(built.appStack, built.appStack.alarmTopic);
 
   it('sends every alarm, and its recovery, to the alarm topic', () => {
-    expect(alarms().length).toBe(Object.keys(built.appStack.queues).length + 2 + 2 * FUNCTION_NAMES.length);
+    expect(alarms().length).toBe(Object.keys(built.appStack.queues).length + 3 + 2 * FUNCTION_NAMES.length);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic() }]);
-      expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(alarm).toMatchObject({
+        // Refused signatures alarm from the third in 15 minutes: the URLs are public.
+        Threshold: alarm.MetricName === SIGNATURE_FAILURE_METRIC ? 2 : 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
     }
+  });
+
+  it("counts each webhook's refused signatures from its own logs, by the stage its lines carry", () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties);
+    expect(filters.map((f) => (f.LogGroupName as Json).Ref).sort()).toEqual(
+      (['jira-webhook', 'pagerduty-webhook'] as const)
+        .map((name) => logicalId(built.appStack, built.appStack.functions[name].logGroup))
+        .sort(),
+    );
+    for (const filter of filters) {
+      expect(filter.FilterPattern).toBe('{ ($.message = "request refused") && ($.status = 401) }');
+      expect(filter.MetricTransformations).toEqual([
+        {
+          MetricNamespace: METRIC_NAMESPACE,
+          MetricName: SIGNATURE_FAILURE_METRIC,
+          MetricValue: '1',
+          Unit: 'Count',
+          Dimensions: [{ Key: STAGE_DIMENSION, Value: '$.stage' }],
+        },
+      ]);
+    }
+  });
+
+  it('alarms on repeated webhook signature failures of this stage, named and described with it', () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'loopgate-dev-webhook-signature-failures',
+        AlarmDescription: expect.stringMatching(
+          /^loopgate dev: three or more webhook deliveries refused with 401/,
+        ),
+        Namespace: METRIC_NAMESPACE,
+        MetricName: SIGNATURE_FAILURE_METRIC,
+        Dimensions: [{ Name: STAGE_DIMENSION, Value: 'dev' }],
+        Statistic: 'Sum',
+        Period: 900,
+        Threshold: 2,
+        EvaluationPeriods: 1,
+      }),
+    );
+    // The refused lines are warnings: a stage logging errors only would never count one.
+    expect(
+      Annotations.fromStack(built.appStack).findWarning('*', Match.stringLikeRegexp('signature')),
+    ).toEqual([]);
+    const quiet = buildApp({ context: cdkContext({ ...exampleStage(), logLevel: 'error' }) });
+    expect(
+      Annotations.fromStack(quiet.appStack).findWarning(
+        '*',
+        Match.stringLikeRegexp('webhook-signature-failures'),
+      ),
+    ).toHaveLength(1);
   });
 
   it('alarms on any message in any dead-letter queue', () => {
