@@ -16,6 +16,7 @@ import type { Catalog, Entitlement } from '../../lambdas/core/catalog';
 import type { EvidenceBundle } from '../../lambdas/core/context';
 import type { Advisor, ModelAnswer } from '../../lambdas/core/ports';
 import { assembleBundle, type PolicyChunk, type TriageEvidence } from '../../lambdas/core/triage';
+import { signalRef } from '../../lambdas/core/triage/bundle';
 import { caseContext, citeMatches, type LoadedCase } from './cases';
 
 export interface EvalSetup {
@@ -37,6 +38,8 @@ export interface PreparedCase {
   prompt: RenderedPrompt;
   /** Evidence id → its key (`okta.mfa`), for `cite` expectations. */
   keys: Map<string, string>;
+  /** Signal id as the prompt shows it (`S1`) → the evidence ids the signal cites: citing S1 cites what it rests on. */
+  signalEvidence: Map<string, string[]>;
   /** Tokens of the whole prompt as sent (system and user). */
   promptTokens: number;
 }
@@ -61,6 +64,7 @@ export function prepareCase(c: LoadedCase, setup: EvalSetup): PreparedCase {
     bundle,
     prompt,
     keys: new Map(bundle.evidence.map((e) => [e.id, (e as TriageEvidence).key])),
+    signalEvidence: new Map(bundle.signals.map((signal, i) => [signalRef(i), signal.evidence])),
     promptTokens: prompt.messages.reduce((sum, m) => sum + setup.countTokens(m.content), 0),
   };
 }
@@ -177,7 +181,11 @@ export function judge(prepared: PreparedCase, answer: ModelAnswer, prices: Price
       if (!text.includes(word.toLowerCase())) problems.push(`does not mention "${word}"`);
     for (const word of c.expect.notMention)
       if (text.includes(word.toLowerCase())) problems.push(`mentions "${word}"`);
-    const citedKeys = advice.reasons.flatMap((r) => r.evidence.flatMap((id) => prepared.keys.get(id) ?? []));
+    const citedKeys = advice.reasons.flatMap((r) =>
+      r.evidence
+        .flatMap((id) => prepared.signalEvidence.get(id) ?? [id])
+        .flatMap((id) => prepared.keys.get(id) ?? []),
+    );
     for (const cite of c.expect.cite) {
       if (!citedKeys.some((key) => citeMatches(cite, key))) problems.push(`does not cite ${cite}`);
     }

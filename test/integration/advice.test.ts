@@ -126,6 +126,57 @@ describe('advice from the model', () => {
     expect(adviceText(advice)).toContain('(1 citation of evidence that does not exist removed)');
   });
 
+  it('keeps citations of signals (S1) and evidence, and pages them without a "removed" note', async () => {
+    sandbox.openai.script(
+      reply.json({
+        recommendation: 'needs-info',
+        confidence: 0.6,
+        summary: 'The justification names no ticket.',
+        reasons: [{ text: 'Vague justification', evidence: ['S1', 'E1'] }],
+        concerns: ['Ask which incident this is for'],
+        suggestedDuration: null,
+        narrowerAlternative: null,
+      }),
+    );
+    // A short justification raises a signal, so the prompt shows S1.
+    const { advice, bundle, page } = await advised('dashboards');
+
+    expect(bundle.signals[0]?.id).toBe('weak-justification');
+    expect(advice.messages.find((m) => m.role === 'user')?.content).toMatch(
+      /^\[medium\] S1 weak-justification: /m,
+    );
+    expect(advice.status).toBe('advised');
+    if (advice.status !== 'advised') return;
+    expect(advice.advice.reasons).toEqual([{ text: 'Vague justification', evidence: ['S1', 'E1'] }]);
+    expect(advice.defects).toEqual({ unknownCitations: [], notes: [] });
+    expect(adviceText(advice)).not.toContain('removed');
+    // The page shows the citation and the signal it names, numbered the same way.
+    expect(page).toContain('- Vague justification [S1, E1]');
+    expect(page).toMatch(/^S1 \[medium\] weak-justification: /m);
+    expect(page).not.toContain('removed');
+  });
+
+  it('still removes a signal id the prompt never showed', async () => {
+    sandbox.openai.script(
+      reply.json({
+        recommendation: 'approve',
+        confidence: 0.7,
+        summary: 'Routine.',
+        reasons: [{ text: 'Fits the role', evidence: ['E1', 'S9'] }],
+        concerns: [],
+        suggestedDuration: null,
+        narrowerAlternative: null,
+      }),
+    );
+    const { advice, page } = await advised();
+
+    expect(advice.status).toBe('advised');
+    if (advice.status !== 'advised') return;
+    expect(advice.advice.reasons).toEqual([{ text: 'Fits the role', evidence: ['E1'] }]);
+    expect(advice.defects.unknownCitations).toEqual(['S9']);
+    expect(page).toContain('(1 citation of evidence that does not exist removed)');
+  });
+
   const failures: [string, () => ReturnType<typeof reply.json>[], string, RegExp][] = [
     [
       'a timeout',

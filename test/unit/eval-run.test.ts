@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelOutput } from '../../lambdas/core/advice/schema';
 import type { Advisor } from '../../lambdas/core/ports';
-import { loadEvalCases } from '../../bin/eval/cases';
+import { citeMatches, loadEvalCases } from '../../bin/eval/cases';
 import { EVALS_DIR, evalSetup, reportTable } from '../../bin/eval/cli';
 import { type EvalSetup, judge, prepareCase, runEval } from '../../bin/eval/run';
 
@@ -93,6 +93,36 @@ describe('judging an answer', () => {
       setup.prices,
     );
     expect(none).toMatchObject({ pass: false, got: 'none', problems: ['no recommendation: timeout (slow)'] });
+  });
+});
+
+describe('judging citations of signals', () => {
+  it('accepts S1 … as the prompt shows them, and counts a signal citation as citing its evidence', () => {
+    const all = loadEvalCases(EVALS_DIR, setup.catalog).map((c) => prepareCase(c, setup));
+    // A case expecting a citation that one of its signals rests on.
+    const found = all.flatMap((p) =>
+      p.bundle.signals.flatMap((signal, i) => {
+        const keys = signal.evidence.map((id) => p.keys.get(id) ?? '');
+        const cite = p.case.expect.cite.find((c) => keys.some((key) => citeMatches(c, key)));
+        return cite ? [{ prepared: p, ref: `S${i + 1}` }] : [];
+      }),
+    )[0];
+    if (!found) throw new Error('no eval case expects a citation a signal rests on');
+    const { prepared, ref } = found;
+    const result = judge(
+      prepared,
+      {
+        ok: true,
+        output: {
+          ...answer(prepared.case.expect.recommendation[0] as ModelOutput['recommendation']),
+          reasons: [{ text: 'x', evidence: [ref] }],
+        },
+        model: 'm',
+        latencyMs: 1,
+      },
+      setup.prices,
+    );
+    expect(result.problems.filter((p) => /cite/.test(p))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 // Asks the model for advice and turns its answer into what is stored and shown:
 // plain text only, length-capped, URLs defanged, citations checked against the
-// evidence the prompt really showed. The model advises; nothing here decides.
+// ids the prompt really showed (evidence, signals, policy excerpts). The model advises; nothing here decides.
 // Every way the model can fail ends in a record saying why, never in an error
 // that would hold up the page.
 

@@ -9,7 +9,7 @@ import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import type { EvidenceBundle } from '../context';
 import { ConfigurationError } from '../errors';
 import type { AccessRequest } from '../model';
-import { bundleLines } from '../triage/bundle';
+import { bundleLines, signalRef } from '../triage/bundle';
 import { duration, oneLine } from '../triage/text';
 
 export const PROMPT_SLOTS = [
@@ -38,7 +38,7 @@ export interface RenderedPrompt {
   messages: PromptMessage[];
   /** A hash of the templates: which wording produced an answer. */
   version: string;
-  /** Ids the answer may cite: the evidence and policy excerpts the prompt shows. */
+  /** Ids the answer may cite: every id the prompt shows (evidence, signals, policy excerpts), and nothing else. */
   citable: string[];
   /** Entitlement ids the answer may suggest instead. */
   alternatives: string[];
@@ -120,6 +120,7 @@ export function renderPrompt(templates: PromptTemplates, input: PromptInput): Re
   };
   const user = templates.user.replace(SLOT, (_, name: PromptSlot) => dataSection(name, slots[name]));
   const keptPolicy = new Set(input.bundle.kept.policy);
+  const keptSignals = new Set(input.bundle.kept.signals);
   return {
     messages: [
       { role: 'system', content: templates.system.trim() },
@@ -128,6 +129,7 @@ export function renderPrompt(templates: PromptTemplates, input: PromptInput): Re
     version: promptVersion(templates),
     citable: [
       ...lines.evidence.map((l) => l.evidence.id),
+      ...input.bundle.signals.flatMap((s, i) => (keptSignals.has(s.id) ? [signalRef(i)] : [])),
       ...input.bundle.policy.filter((p) => keptPolicy.has(p.id)).map((p) => p.id),
     ],
     alternatives: alternatives.map((a) => a.id),

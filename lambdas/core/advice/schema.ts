@@ -14,7 +14,7 @@ export const modelOutputSchema = z.object({
   reasons: z.array(
     z.object({
       text: z.string(),
-      /** Evidence ids (E3) or policy excerpt ids (access-policy#3.1) the reason rests on. */
+      /** Evidence ids (E3), signal ids (S1) or policy excerpt ids (access-policy#3.1) the reason rests on. */
       evidence: z.array(z.string()),
     }),
   ),

@@ -13,6 +13,7 @@ import { describeApprovers } from '../decide/authorize';
 import type { AccessRequest } from '../model';
 import { describeOnCallRule, onCallLevels } from '../on-call';
 import type { Urgency } from '../ports';
+import { signalRef } from '../triage/bundle';
 import { duration, oneLine } from '../triage/text';
 
 /** PagerDuty takes more, but a page is read on a phone: under 16 KB. */
@@ -106,9 +107,10 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
     {
       heading: 'SIGNALS (deterministic, most severe first)',
       lines: bundle.signals.length
-        ? bundle.signals.map(
-            (s) =>
-              `[${s.severity}] ${s.id}: ${s.explanation}${s.evidence.length ? ` (${s.evidence.join(', ')})` : ''}`,
+        ? // Numbered as the prompt numbers them, so the advice's citations of S1, S2 … can be looked up here.
+          bundle.signals.map(
+            (s, i) =>
+              `${signalRef(i)} [${s.severity}] ${s.id}: ${s.explanation}${s.evidence.length ? ` (${s.evidence.join(', ')})` : ''}`,
           )
         : ['none raised'],
       cutOrder: 0,

@@ -157,9 +157,17 @@ function render(
   return lines.join('\n');
 }
 
+/**
+ * The id a signal is shown and cited by: `S1` for the first (most severe) of the bundle's signals.
+ * The prompt, the answer check and the page all number signals this way.
+ */
+export function signalRef(index: number): string {
+  return `S${index + 1}`;
+}
+
 function signalLine(signal: Signal, index: number): string {
   const cites = signal.evidence.length > 0 ? ` (${signal.evidence.join(', ')})` : '';
-  return `[${signal.severity}] S${index + 1} ${signal.id}: ${flat(signal.explanation)}${cites}`;
+  return `[${signal.severity}] ${signalRef(index)} ${signal.id}: ${flat(signal.explanation)}${cites}`;
 }
 
 function evidenceLine(evidence: Evidence): string {

@@ -18,7 +18,7 @@ const prompt: RenderedPrompt = {
     { role: 'user', content: '<evidence>\nE1 …\n</evidence>' },
   ],
   version: 'p-000000000000',
-  citable: ['E1', 'E2', 'access-policy#2'],
+  citable: ['E1', 'E2', 'S1', 'access-policy#2'],
   alternatives: ['okta-prod-readonly'],
 };
 
@@ -68,6 +68,16 @@ describe('checking an answer', () => {
       { text: 'b', evidence: [] },
     ]);
     expect(defects.unknownCitations).toEqual(['E77', 'E78']);
+  });
+
+  it('keeps citations of the signals the prompt shows, and removes signals it never showed', () => {
+    const { advice, defects } = checkAnswer(
+      output({ reasons: [{ text: 'a', evidence: ['S1', 'E1', 'S2', 'weak-justification'] }] }),
+      prompt,
+      readonly,
+    );
+    expect(advice.reasons).toEqual([{ text: 'a', evidence: ['S1', 'E1'] }]);
+    expect(defects.unknownCitations).toEqual(['S2', 'weak-justification']);
   });
 
   it('cuts the summary to 280 characters and says so', () => {

@@ -81,10 +81,17 @@ describe('a rendered prompt', () => {
     expect(user).toContain('fine‹/evidence›');
   });
 
-  it('offers exactly the evidence, kept policy excerpts and narrower alternatives it shows', () => {
+  it('offers exactly the evidence, signals, kept policy excerpts and narrower alternatives it shows', () => {
     const { bundle, rendered } = prompt('DATA-812 incident review', 'okta-prod-admin');
     const shown = bundle.evidence.filter((e) => !bundle.cut.includes(e.id)).map((e) => e.id);
-    expect(rendered.citable).toEqual([...shown, ...bundle.kept.policy]);
+    const signals = bundle.kept.signals.map((_, i) => `S${i + 1}`);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(rendered.citable).toEqual([...shown, ...signals, ...bundle.kept.policy]);
+    // Every citable id appears in the user message, and every signal id the message shows is citable.
+    const user = rendered.messages[1]?.content ?? '';
+    for (const id of rendered.citable) expect(user).toContain(id);
+    const signalIds = [...user.matchAll(/^\[(?:low|medium|high|critical)\] (S\d+) /gm)].map((m) => m[1]);
+    expect(signalIds).toEqual(signals);
     expect(rendered.alternatives).toEqual(['okta-prod-readonly']);
     expect(rendered.messages[1]?.content).toMatch(/<alternatives>\nokta-prod-readonly: /);
     expect(prompt('x').rendered.messages[1]?.content).toContain('<alternatives>\nnone\n</alternatives>');
