@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/catalog';
 import { formatDuration } from '../lambdas/core/duration';
 import { ConfigurationError } from '../lambdas/core/errors';
+import { systemClock } from '../lambdas/core/ports';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { DEFAULT_CATALOG_FILE } from '../lib/stage-config';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
@@ -18,6 +19,7 @@ import { demo } from './demo/run';
 import { devCommand } from './dev';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
+import { grantsCommand, OperatorInputError, requestsCommand, showCommand } from './operate';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
 
 const EVAL_REPORT_FILE = 'eval-report.json';
@@ -52,6 +54,18 @@ commands:
     --case ID            only this case (repeatable)
     --report FILE        where the JSON report goes (default ${EVAL_REPORT_FILE})
     --min-pass-rate N    live runs: pass when at least this share of cases pass (default 1)
+  requests               requests newest first: key, requester, entitlement, state, age, approvers
+    --state S            only this state (PENDING, GRANTED, …)
+    --requester EMAIL    only this requester's      --entitlement ID   only this entitlement's
+    --since DATE         filed on or after DATE (2026-12-01, or an ISO time)
+    --limit N            at most N (default 50)
+  show KEY               one request (Jira key or request id): decisions, grant, advice, the page as
+                         sent, and its whole audit trail
+  grants                 who holds what through loopgate now and until when, soonest end first
+    --active             only GRANTED (leave out FAILED requests that still hold access)
+    --expiring-within D  only grants ending within D (30m, 24h, 7d)
+                         (requests, show and grants read LOOPGATE_TABLE_NAME with the AWS credential
+                         chain, or LOOPGATE_DYNAMODB_ENDPOINT for a sandbox; --json for scripts)
   render CASE            print the exact messages the model receives for an eval case
   report                 agreement between the model and the people who decided, by entitlement
                          and prompt version, and why people disagreed (reads LOOPGATE_TABLE_NAME)
@@ -144,11 +158,91 @@ export async function run(argv: string[], io: Io): Promise<number> {
         : exportFeedbackCommand(deps, { file: sub ?? '', limit }, io.err);
     });
   }
+  if (
+    (command === 'requests' && sub === undefined) ||
+    (command === 'grants' && sub === undefined) ||
+    (command === 'show' && sub !== undefined && rest.length === 0)
+  ) {
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!(Number.isInteger(limit) && limit >= 1)) {
+      io.err(`loopgate: --limit must be a positive whole number, got "${values.limit}"\n`);
+      return 2;
+    }
+    return operatorGuarded(
+      io,
+      async () => {
+        const env = new Env();
+        const settings = readCommonSettings(env);
+        const deps = {
+          store: requestStore(settings),
+          catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+          clock: systemClock,
+        };
+        const json = values.json ?? false;
+        if (command === 'show') return showCommand(deps, sub ?? '', { json }, io.out);
+        if (command === 'grants') {
+          return grantsCommand(
+            deps,
+            {
+              active: values.active ?? false,
+              json,
+              ...(values['expiring-within'] ? { expiringWithin: values['expiring-within'] } : {}),
+            },
+            io.out,
+          );
+        }
+        return requestsCommand(
+          deps,
+          {
+            limit,
+            json,
+            ...(values.state ? { state: values.state } : {}),
+            ...(values.requester ? { requester: values.requester } : {}),
+            ...(values.entitlement ? { entitlement: values.entitlement } : {}),
+            ...(values.since ? { since: values.since } : {}),
+          },
+          io.out,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
   if (command === 'render' && sub !== undefined && rest.length === 0) {
     return evalGuarded(io, () => renderCommand(sub, values.json ?? false, { ...io, interactive: false }));
   }
   io.err(`loopgate: unknown command "${positionals.join(' ')}"\n\n${USAGE}`);
   return 2;
+}
+
+/**
+ * The operator's commands: bad input, missing settings or credentials, and a table that does not
+ * exist each get one line and exit 2; anything else is a crash.
+ */
+async function operatorGuarded(
+  io: Io,
+  command: () => Promise<number>,
+  tableName: string | undefined,
+): Promise<number> {
+  try {
+    return await command();
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    const message =
+      error instanceof OperatorInputError ||
+      error instanceof ConfigurationError ||
+      error instanceof CatalogError
+        ? (error as Error).message
+        : name === 'ResourceNotFoundException'
+          ? `the table "${tableName}" does not exist in this account and region (LOOPGATE_TABLE_NAME, AWS_REGION)`
+          : name === 'CredentialsProviderError' ||
+              name === 'ExpiredTokenException' ||
+              name === 'UnrecognizedClientException'
+            ? `no usable AWS credentials (${(error as Error).message}); use the credential chain the AWS CLI uses`
+            : undefined;
+    if (message === undefined) throw error;
+    io.err(`loopgate: ${message}\n`);
+    return 2;
+  }
 }
 
 /** Bad arguments exit 2 and bad case files exit 1, each with its message; anything else is a crash. */
@@ -188,6 +282,12 @@ function parse(argv: string[]) {
       report: { type: 'string' },
       'min-pass-rate': { type: 'string' },
       limit: { type: 'string' },
+      state: { type: 'string' },
+      requester: { type: 'string' },
+      entitlement: { type: 'string' },
+      since: { type: 'string' },
+      active: { type: 'boolean' },
+      'expiring-within': { type: 'string' },
     },
   });
 }
