@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { checkAnswer, inputDigest } from '../../lambdas/core/advice/advise';
 import { type PromptTemplates, type RenderedPrompt, renderPrompt } from '../../lambdas/core/advice/prompt';
+import { outputProblem } from '../../lambdas/core/advice/schema';
 import type { Catalog, Entitlement } from '../../lambdas/core/catalog';
 import type { EvidenceBundle } from '../../lambdas/core/context';
 import type { Advisor, ModelAnswer } from '../../lambdas/core/ports';
@@ -161,8 +162,11 @@ export function judge(prepared: PreparedCase, answer: ModelAnswer, prices: Price
   for (const id of c.expect.absentSignals) if (raised.has(id)) problems.push(`signal ${id} was raised`);
 
   let got = 'none';
+  const outOfBounds = answer.ok ? outputProblem(answer.output) : undefined;
   if (!answer.ok) {
     problems.push(`no recommendation: ${answer.failure} (${answer.detail})`);
+  } else if (outOfBounds) {
+    problems.push(`no recommendation: invalid-output (${outOfBounds})`);
   } else {
     const { advice, defects } = checkAnswer(answer.output, prepared.prompt, prepared.entitlement);
     got = advice.recommendation;

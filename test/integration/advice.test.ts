@@ -78,6 +78,10 @@ describe('advice from the model', () => {
     expect(user).toContain('INC-4411');
     expect(advice.messages.find((m) => m.role === 'system')?.content).not.toContain('INC-4411');
     expect(sandbox.openai.requests.at(-1)?.messages).toEqual(advice.messages);
+    // The schema sent carries no numeric bounds (Azure OpenAI rejects them).
+    const schema = JSON.stringify(sandbox.openai.requests.at(-1)?.response_format);
+    expect(schema).toContain('"confidence"');
+    expect(schema).not.toMatch(/"(minimum|maximum|exclusiveMinimum|exclusiveMaximum|multipleOf)"/);
 
     const known = new Set([...bundle.evidence.map((e) => e.id), ...bundle.policy.map((p) => p.id)]);
     expect(advice.advice.reasons.flatMap((r) => r.evidence).every((id) => known.has(id))).toBe(true);
@@ -219,6 +223,22 @@ describe('advice from the model', () => {
       () => [reply.json({ recommendation: 'maybe', confidence: 2 })],
       'invalid-output',
       /does not match the schema/,
+    ],
+    [
+      'a confidence outside 0 to 1 (the schema sent has no bounds; they are checked after parsing)',
+      () => [
+        reply.json({
+          recommendation: 'approve',
+          confidence: 1.5,
+          summary: 'Routine.',
+          reasons: [],
+          concerns: [],
+          suggestedDuration: null,
+          narrowerAlternative: null,
+        }),
+      ],
+      'invalid-output',
+      /did not match the expected form \(confidence 1\.5 is outside 0 to 1\)/,
     ],
     ['a length cut-off', () => [reply.length()], 'length', /cut off at the token limit/],
     ['a content filter', () => [reply.contentFilter()], 'content-filter', /content filter/],

@@ -11,7 +11,7 @@ import type { AdviceSummary, Recommendation } from '../model';
 import type { Advisor, ModelFailure, TokenUsage } from '../ports';
 import { duration, oneLine } from '../triage/text';
 import type { PromptMessage, RenderedPrompt } from './prompt';
-import type { ModelOutput } from './schema';
+import { type ModelOutput, outputProblem } from './schema';
 
 export const SUMMARY_MAX = 280;
 const REASON_MAX = 400;
@@ -105,6 +105,17 @@ export async function seekAdvice(
       failure: answer.failure,
       reason: `${FAILURE_REASONS[answer.failure]}${detail ? ` (${detail})` : ''}`,
       detail,
+    };
+  }
+  // Bounds the schema sent could not carry: an answer outside them is not used, and the record says why.
+  const problem = outputProblem(answer.output);
+  if (problem) {
+    return {
+      ...call,
+      status: 'unavailable',
+      failure: 'invalid-output',
+      reason: `${FAILURE_REASONS['invalid-output']} (${problem})`,
+      detail: problem,
     };
   }
   return { ...call, status: 'advised', ...checkAnswer(answer.output, prompt, entitlement) };

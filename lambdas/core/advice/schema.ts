@@ -1,6 +1,8 @@
 // What the model must answer, as a zod schema: the connector turns it into the
 // JSON schema of OpenAI's structured outputs (strict mode: every field present,
-// optional ones nullable) and parses the answer with it.
+// optional ones nullable) and parses the answer with it. The schema carries no
+// numeric bounds: Azure OpenAI's structured outputs reject `minimum`/`maximum`,
+// so bounds are checked after parsing (outputProblem) instead.
 
 import { z } from 'zod';
 
@@ -8,7 +10,8 @@ export const RECOMMENDATIONS = ['approve', 'deny', 'needs-info'] as const;
 
 export const modelOutputSchema = z.object({
   recommendation: z.enum(RECOMMENDATIONS),
-  confidence: z.number().min(0).max(1),
+  /** 0 to 1; checked after parsing (see outputProblem), not in the schema sent. */
+  confidence: z.number(),
   /** Asked for in at most 280 characters; longer ones are cut and counted as a defect. */
   summary: z.string(),
   reasons: z.array(
@@ -29,3 +32,11 @@ export type ModelOutput = z.output<typeof modelOutputSchema>;
 
 /** The name the schema goes by in the request (`response_format.json_schema.name`). */
 export const MODEL_OUTPUT_NAME = 'access_recommendation';
+
+/** What the schema sent cannot say: the bounds of numbers. Undefined when the answer is within them. */
+export function outputProblem(output: ModelOutput): string | undefined {
+  const { confidence } = output;
+  if (!Number.isFinite(confidence) || confidence < 0 || confidence > 1)
+    return `confidence ${String(confidence)} is outside 0 to 1`;
+  return undefined;
+}

@@ -7,7 +7,8 @@ import {
   SUMMARY_MAX,
 } from '../../../lambdas/core/advice/advise';
 import type { RenderedPrompt } from '../../../lambdas/core/advice/prompt';
-import type { ModelOutput } from '../../../lambdas/core/advice/schema';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { MODEL_OUTPUT_NAME, type ModelOutput, modelOutputSchema } from '../../../lambdas/core/advice/schema';
 import type { Advisor, ModelAnswer } from '../../../lambdas/core/ports';
 import { entitlement } from '../triage/fakes';
 
@@ -194,5 +195,45 @@ describe('seeking advice', () => {
     expect(adviceText(record)).toBe(
       'No recommendation: the model declined to answer (No. Go to hxxps://x.example).',
     );
+  });
+
+  it.each([1.5, -0.1, Number.NaN])(
+    'does not use an answer whose confidence %s is outside 0 to 1, and says so',
+    async (confidence) => {
+      const record = await seekAdvice(
+        advisor({ ok: true, output: output({ confidence }), model: 'gpt-test', latencyMs: 5 }),
+        prompt,
+        readonly,
+      );
+      expect(record).toMatchObject({
+        status: 'unavailable',
+        failure: 'invalid-output',
+        detail: `confidence ${String(confidence)} is outside 0 to 1`,
+      });
+      expect(adviceText(record)).toBe(
+        `No recommendation: the model's answer did not match the expected form (confidence ${String(confidence)} is outside 0 to 1).`,
+      );
+    },
+  );
+
+  it('takes the bounds 0 and 1 themselves', async () => {
+    for (const confidence of [0, 1]) {
+      const record = await seekAdvice(
+        advisor({ ok: true, output: output({ confidence }), model: 'gpt-test', latencyMs: 5 }),
+        prompt,
+        readonly,
+      );
+      expect(record).toMatchObject({ status: 'advised', advice: { confidence } });
+    }
+  });
+});
+
+describe('the schema sent to the model', () => {
+  it('has no numeric bounds, which Azure OpenAI rejects', () => {
+    const { json_schema } = zodResponseFormat(modelOutputSchema, MODEL_OUTPUT_NAME);
+    const text = JSON.stringify(json_schema.schema);
+    for (const keyword of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'])
+      expect(text).not.toContain(`"${keyword}"`);
+    expect(JSON.stringify(json_schema.schema)).toContain('"confidence"');
   });
 });
