@@ -10,6 +10,7 @@ import {
   ArnFormat,
   CfnOutput,
   Duration,
+  RemovalPolicy,
   Stack,
   type StackProps,
   Validations,
@@ -136,6 +137,10 @@ export class AppStack extends Stack {
 
     this.scheduleGroup = new ScheduleGroup(this, 'ExpiryScheduleGroup', {
       scheduleGroupName: `loopgate-${stage}-expiry`,
+      // Deleted with the stack, schedules and all: they only time revokes the table records, and
+      // without the revoke function and this role they could not run anyway. After a new deploy
+      // the sweeper revokes whatever is past its expiry. Retained, its fixed name would stop that deploy.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     const revokeFunctionName = functionNameOf(stage, 'revoke');
     // Built from the name: the revoke function reads its own ARN, which GetAtt cannot give it.
@@ -278,7 +283,7 @@ export class AppStack extends Stack {
         new PolicyStatement({
           sid: 'ReadOwnSecrets',
           actions: ['secretsmanager:GetSecretValue'],
-          resources: FUNCTIONS[name].secrets.map((secret) => stateful.secrets[secret].secretArn),
+          resources: FUNCTIONS[name].secrets.map((secret) => stateful.secretPolicyArns[secret]),
         }),
       );
       const sends = SENDS[name];
@@ -428,6 +433,10 @@ export class AppStack extends Stack {
     const key = new Key(this, 'AlarmTopicKey', {
       description: `loopgate ${config.stage}: encrypts the alarm topic`,
       enableKeyRotation: true,
+      // It encrypts alarm messages in flight only, nothing kept: deleted with the stack (after
+      // KMS's shortest waiting period) rather than left behind at a monthly fee per deploy.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     // CloudWatch encrypts what it publishes to an encrypted topic with this key.
     key.addToResourcePolicy(

@@ -31,6 +31,7 @@ export function buildApp(props?: AppProps): LoopgateApp {
     stackName: `loopgate-${config.stage}-stateful`,
     description: 'loopgate: access requests, their audit trail, and the integration secrets',
     stage: config.stage,
+    secrets: config.secrets,
     ...(env ? { env } : {}),
   });
   const appStack = new AppStack(app, 'LoopgateApp', {

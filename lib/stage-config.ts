@@ -159,6 +159,12 @@ const stageSchema = z.strictObject({
     .string()
     .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, 'must be an IAM managed policy ARN')
     .optional(),
+  /**
+   * `create` (default): the stateful stack creates the `loopgate/<stage>/*` secrets (and keeps them
+   * if it is deleted). `adopt`: it uses the secrets of those names that already exist, kept from an
+   * earlier deploy of the stage, so `cdk destroy` then `cdk deploy` does not collide with them.
+   */
+  secrets: z.enum(['create', 'adopt']).default('create'),
   /** Subscribed to the alarm topic when set (confirm the email AWS sends). */
   alarmEmail: z.email('must be an email address').optional(),
   /**

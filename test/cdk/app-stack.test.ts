@@ -806,6 +806,59 @@ describe('cdk-nag AwsSolutions', () => {
   });
 });
 
+describe('teardown: cdk destroy, then cdk deploy of the same stage', () => {
+  const retained = (stack: Template) =>
+    Object.entries(stack.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain')
+      .map(([, r]) => r.Type);
+
+  it('leaves only the log groups behind, which CloudFormation names, so nothing collides on the next deploy', () => {
+    expect(retained(template)).toEqual(FUNCTION_NAMES.map(() => 'AWS::Logs::LogGroup'));
+    for (const logGroup of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(logGroup.Properties.LogGroupName).toBeUndefined();
+    }
+  });
+
+  it('deletes the schedule group, fixed name and all, with the stack', () => {
+    template.hasResource('AWS::Scheduler::ScheduleGroup', {
+      Properties: { Name: 'loopgate-dev-expiry' },
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  it("deletes the alarm topic's key after KMS's shortest wait: it only ever encrypted messages in flight", () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ DeletionPolicy: 'Delete', Properties: { PendingWindowInDays: 7 } });
+  });
+
+  it('with secrets "adopt", reads the existing loopgate/<stage>/* secrets by name, and only its own', () => {
+    const adopted = buildApp({ context: cdkContext({ ...exampleStage(), secrets: 'adopt' }) });
+    const stack = Template.fromStack(adopted.appStack);
+    const functions = Object.values(stack.findResources('AWS::Lambda::Function'));
+    const arnOf = (name: string) =>
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:loopgate/dev/${INTEGRATION_SECRETS[name as SecretId].name}`;
+    for (const name of FUNCTION_NAMES) {
+      const fn = functions.find((f) => f.Properties.FunctionName === `loopgate-dev-${name}`);
+      const variables = (fn?.Properties.Environment as { Variables: Json }).Variables;
+      expect(render(variables.LOOPGATE_SECRET_ARNS).split(',').sort()).toEqual(
+        FUNCTIONS[name].secrets.map((secret) => `${secret}=${arnOf(secret)}`).sort(),
+      );
+      const role = adopted.appStack.getLogicalId(
+        adopted.appStack.functions[name].role.node.defaultChild as never,
+      );
+      const statements = Object.values(stack.findResources('AWS::IAM::Policy'))
+        .filter((p) => list(p.Properties.Roles as Json[]).some((r) => r.Ref === role))
+        .flatMap((p) => list((p.Properties.PolicyDocument as Json).Statement as Statement[]));
+      const read = statements.find((st) => st.Sid === 'ReadOwnSecrets');
+      expect(read?.Action).toBe('secretsmanager:GetSecretValue');
+      expect(list(read?.Resource).map(render).sort()).toEqual(
+        FUNCTIONS[name].secrets.map((secret) => `${arnOf(secret)}-??????`).sort(),
+      );
+    }
+  });
+});
+
 describe('the catalog and the stage shape the stack', () => {
   /** The example catalog with only the Okta group entitlements: nothing to grant in IAM. */
   function oktaOnlyCatalog(): string {

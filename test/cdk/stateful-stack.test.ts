@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createTableInput } from '../../lambdas/connectors/dynamodb/create-table';
 import { INDEXES, TABLE } from '../../lambdas/connectors/dynamodb/schema';
 import { CatalogError } from '../../lambdas/core/catalog';
-import { INTEGRATION_SECRETS, SECRET_PLACEHOLDER } from '../../lib/integration-secrets';
+import { INTEGRATION_SECRETS, SECRET_IDS, SECRET_PLACEHOLDER } from '../../lib/integration-secrets';
 import { buildApp } from '../../lib/loopgate-app';
 import { StageConfigError } from '../../lib/stage-config';
 import { cdkContext, exampleStage } from './support';
@@ -80,6 +80,44 @@ describe('the stateful stack', () => {
     const outputs = Object.values(template.findOutputs('*')).map((o) => o.Value);
     expect(outputs).toEqual(
       expect.arrayContaining(Object.values(INTEGRATION_SECRETS).map((s) => `loopgate/dev/${s.name}`)),
+    );
+  });
+});
+
+describe('the stateful stack with secrets: "adopt" (a stage deployed again after cdk destroy)', () => {
+  const { stateful } = buildApp({ context: cdkContext({ ...exampleStage(), secrets: 'adopt' }) });
+  const template = Template.fromStack(stateful);
+
+  it('creates no secret, so the retained loopgate/<stage>/* secrets do not collide, and still outputs their names', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const outputs = Object.values(template.findOutputs('*')).map((o) => o.Value);
+    expect(outputs).toEqual(
+      expect.arrayContaining(Object.values(INTEGRATION_SECRETS).map((s) => `loopgate/dev/${s.name}`)),
+    );
+  });
+
+  it('knows each secret by its name: a partial ARN to read it, the six-character suffix matched in policies', () => {
+    // Both are Fn::Join of arn:<partition>:secretsmanager:<region>:<account>:secret:<name>…
+    const ending = (value: string) => JSON.stringify(stateful.resolve(value)).replace(/^.*:secret:/, '');
+    for (const id of SECRET_IDS) {
+      const name = `loopgate/dev/${INTEGRATION_SECRETS[id].name}`;
+      expect(ending(stateful.secrets[id].secretArn)).toBe(`${name}"]]}`);
+      expect(ending(stateful.secretPolicyArns[id])).toBe(`${name}-??????"]]}`);
+    }
+  });
+
+  it('keeps the table as always: only the table is retained', () => {
+    expect(Object.values(template.toJSON().Resources).map((r) => (r as { Type: string }).Type)).toEqual([
+      'AWS::DynamoDB::GlobalTable',
+    ]);
+  });
+});
+
+describe('the secrets setting', () => {
+  it('is create by default, and only create or adopt', () => {
+    expect(buildApp({ context: cdkContext() }).config.secrets).toBe('create');
+    expect(() => buildApp({ context: cdkContext({ ...exampleStage(), secrets: 'import' }) })).toThrow(
+      /loopgate\.secrets: /,
     );
   });
 });
