@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
 import { ValidationError } from './errors';
+import { escalationsOf } from './iam-escalation';
 
 const duration = z.string().transform((text, ctx) => {
   const seconds = parseDuration(text);
@@ -26,7 +27,18 @@ const oktaGroupId = z
   .string()
   .regex(/^00g[A-Za-z0-9]{17}$/, 'an Okta group id is 20 characters starting 00g');
 const email = z.email('not an email address');
-const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const stringOrList = (missing?: string) =>
+  z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+    error: (issue) => (issue.input === undefined ? missing : undefined),
+  });
+
+/** NotAction / NotResource allow everything but what they list, including whatever AWS adds later. */
+const refusedNegation = (key: string, instead: string) =>
+  z
+    .never({
+      error: `${key} allows everything except what it lists (administration and every future AWS action included): loopgate refuses it; list what is granted in ${instead}`,
+    })
+    .optional();
 
 const iamStatement = z.strictObject({
   Sid: z
@@ -34,8 +46,10 @@ const iamStatement = z.strictObject({
     .regex(/^[A-Za-z0-9]+$/, 'a Sid is letters and digits only')
     .optional(),
   Effect: z.enum(['Allow', 'Deny']),
-  Action: stringOrList,
-  Resource: stringOrList,
+  Action: stringOrList('a statement lists its actions in Action (one action or a list)'),
+  Resource: stringOrList('a statement lists its resources in Resource (one ARN or a list)'),
+  NotAction: refusedNegation('NotAction', 'Action'),
+  NotResource: refusedNegation('NotResource', 'Resource'),
   Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
 });
 
@@ -143,6 +157,20 @@ const entitlement = z.strictObject({
    */
   mode: z.enum(MODES).default('approval'),
   breakGlass: breakGlass.default({ allowed: false }),
+  /**
+   * An IAM grant that lets its holder widen their own access (wildcard actions, iam:PutUserPolicy,
+   * sts:AssumeRole on any role, AdministratorAccess…) is refused unless this says why it must exist.
+   * Accepted only in approval mode, without break-glass, at riskTier high or critical: a person
+   * always decides. Never in audit-only or on-call-auto.
+   */
+  allowPrivilegeEscalation: z
+    .strictObject({
+      reason: z
+        .string()
+        .trim()
+        .min(20, 'say in a sentence (20 characters or more) why this entitlement must be able to escalate'),
+    })
+    .optional(),
   /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
   narrowerAlternatives: z.array(z.string()).default([]),
   /**
@@ -190,6 +218,8 @@ const catalogSchema = z
         });
       }
 
+      checkEscalation(e, (path, message) => ctx.addIssue({ code: 'custom', path: at(...path), message }));
+
       e.narrowerAlternatives.forEach((alternative, j) => {
         if (alternative === e.id || !catalog.entitlements.some((other) => other.id === alternative)) {
           ctx.addIssue({
@@ -231,6 +261,46 @@ const catalogSchema = z
       }
     });
   });
+
+/**
+ * Refuses IAM grants that escalate (see iam-escalation.ts) unless a person decides every grant of
+ * them and the entry opts in, loudly, with a reason.
+ */
+function checkEscalation(
+  e: z.output<typeof entitlement>,
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const escalations = e.action.kind === 'aws-iam-policy' ? escalationsOf(e.action) : [];
+  const optIn = e.allowPrivilegeEscalation;
+  if (escalations.length === 0) {
+    if (optIn)
+      report(
+        ['allowPrivilegeEscalation'],
+        `entitlement "${e.id}" grants nothing that escalates: remove allowPrivilegeEscalation, so that a later change that does escalate is refused`,
+      );
+    return;
+  }
+  const withoutPerson =
+    e.mode !== 'approval'
+      ? `mode ${e.mode} grants without a person approving`
+      : e.breakGlass.allowed
+        ? 'break-glass grants without a person approving'
+        : undefined;
+  let refusal: string | undefined;
+  if (withoutPerson)
+    refusal = `${withoutPerson}, and such a grant must not escalate: refused even with allowPrivilegeEscalation. Narrow the grant, or make the entitlement mode approval without break-glass`;
+  else if (!optIn)
+    refusal = `refused: narrow the grant; if people must really be granted this, add allowPrivilegeEscalation: { reason: … } (riskTier high or critical, approval mode)`;
+  else if (e.riskTier !== 'high' && e.riskTier !== 'critical')
+    refusal = `allowPrivilegeEscalation needs riskTier high or critical, not ${e.riskTier}: the approver must see the risk`;
+  if (refusal === undefined) return;
+  for (const escalation of escalations) {
+    report(
+      ['action', ...escalation.path],
+      `entitlement "${e.id}", ${escalation.subject}: ${escalation.why}; ${refusal}`,
+    );
+  }
+}
 
 export type Catalog = z.output<typeof catalogSchema>;
 export type Entitlement = Catalog['entitlements'][number];

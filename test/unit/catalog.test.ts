@@ -161,8 +161,14 @@ describe('a bad catalog names the file, the path and the reason', () => {
       ),
     );
     expect(problemsOf(yaml).map((p) => [p.path, p.message])).toEqual([
-      ['entitlements[0].action.statements[0].Action', 'Invalid input'],
-      ['entitlements[0].action.statements[0].NotAction', 'unknown key "NotAction"'],
+      [
+        'entitlements[0].action.statements[0].Action',
+        'a statement lists its actions in Action (one action or a list)',
+      ],
+      [
+        'entitlements[0].action.statements[0].NotAction',
+        expect.stringMatching(/^NotAction allows everything except what it lists .*loopgate refuses it/),
+      ],
     ]);
   });
 
