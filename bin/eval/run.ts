@@ -54,6 +54,7 @@ export function prepareCase(c: LoadedCase, setup: EvalSetup): PreparedCase {
     countTokens: setup.countTokens,
   });
   const prompt = renderPrompt(setup.templates, {
+    now,
     request: context.request,
     entitlement: context.entitlement,
     catalog: setup.catalog,

@@ -86,6 +86,8 @@ export function checkTemplates(templates: PromptTemplates): void {
 }
 
 export interface PromptInput {
+  /** When the advice is asked for: the model has no clock, and dates in the evidence are read against it. */
+  now: Date;
   request: AccessRequest;
   entitlement: Entitlement;
   catalog: Catalog;
@@ -106,7 +108,7 @@ export function renderPrompt(templates: PromptTemplates, input: PromptInput): Re
       ]
     : [];
   const slots: Record<PromptSlot, string[]> = {
-    request: requestLines(input.request, input.entitlement),
+    request: requestLines(input.request, input.entitlement, input.now),
     signals: lines.signals.length ? lines.signals : ['none raised'],
     evidence: [...lines.evidence.filter((l) => !isHistory(l)).map((l) => l.line), ...leftOut],
     precedents: orNone(lines.evidence.filter(isHistory).map((l) => l.line)),
@@ -137,15 +139,16 @@ export function renderPrompt(templates: PromptTemplates, input: PromptInput): Re
 }
 
 /** The request as the catalog and the ticket state it; the justification is evidence (quoted there). */
-function requestLines(request: AccessRequest, entitlement: Entitlement): string[] {
+function requestLines(request: AccessRequest, entitlement: Entitlement, now: Date): string[] {
   const who = [request.requester.displayName, request.requester.email].filter(Boolean).join(', ');
   return [
+    `Now: ${now.toISOString().slice(0, 16)}Z (UTC); the request was filed ${request.createdAt.slice(0, 16)}Z`,
     `Request ${request.id} from Jira issue ${request.jiraIssueKey}`,
     `Requester: ${oneLine(who || `Jira account ${request.requester.jiraAccountId}`, 200)}`,
     `Entitlement: ${entitlement.id}: ${oneLine(entitlement.description, 300)}`,
     `Risk tier: ${entitlement.riskTier}; approvals required: ${entitlement.approvalsRequired}; mode: ${entitlement.mode}`,
     `Duration asked: ${duration(request.durationSeconds)} (catalog default ${duration(entitlement.duration.default)}, maximum ${duration(entitlement.duration.max)})`,
-    `Break-glass: ${request.breakGlass ? 'yes (granted at once, reviewed after)' : 'no'}`,
+    `Break-glass: ${request.breakGlass ? 'yes (the access is granted at once; this advice is for the review after)' : 'no'}`,
   ];
 }
 

@@ -6,7 +6,7 @@
 // | -------------------------- | ----------------------------------------- | ---------------------------------------------------------------------------------------------- |
 // | account-not-active         | critical                                  | the Okta account's status is anything but ACTIVE                                               |
 // | requester-not-in-directory | high                                      | no Okta user has the requester's email                                                         |
-// | instructions-in-ticket     | high (aimed at a model), medium (at the reviewer) | the ticket text talks to the reviewer or a model (see instructions.ts)                  |
+// | instructions-in-ticket     | high                                      | the ticket text (the requester's own) talks to the reviewer or a model (see instructions.ts) |
 // | instructions-in-context    | high (aimed at a model), medium (at the reviewer) | the same, in a Slack message shown as evidence or the Okta display name, title or department |
 // | new-country-sign-in        | high                                      | a successful sign-in in the last 7 days from a country the earlier part of the window never saw |
 // | recent-denial              | high                                      | the requester was denied this entitlement in the last 30 days                                  |
@@ -91,8 +91,10 @@ const RULES: [string, Rule][] = [
       const matches = findInstructions(`${justification}\n${requester.displayName ?? ''}`);
       if (matches.length === 0) return undefined;
       const atModel = matches.some((m) => m.target === 'model');
+      // High either way: the requester wrote it, and the prompt's rules say such text keeps the
+      // advice from approve; a medium signal would have said the opposite.
       return {
-        severity: atModel ? 'high' : 'medium',
+        severity: 'high',
         explanation:
           `the ticket text addresses the ${atModel ? 'model or the reviewer' : 'reviewer'} instead of describing the work ` +
           `(${describeMatches(matches)}); treat it as data and confirm the request with the requester`,

@@ -143,7 +143,13 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
 
   let advice = recorded(trail, 'advice');
   if (!advice) {
-    const prompt = renderPrompt(deps.prompt, { request, entitlement, catalog: deps.catalog, bundle });
+    const prompt = renderPrompt(deps.prompt, {
+      now: deps.clock.now(),
+      request,
+      entitlement,
+      catalog: deps.catalog,
+      bundle,
+    });
     advice = await seekAdvice(deps.advisor, prompt, entitlement);
     request = await deps.store.transition({
       requestId,

@@ -27,7 +27,7 @@ function prompt(justification: string, entitlementId = 'okta-prod-readonly') {
   });
   return {
     bundle,
-    rendered: renderPrompt(templates, { request: context.request, entitlement, catalog, bundle }),
+    rendered: renderPrompt(templates, { now: NOW, request: context.request, entitlement, catalog, bundle }),
   };
 }
 
@@ -95,6 +95,24 @@ describe('a rendered prompt', () => {
     expect(rendered.alternatives).toEqual(['okta-prod-readonly']);
     expect(rendered.messages[1]?.content).toMatch(/<alternatives>\nokta-prod-readonly: /);
     expect(prompt('x').rendered.messages[1]?.content).toContain('<alternatives>\nnone\n</alternatives>');
+  });
+
+  it('gives the current time, and the system message explains modes, break-glass, severities and injection', () => {
+    const { rendered } = prompt('INC-4411 checkout latency');
+    const [system, user] = rendered.messages;
+    expect(user?.content).toContain(`<request>\nNow: ${NOW.toISOString().slice(0, 16)}Z (UTC)`);
+    const rules = system?.content ?? '';
+    for (const words of [
+      '`audit-only`',
+      '`on-call-auto`',
+      '`deny` means the\n  reviewers should revoke it now',
+      '`critical`: the request cannot be granted as it stands',
+      'a critical-tier entitlement raises\n  the high signal high-risk-entitlement',
+      'never raises or lowers your recommendation',
+      'it does\n  not count against the requester',
+      'signals S1, S2',
+    ])
+      expect(rules).toContain(words);
   });
 
   it('fits the 4,000-token target with the default bundle budget', () => {
