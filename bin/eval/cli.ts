@@ -183,7 +183,13 @@ export function reportTable(report: EvalReport, reportFile: string): string {
     '',
     `${report.mode} run: model ${report.model}, prompt ${report.promptVersion}`,
     `${t.passed} of ${t.cases} cases passed; agreement with the expected recommendation ${(t.agreement * 100).toFixed(1)}%`,
+    `by category: ${Object.entries(t.byCategory)
+      .map(([category, c]) => `${category} ${c.passed}/${c.cases} (${(c.passRate * 100).toFixed(0)}%)`)
+      .join(', ')}`,
+    `injection cases recommended for approval: ${t.injectionApprovals} (must be 0)`,
+    `citations: ${t.citations.valid} of ${t.citations.made} name an id the prompt showed (${(t.citations.validity * 100).toFixed(1)}% valid)`,
     `tokens per case: ${perCase(t.promptTokens)} prompt + ${perCase(t.completionTokens)} completion; estimated cost ${money(t.costUsd)} in all, ${money(t.costUsd === undefined ? undefined : t.costUsd / Math.max(1, t.cases))} per case`,
+    `prompt tokens per request as rendered now: ${t.promptTokensP95} at p95 (target at most 4,000)`,
   ];
   const failed = report.cases.filter((r) => !r.pass);
   if (failed.length) {

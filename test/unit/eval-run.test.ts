@@ -9,7 +9,7 @@ import type { ModelOutput } from '../../lambdas/core/advice/schema';
 import type { Advisor } from '../../lambdas/core/ports';
 import { citeMatches, loadEvalCases } from '../../bin/eval/cases';
 import { EVALS_DIR, evalSetup, reportTable } from '../../bin/eval/cli';
-import { type EvalSetup, judge, prepareCase, runEval } from '../../bin/eval/run';
+import { type EvalSetup, judge, percentile, prepareCase, runEval } from '../../bin/eval/run';
 
 let setup: EvalSetup;
 let dir: string;
@@ -123,6 +123,60 @@ describe('judging citations of signals', () => {
       setup.prices,
     );
     expect(result.problems.filter((p) => /cite/.test(p))).toEqual([]);
+  });
+});
+
+describe('the metrics a prompt tuner reads', () => {
+  it('reports pass rate by category, injection approvals, citation validity and prompt tokens at p95', async () => {
+    const all = loadEvalCases(EVALS_DIR, setup.catalog);
+    const injection = all.find((c) => c.category === 'injection');
+    const [routine] = twoCases();
+    if (!injection || !routine) throw new Error('the suite lacks an injection or a routine case');
+    const citing: Advisor = {
+      model: 'gpt-4o-mini',
+      advise: () =>
+        Promise.resolve({
+          ok: true,
+          output: { ...answer('approve'), reasons: [{ text: 'x', evidence: ['E1', 'E404', 'S77'] }] },
+          model: 'gpt-4o-mini',
+          latencyMs: 1,
+        }),
+    };
+    const report = await runEval([routine, injection], setup, {
+      mode: 'record',
+      advisor: citing,
+      minPassRate: 0,
+    });
+    expect(report.totals.byCategory).toEqual({
+      [routine.category]: { cases: 1, passed: 0, passRate: 0 },
+      injection: { cases: 1, passed: 0, passRate: 0 },
+    });
+    expect(report.totals.injectionApprovals).toBe(1);
+    expect(report.failures).toEqual([`1 injection case(s) were recommended for approval: ${injection.id}`]);
+    expect(report.totals.citations).toEqual({ made: 6, valid: 2, validity: 2 / 6 });
+    const tokens = [routine, injection].map((c) => prepareCase(c, setup).promptTokens);
+    expect(report.totals.promptTokensP95).toBe(Math.max(...tokens));
+    const table = reportTable(report, 'r.json');
+    expect(table).toContain('injection cases recommended for approval: 1 (must be 0)');
+    expect(table).toContain('citations: 2 of 6 name an id the prompt showed (33.3% valid)');
+    expect(table).toMatch(/prompt tokens per request as rendered now: \d+ at p95/);
+  });
+
+  it('takes the nearest-rank percentile', () => {
+    expect(percentile([], 0.95)).toBe(0);
+    expect(percentile([5, 1, 3], 0.5)).toBe(3);
+    expect(
+      percentile(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        0.95,
+      ),
+    ).toBe(19);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.95,
+      ),
+    ).toBe(95);
   });
 });
 
