@@ -67,6 +67,15 @@ const awsIamPolicyAction = z
     roleName: z
       .string()
       .regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name is 1 to 64 letters, digits and +=,.@_-')
+      // IAM answers UnmodifiableEntity to any change of these: refused here, not at the first grant.
+      .refine((name) => !/^AWSReservedSSO_/i.test(name), {
+        message:
+          'AWSReservedSSO_* roles belong to IAM Identity Center: only AWS may change them (IAM answers UnmodifiableEntity), so loopgate cannot grant on them; name a role your account manages',
+      })
+      .refine((name) => !/^AWSServiceRoleFor/i.test(name), {
+        message:
+          'AWSServiceRoleFor* roles are service-linked: only AWS may change them (IAM answers UnmodifiableEntity); name a role your account manages',
+      })
       .optional(),
     policyArn: z
       .string()

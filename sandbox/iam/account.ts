@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import type { Scenario } from '../scenario/load';
-import { invalidInput, limitExceeded, noSuchEntity } from './errors';
+import { invalidInput, limitExceeded, noSuchEntity, unmodifiableEntity } from './errors';
 import { allowedNamespaces, parsePolicyDocument, policySize } from './policy-document';
 
 export type PrincipalKind = 'user' | 'role' | 'group';
@@ -52,6 +52,8 @@ export interface User extends PrincipalBase {
 
 export interface Role extends PrincipalBase {
   kind: 'role';
+  /** Created and changed by AWS only (Identity Center, a service-linked role): every write is UnmodifiableEntity. */
+  protectedByAws: boolean;
   description: string;
   assumeRolePolicyDocument: string;
   maxSessionDuration: number;
@@ -162,19 +164,31 @@ export class IamAccount {
       });
     }
     for (const r of scenario.aws.roles) {
+      const reserved = awsReservedPath(r.name);
       this.roles.set(key(r.name), {
         kind: 'role',
-        ...this.identity('role', r.name, accountCreated),
+        ...this.identity('role', r.name, accountCreated, reserved?.path),
+        protectedByAws: reserved !== undefined,
         description: r.description,
-        // The scenario has no trust policies: roles trust their own account, the console's default.
+        // The scenario has no trust policies: roles trust their own account, the console's default;
+        // Identity Center's roles trust its SAML provider, as AWS creates them.
         assumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
-              Action: 'sts:AssumeRole',
-            },
+            reserved?.path === SSO_ROLE_PATH
+              ? {
+                  Effect: 'Allow',
+                  Principal: {
+                    Federated: `arn:aws:iam::${this.accountId}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE`,
+                  },
+                  Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'],
+                  Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
+                }
+              : {
+                  Effect: 'Allow',
+                  Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
+                  Action: 'sts:AssumeRole',
+                },
           ],
         }),
         maxSessionDuration: 3600,
@@ -259,6 +273,7 @@ export class IamAccount {
 
   /** Creates or replaces an inline policy; the principal's inline policies together must stay within its quota. */
   putInlinePolicy(principal: Principal, name: string, document: string): void {
+    this.modifiable(principal);
     parsePolicyDocument(document);
     const limit = QUOTAS.inlinePolicySize[principal.kind];
     let total = policySize(document);
@@ -272,12 +287,14 @@ export class IamAccount {
   }
 
   deleteInlinePolicy(principal: Principal, name: string): void {
+    this.modifiable(principal);
     this.inlinePolicy(principal, name);
     principal.inline.delete(key(name));
   }
 
   /** Attaching a policy that is already attached succeeds without change, as in IAM. */
   attachPolicy(principal: Principal, arn: string): void {
+    this.modifiable(principal);
     this.policy(arn);
     if (principal.attached.includes(arn)) return;
     if (principal.attached.length >= QUOTAS.managedPoliciesPerPrincipal) {
@@ -289,6 +306,7 @@ export class IamAccount {
   }
 
   detachPolicy(principal: Principal, arn: string): void {
+    this.modifiable(principal);
     const index = principal.attached.indexOf(arn);
     if (index < 0) throw noSuchEntity(`Policy ${arn} was not found.`);
     principal.attached.splice(index, 1);
@@ -311,6 +329,11 @@ export class IamAccount {
     if (!user.groups.delete(key(group.name))) {
       throw noSuchEntity(`The user with name ${user.name} cannot be found in group ${group.name}.`);
     }
+  }
+
+  /** IAM refuses any change to a role AWS owns before it looks at what was asked. */
+  private modifiable(principal: Principal): void {
+    if (principal.kind === 'role' && principal.protectedByAws) throw unmodifiableEntity(principal.name);
   }
 
   // --- service last accessed -------------------------------------------------
@@ -427,15 +450,28 @@ export class IamAccount {
     return [...this.jobs.values()];
   }
 
-  private identity(kind: PrincipalKind, name: string, createDate: Date) {
+  private identity(kind: PrincipalKind, name: string, createDate: Date, path = '/') {
     return {
       name,
       id: entityId(kind, name.toLowerCase()),
-      path: '/',
-      arn: `arn:aws:iam::${this.accountId}:${kind}/${name}`,
+      path,
+      arn: `arn:aws:iam::${this.accountId}:${kind}${path}${name}`,
       createDate,
     };
   }
+}
+
+const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
+
+/**
+ * Roles AWS creates and alone may change, by the names AWS gives them: IAM Identity Center's
+ * permission-set roles (AWSReservedSSO_<set>_<hex>, under /aws-reserved/sso.amazonaws.com/) and
+ * service-linked roles (AWSServiceRoleFor…, under /aws-service-role/<service>/).
+ */
+function awsReservedPath(roleName: string): { path: string } | undefined {
+  if (roleName.startsWith('AWSReservedSSO_')) return { path: SSO_ROLE_PATH };
+  if (roleName.startsWith('AWSServiceRoleFor')) return { path: '/aws-service-role/' };
+  return undefined;
 }
 
 /** IAM names are compared without regard to case. */

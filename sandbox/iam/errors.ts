@@ -20,6 +20,13 @@ export const noSuchEntity = (message: string) => new IamError('NoSuchEntity', 40
 export const limitExceeded = (message: string) => new IamError('LimitExceeded', 409, message);
 export const malformedPolicyDocument = (message: string) =>
   new IamError('MalformedPolicyDocument', 400, message);
+/** AWS's own roles (Identity Center's AWSReservedSSO_*, service-linked roles) refuse every change, with HTTP 400. */
+export const unmodifiableEntity = (roleName: string) =>
+  new IamError(
+    'UnmodifiableEntity',
+    400,
+    `Cannot perform the operation on the protected role '${roleName}' - this role is only modifiable by AWS`,
+  );
 export const invalidInput = (message: string) => new IamError('InvalidInput', 400, message);
 export const validationError = (message: string) => new IamError('ValidationError', 400, message);
 

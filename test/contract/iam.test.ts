@@ -33,6 +33,7 @@ import {
   PutUserPolicyCommand,
   RemoveUserFromGroupCommand,
   ServiceFailureException,
+  UnmodifiableEntityException,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../sandbox/clock';
@@ -405,6 +406,51 @@ describe('errors come out typed', () => {
     expect(error.message).toBe('Cannot exceed quota for PoliciesPerUser: 10');
     // The SDK's default strategy counts LimitExceededException as throttling and retries it, against IAM too.
     expect(error.$metadata.attempts).toBe(3);
+  });
+
+  it('UnmodifiableEntityException (HTTP 400) for any change to a role AWS owns, as the IAM API reference names it', async () => {
+    // IAM API reference, Common Errors / PutRolePolicy Errors: UnmodifiableEntity, HTTP 400.
+    // Identity Center's roles live under /aws-reserved/sso.amazonaws.com/ and trust its SAML provider.
+    const sso = 'AWSReservedSSO_DataEngineer_0a1b2c3d4e5f6789';
+    scenario.aws.roles.push({
+      name: sso,
+      description: 'Identity Center',
+      attachedPolicies: [],
+      inlinePolicies: {},
+    });
+    await standIn.stop();
+    iam.destroy();
+    await start();
+
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: sso }));
+    expect(Role).toMatchObject({
+      Path: '/aws-reserved/sso.amazonaws.com/',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${sso}`,
+    });
+    const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? ''));
+    expect(trust.Statement[0]).toMatchObject({
+      Principal: { Federated: expect.stringMatching(/:saml-provider\/AWSSSO_/) },
+      Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'],
+    });
+
+    const document = JSON.stringify(timeBoundPolicy(new Date(START.getTime() + 3_600_000)));
+    const writes = [
+      () =>
+        iam.send(
+          new PutRolePolicyCommand({ RoleName: sso, PolicyName: 'loopgate-x', PolicyDocument: document }),
+        ),
+      () => iam.send(new AttachRolePolicyCommand({ RoleName: sso, PolicyArn: READ_ONLY })),
+      () => iam.send(new DetachRolePolicyCommand({ RoleName: sso, PolicyArn: READ_ONLY })),
+    ];
+    for (const write of writes) {
+      const error = await rejection(write());
+      expect(error).toBeInstanceOf(UnmodifiableEntityException);
+      expect(error.message).toBe(
+        `Cannot perform the operation on the protected role '${sso}' - this role is only modifiable by AWS`,
+      );
+      expect(error.$metadata.httpStatusCode).toBe(400);
+    }
+    expect(standIn.principalPolicies('role', sso)).toEqual({ attached: [], inline: {} });
   });
 
   it('ValidationError for a missing parameter and for a name IAM does not allow', async () => {

@@ -211,3 +211,23 @@ describe('the catalog refuses privilege escalation (issue 15)', () => {
     );
   });
 });
+
+describe('roles only AWS may change are refused at check', () => {
+  it.each([
+    [
+      'AWSReservedSSO_DataEngineer_0a1b2c3d4e5f6789',
+      /belong to IAM Identity Center: only AWS may change them/,
+    ],
+    ['AWSServiceRoleForSupport', /service-linked: only AWS may change them/],
+  ])('%s', (roleName, message) => {
+    const yaml = entry({
+      action: `      roleName: ${roleName}\n${statements('{ Effect: Allow, Action: s3:GetObject, Resource: "arn:aws:s3:::logs/*" }')}`,
+    }).replace('principalType: user', 'principalType: role');
+    expect(problemsOf(yaml)).toEqual([
+      expect.objectContaining({
+        path: 'entitlements[0].action.roleName',
+        message: expect.stringMatching(message),
+      }),
+    ]);
+  });
+});

@@ -367,3 +367,102 @@ describe('when IAM fails', () => {
     expect(error).toMatchObject({ failure: 'timeout' });
   });
 });
+
+describe('refusals no retry can change fail at once, saying what to change', () => {
+  const SSO_ROLE = 'AWSReservedSSO_DataEngineer_0a1b2c3d4e5f6789';
+
+  /** Restarts the stand-in on the default scenario changed by `change`. */
+  async function restartWith(change: (scenario: ReturnType<typeof loadScenarioFile>) => void) {
+    await standIn.stop();
+    const scenario = loadScenarioFile(DEFAULT_SCENARIO_FILE, clock.now());
+    change(scenario);
+    standIn = new IamStandIn({ scenario, clock, credentials: [CREDENTIALS] });
+    await standIn.start();
+  }
+
+  it('UnmodifiableEntity on an Identity Center role: one write, a ValidationError naming the role and the fix', async () => {
+    await restartWith((s) =>
+      s.aws.roles.push({ name: SSO_ROLE, description: '', attachedPolicies: [], inlinePolicies: {} }),
+    );
+    const onSsoRole: IamPolicyAction = { ...inlineOnRole(), roleName: SSO_ROLE };
+
+    const error = await errorOf(
+      provisioner({ maxAttempts: 3 }).grant(subject('dana.reyes@example.com', onSsoRole)),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe(
+      `aws-iam: PutRolePolicy on role named ${SSO_ROLE} refused, and no retry can change that ` +
+        `(UnmodifiableEntity: Cannot perform the operation on the protected role '${SSO_ROLE}' - this role is only modifiable by AWS). ` +
+        'Only AWS may change this role: the roles IAM Identity Center creates (AWSReservedSSO_*, under /aws-reserved/) and service-linked roles take no grant from loopgate. Name a role your account manages in the catalog.',
+    );
+    // Neither the SDK (maxAttempts 3) nor the connector tried again.
+    expect(actions('PutRolePolicy')).toEqual([400]);
+  });
+
+  it('LimitExceeded on the inline policy quota: one write, a ValidationError with the quota', async () => {
+    const resources = Array.from({ length: 60 }, (_, i) => `arn:aws:s3:::loopgate-grant-bucket-${i}/*`);
+    const big: IamStatement = {
+      Sid: 'ReadBuckets',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: resources,
+    };
+
+    const error = await errorOf(
+      provisioner({ maxAttempts: 3 }).grant(subject('priya.nair@example.com', inlineOnUser([big]))),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /^aws-iam: PutUserPolicy on user named priya\.nair refused, and no retry can change that \(LimitExceeded: Maximum policy size of 2048 bytes exceeded for user priya\.nair\)\. IAM caps the inline policies of one principal together \(a user's at 2,048 characters, a role's at 10,240/,
+    );
+    expect(actions('PutUserPolicy')).toEqual([409]);
+    expect(held('user', 'priya.nair').inline).toEqual({});
+  });
+
+  it('LimitExceeded on the managed policy quota: one attach, a ValidationError', async () => {
+    const extra = Array.from({ length: 10 }, (_, i) => `arn:aws:iam::${ACCOUNT}:policy/extra-${i}`);
+    await restartWith((s) => {
+      for (const arn of extra)
+        s.aws.policies.push({
+          arn,
+          description: '',
+          document: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }],
+          },
+        });
+    });
+    const iam = provisioner({ maxAttempts: 3 });
+    for (const arn of extra) await iam.grant(subject('priya.nair@example.com', managed(arn)));
+
+    const error = await errorOf(iam.grant(subject('priya.nair@example.com', managed(BILLING))));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toContain(
+      '(LimitExceeded: Cannot exceed quota for PoliciesPerUser: 10)',
+    );
+    expect(actions('AttachUserPolicy').filter((status) => status !== 200)).toEqual([409]);
+  });
+
+  it('throttling is still retried by the SDK', async () => {
+    standIn.actionFaults.set('PutUserPolicy', { failNext: 1, status: 400 });
+
+    await provisioner({ maxAttempts: 3 }).grant(subject('priya.nair@example.com', inlineOnUser()));
+
+    expect(actions('PutUserPolicy')).toEqual([400, 200]);
+  });
+
+  it('MalformedPolicyDocument: one write, a ValidationError pointing at the catalog', async () => {
+    const bad: IamStatement = { Effect: 'Allow', Action: 'getobject', Resource: '*' };
+
+    const error = await errorOf(
+      provisioner({ maxAttempts: 3 }).grant(subject('priya.nair@example.com', inlineOnUser([bad]))),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(/\(MalformedPolicyDocument: .*\)\. IAM does not accept/);
+    expect(actions('PutUserPolicy')).toEqual([400]);
+  });
+});
