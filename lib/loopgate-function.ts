@@ -40,11 +40,14 @@ export interface LoopgateFunctionProps {
   reservedConcurrency?: number;
 }
 
+// Lambda's own filter stops at INFO: the metric lines (lambdas/platform/metrics.ts) carry no
+// "level", Lambda reads them as INFO, and a WARN or ERROR filter would drop them and silence
+// every alarm on them. The logger filters its lines by LOG_LEVEL itself.
 const APPLICATION_LOG_LEVEL: Record<LogLevel, ApplicationLogLevel> = {
   debug: ApplicationLogLevel.DEBUG,
   info: ApplicationLogLevel.INFO,
-  warn: ApplicationLogLevel.WARN,
-  error: ApplicationLogLevel.ERROR,
+  warn: ApplicationLogLevel.INFO,
+  error: ApplicationLogLevel.INFO,
 };
 
 export class LoopgateFunction extends Construct {
@@ -83,7 +86,7 @@ export class LoopgateFunction extends Construct {
       role: this.role,
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
-      // The logger filters by LOG_LEVEL itself; Lambda filters the same way, so both agree.
+      // The logger filters by LOG_LEVEL; Lambda only drops debug lines outside a debug stage.
       applicationLogLevelV2: APPLICATION_LOG_LEVEL[props.logLevel],
       // INFO keeps Lambda's REPORT lines: duration, memory and cold-start init time.
       systemLogLevelV2: SystemLogLevel.INFO,

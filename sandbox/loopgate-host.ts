@@ -131,7 +131,7 @@ export function loopgateHost(
         sweeper.deps,
         sweeper.settings,
         sweeper.logger,
-        provisionConfig.stage,
+        sweeper.metrics,
       ),
     });
   };

@@ -15,6 +15,7 @@ import type { SweepDeps, SweepSettings } from '../core/provision/sweep';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { ProvisionConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
+import { MetricsWriter } from '../platform/metrics';
 import {
   awsCredentials,
   clockOf,
@@ -29,7 +30,7 @@ export function wireProvision(
   config: ProvisionConfig,
   service: 'provision' | 'revoke' | 'sweeper',
   options: WireOptions = {},
-): { deps: SweepDeps; settings: SweepSettings; logger: Logger } {
+): { deps: SweepDeps; settings: SweepSettings; logger: Logger; metrics: MetricsWriter } {
   const { timeoutMs } = config;
   const okta = createOktaClient({
     orgUrl: config.okta.orgUrl,
@@ -92,5 +93,11 @@ export function wireProvision(
     },
     settings: { jiraStatuses: config.jiraStatuses, revokeUncataloged: config.revokeUncataloged },
     logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),
+    metrics: new MetricsWriter({
+      stage: config.stage,
+      service,
+      ...(options.log ? { write: options.log } : {}),
+      now: () => clockOf(options).now(),
+    }),
   };
 }

@@ -125,6 +125,20 @@ describe('functions', () => {
     expect(resources[logGroup.Ref]?.Properties.RetentionInDays).toBe(90);
   });
 
+  it("keeps the metric lines at logLevel error: Lambda's own filter stays at INFO, the logger filters by LOG_LEVEL", () => {
+    // Prepare: a stage that logs errors only.
+    const quiet = buildApp({ context: cdkContext({ ...exampleStage(), logLevel: 'error' }) });
+    const functions = Template.fromStack(quiet.appStack).findResources('AWS::Lambda::Function');
+    for (const name of FUNCTION_NAMES) {
+      const fn = functions[logicalId(quiet.appStack, quiet.appStack.functions[name].function)];
+      // The metric lines carry no level and Lambda reads them as INFO: an ERROR filter would drop them.
+      expect(fn?.Properties).toMatchObject({
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' },
+        Environment: { Variables: { LOG_LEVEL: 'error' } },
+      });
+    }
+  });
+
   it('bundles the catalog into every function and the prompts and the policy into triage only', () => {
     const assembly = built.app.synth();
     for (const name of FUNCTION_NAMES) {

@@ -1,0 +1,60 @@
+// CloudWatch metrics in the Embedded Metric Format: one JSON line on stdout
+// per flush, which CloudWatch Logs turns into metrics without an API call.
+// Kept apart from the logger on purpose: a metric line is written whatever the
+// stage's log level, so an alarm on it never goes quiet because logging did.
+// The line has no "level" key (Lambda reads such a line as INFO): the
+// functions' own log filter (lib/loopgate-function.ts) must let INFO through.
+
+import { redact } from './logger';
+
+export const METRIC_NAMESPACE = 'loopgate';
+/** The dimension every metric has, valued with the stage's name (LOOPGATE_STAGE). */
+export const STAGE_DIMENSION = 'Stage';
+
+export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
+
+export interface MetricsOptions {
+  stage: string;
+  service: string;
+  /** Where lines go; stdout unless a test or the sandbox captures them. */
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export class MetricsWriter {
+  private readonly write: (line: string) => void;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: MetricsOptions) {
+    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Writes `values` as one EMF line with the Stage dimension, all in `unit`. `properties` ride
+   * along as searchable fields (not metrics), redacted like log attributes.
+   */
+  emit(
+    values: Record<string, number>,
+    options: { unit?: MetricUnit; properties?: Record<string, unknown> } = {},
+  ): void {
+    const unit = options.unit ?? 'Count';
+    const line = {
+      ...(options.properties ? (redact(options.properties) as Record<string, unknown>) : {}),
+      service: this.options.service,
+      [STAGE_DIMENSION]: this.options.stage,
+      _aws: {
+        Timestamp: this.now().getTime(),
+        CloudWatchMetrics: [
+          {
+            Namespace: METRIC_NAMESPACE,
+            Dimensions: [[STAGE_DIMENSION]],
+            Metrics: Object.keys(values).map((Name) => ({ Name, Unit: unit })),
+          },
+        ],
+      },
+      ...values,
+    };
+    this.write(JSON.stringify(line));
+  }
+}
