@@ -633,11 +633,18 @@ function profileOf(
   return { user, ...(manager ? { manager } : {}), groups, factors, signIns };
 }
 
-/** Weekdays of the 30 days before the request, in working hours (08:00–15:00 UTC in turn), and once today. */
+/**
+ * Weekdays of the 30 days before the request (none before the account existed), in working hours
+ * (08:00–15:00 UTC in turn), and once today unless the account is not ACTIVE (a suspended or
+ * locked-out account does not sign in).
+ */
 function usualSignIns(person: Person, createdAt: Date, daysBefore: (days: number) => Date): SignIn[] {
-  const out = [signInAt(new Date(createdAt.getTime() - HOUR_MS), person.country, person.city, 'SUCCESS')];
+  const out =
+    person.status === 'ACTIVE'
+      ? [signInAt(new Date(createdAt.getTime() - HOUR_MS), person.country, person.city, 'SUCCESS')]
+      : [];
   let turn = 0;
-  for (let days = 1; days <= 30; days++) {
+  for (let days = 1; days <= Math.min(30, person.tenureDays - 1); days++) {
     const day = daysBefore(days);
     if (day.getUTCDay() === 0 || day.getUTCDay() === 6) continue;
     out.push(
@@ -775,6 +782,9 @@ function historyOf(
       now,
     });
   });
+  // Ticket keys follow filing order, as Jira numbers issues: the oldest decided request has the lowest.
+  const byTime = [...mine, ...others].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  byTime.forEach((r, i) => (r.jiraIssueKey = `ACCESS-${1001 + i}`));
   const newestFirst = (list: AccessRequest[]) =>
     [...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const peers = s.peers ?? { total: 8, holding: 5 };
@@ -871,4 +881,63 @@ function digest(text: string, length: number, alphabet: 'hex' | 'upper' | 'alnum
     { length },
     (_, i) => chars[parseInt(hex.slice(i * 2, i * 2 + 2), 16) % chars.length],
   ).join('');
+}
+
+// --- scenarios that can be true ------------------------------------------------------
+
+/**
+ * What makes a case's world impossible, one sentence each, checked on the context the case builds
+ * (defaults included): sign-ins, messages and the requester's own requests before their account
+ * existed; anything dated after the request; a suspended or locked-out account that signed in
+ * successfully in the 12 hours before the request; ticket keys used twice, or out of filing order.
+ */
+/** A suspended or locked-out account may have signed in the day before; not in the last hours. */
+const FRESH_SIGN_IN_MS = 12 * HOUR_MS;
+
+export function scenarioProblems(c: EvalCase, catalog: Catalog): string[] {
+  const { context } = caseContext(c, catalog);
+  const problems: string[] = [];
+  const filed = Date.parse(context.request.createdAt);
+  const directory = context.directory.status === 'ok' ? context.directory.value : undefined;
+  const created = directory ? Date.parse(directory.user.createdAt) : undefined;
+  const before = (at: string) => created !== undefined && Date.parse(at) < created;
+  const after = (at: string) => Date.parse(at) > filed;
+
+  if (directory) {
+    const early = directory.signIns.filter((s) => before(s.at)).length;
+    if (early) problems.push(`${early} sign-in(s) before the account was created`);
+    const late = directory.signIns.filter((s) => after(s.at)).length;
+    if (late) problems.push(`${late} sign-in(s) after the request was filed`);
+    if (directory.user.status.toUpperCase() !== 'ACTIVE') {
+      const fresh = directory.signIns.filter(
+        (s) => s.outcome === 'SUCCESS' && filed - Date.parse(s.at) < FRESH_SIGN_IN_MS && !after(s.at),
+      ).length;
+      if (fresh)
+        problems.push(
+          `the account is ${directory.user.status} yet signed in successfully ${fresh} time(s) in the 12 hours before the request`,
+        );
+    }
+  }
+  if (context.chat.status === 'ok') {
+    const mine = context.chat.value.filter((m) => m.authorName === context.request.requester.displayName);
+    if (mine.some((m) => before(m.at)))
+      problems.push('the requester wrote in Slack before their account existed');
+  }
+  if (context.history.status === 'ok') {
+    const { requesterRequests, entitlementDecisions } = context.history.value;
+    if (requesterRequests.some((r) => before(r.createdAt)))
+      problems.push("the requester's own earlier request predates their account");
+    const all = [...new Map([...requesterRequests, ...entitlementDecisions].map((r) => [r.id, r])).values()];
+    if (all.some((r) => after(r.createdAt))) problems.push('an earlier request is dated after this one');
+    const keys = [context.request.jiraIssueKey, ...all.map((r) => r.jiraIssueKey)];
+    const twice = keys.filter((k, i) => keys.indexOf(k) !== i);
+    if (twice.length) problems.push(`ticket key(s) used twice: ${[...new Set(twice)].join(', ')}`);
+    const numbered = all
+      .map((r) => ({ at: r.createdAt, n: Number(/^ACCESS-(\d+)$/.exec(r.jiraIssueKey)?.[1] ?? NaN) }))
+      .filter((r) => !Number.isNaN(r.n))
+      .sort((a, b) => a.at.localeCompare(b.at));
+    if (numbered.some((r, i) => i > 0 && r.n < (numbered[i - 1]?.n ?? 0)))
+      problems.push('ticket keys are out of filing order');
+  }
+  return problems;
 }

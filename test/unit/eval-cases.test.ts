@@ -10,6 +10,7 @@ import {
   EvalCaseError,
   evalCaseSchema,
   loadEvalCases,
+  scenarioProblems,
 } from '../../bin/eval/cases';
 import { assembleBundle, buildEvidence, chunkPolicy, deriveSignals } from '../../lambdas/core/triage';
 import { loadCatalogFile } from '../../lambdas/platform/catalog-file';
@@ -58,6 +59,57 @@ const signalsOf = (c: EvalCase) => {
   const { context, now } = caseContext(c, catalog);
   return deriveSignals(context, buildEvidence(context, now), now).map((s) => s.id);
 };
+
+describe('scenarios that can be true', () => {
+  it.each(cases.map((c) => [c.id, c] as const))('%s describes a world that can be true', (_id, c) => {
+    expect(scenarioProblems(c, catalog)).toEqual([]);
+  });
+
+  it('finds sign-ins and requests before the account existed, and a suspended account signing in', () => {
+    expect(
+      scenarioProblems(
+        inline({
+          requester: {
+            tenureDays: 5,
+            status: 'SUSPENDED',
+            extraSignIns: [{ daysAgo: 10 }, { daysAgo: 0 }],
+          },
+          history: [{ entitlement: 'okta-prod-readonly', outcome: 'approve', daysAgo: 30 }],
+        }),
+        catalog,
+      ),
+    ).toEqual([
+      '1 sign-in(s) before the account was created',
+      'the account is SUSPENDED yet signed in successfully 1 time(s) in the 12 hours before the request',
+      "the requester's own earlier request predates their account",
+    ]);
+  });
+
+  it('builds defaults that can be true: no usual sign-ins before the account, none today when suspended, keys in filing order', () => {
+    const { context } = caseContext(
+      inline({
+        requester: { tenureDays: 3, status: 'SUSPENDED' },
+        precedents: [
+          { outcome: 'approve', daysAgo: 2 },
+          { outcome: 'deny', daysAgo: 20 },
+        ],
+      }),
+      catalog,
+    );
+    if (context.directory.status !== 'ok' || context.history.status !== 'ok') throw new Error('sources');
+    const created = Date.parse(context.directory.value.user.createdAt);
+    expect(context.directory.value.signIns.every((s) => Date.parse(s.at) >= created)).toBe(true);
+    const filed = Date.parse(context.request.createdAt);
+    expect(context.directory.value.signIns.every((s) => filed - Date.parse(s.at) >= 12 * 3_600_000)).toBe(
+      true,
+    );
+    // Newest first: the newer precedent has the higher key.
+    expect(context.history.value.entitlementDecisions.map((r) => r.jiraIssueKey)).toEqual([
+      'ACCESS-1002',
+      'ACCESS-1001',
+    ]);
+  });
+});
 
 describe('the eval cases in prompts/evals', () => {
   it('load: at least 30 cases, 20 of them injection, with unique ids, each file headed by a comment', () => {
