@@ -17,15 +17,18 @@ import {
   GetUserCommand,
   GetUserPolicyCommand,
   type IAMClient,
+  LimitExceededException,
   NoSuchEntityException,
   paginateListAttachedUserPolicies,
+  paginateListRolePolicies,
+  paginateListUserPolicies,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import type { EntitlementAction } from '../../core/catalog';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
 import type { GrantOutcome, GrantSubject, HeldAccess, Provisioner } from '../../core/ports';
-import { IAM_SERVICE, iamError } from './client';
+import { IAM_SERVICE, INLINE_QUOTA, iamError } from './client';
 
 export type IamPolicyAction = Extract<EntitlementAction, { kind: 'aws-iam-policy' }>;
 export type IamStatement = NonNullable<IamPolicyAction['statements']>[number];
@@ -195,26 +198,28 @@ export class IamPolicyProvisioner implements Provisioner {
         ),
       );
       // The same name every time: a redelivery or an extension overwrites the grant, never adds one.
-      if (principal.kind === 'user') {
-        await this.call('PutUserPolicy', principal, () =>
-          this.client.send(
-            new PutUserPolicyCommand({
-              UserName: principal.name,
-              PolicyName: policyName,
-              PolicyDocument: document,
-            }),
-          ),
-        );
-      } else {
-        await this.call('PutRolePolicy', principal, () =>
-          this.client.send(
-            new PutRolePolicyCommand({
-              RoleName: principal.name,
-              PolicyName: policyName,
-              PolicyDocument: document,
-            }),
-          ),
-        );
+      const put = principal.kind === 'user' ? 'PutUserPolicy' : 'PutRolePolicy';
+      try {
+        await (principal.kind === 'user'
+          ? this.client.send(
+              new PutUserPolicyCommand({
+                UserName: principal.name,
+                PolicyName: policyName,
+                PolicyDocument: document,
+              }),
+            )
+          : this.client.send(
+              new PutRolePolicyCommand({
+                RoleName: principal.name,
+                PolicyName: policyName,
+                PolicyDocument: document,
+              }),
+            ));
+      } catch (error) {
+        if (error instanceof LimitExceededException) {
+          throw await this.quotaRefusal(put, principal, policyName, document, error);
+        }
+        throw iamError(error, put, `${principal.kind} named ${principal.name}`);
       }
       return { principal: arn, target: policyName, preExisting: false };
     }
@@ -317,6 +322,66 @@ export class IamPolicyProvisioner implements Provisioner {
     return true;
   }
 
+  /**
+   * IAM refused an inline grant for the principal's inline-policy quota (all its inline policies
+   * together; LimitExceeded, permanent). Says how full the principal is, read after the refusal.
+   *
+   * Why after, not before the write: IAM's own check is the authority and is atomic, where a read
+   * before each write would cost a list and a read per policy on every grant and could still race
+   * another writer. A refused write changes nothing, so reading then is as good for the message.
+   * Without the read (no iam:List*Policies, or IAM failing), IAM's answer alone is given.
+   */
+  private async quotaRefusal(
+    put: string,
+    principal: IamPrincipal,
+    policyName: string,
+    document: string,
+    refusal: LimitExceededException,
+  ): Promise<Error> {
+    const fallback = iamError(refusal, put, `${principal.kind} named ${principal.name}`);
+    let others: { name: string; size: number }[];
+    try {
+      others = await this.inlineSizes(principal, policyName);
+    } catch {
+      return fallback;
+    }
+    const quota = INLINE_QUOTA[principal.kind];
+    const held = others.reduce((sum, p) => sum + p.size, 0);
+    const ours = others.filter((p) => p.name.startsWith(INLINE_POLICY_PREFIX)).length;
+    const n = (value: number) => value.toLocaleString('en');
+    return new ValidationError(
+      `${IAM_SERVICE}: ${put} on ${principal.kind} ${principal.name} refused, and no retry can change that: ` +
+        `the grant does not fit IAM's quota on inline policies (LimitExceeded: ${refusal.message}). ` +
+        `A ${principal.kind}'s inline policies may total ${n(quota)} characters, white space not counted; ` +
+        `${principal.name} holds ${n(held)} in ${others.length} other inline polic${others.length === 1 ? 'y' : 'ies'}` +
+        `${ours ? ` (${ours} of them written by loopgate)` : ''} and this grant needs ${n(policySize(document))}. ` +
+        `Remove inline policies it no longer needs, or make the entitlement's statements shorter.`,
+      { cause: refusal },
+    );
+  }
+
+  /** The sizes IAM counts of the principal's inline policies, except `except` (the one being replaced). */
+  private async inlineSizes(
+    principal: IamPrincipal,
+    except: string,
+  ): Promise<{ name: string; size: number }[]> {
+    const names: string[] = [];
+    const pages =
+      principal.kind === 'user'
+        ? paginateListUserPolicies({ client: this.client }, { UserName: principal.name })
+        : paginateListRolePolicies({ client: this.client }, { RoleName: principal.name });
+    for await (const page of pages) names.push(...(page.PolicyNames ?? []));
+    const sizes: { name: string; size: number }[] = [];
+    for (const name of names) {
+      if (name.toLowerCase() === except.toLowerCase()) continue;
+      const { PolicyDocument } = await (principal.kind === 'user'
+        ? this.client.send(new GetUserPolicyCommand({ UserName: principal.name, PolicyName: name }))
+        : this.client.send(new GetRolePolicyCommand({ RoleName: principal.name, PolicyName: name })));
+      sizes.push({ name, size: policySize(decodeURIComponent(PolicyDocument ?? '')) });
+    }
+    return sizes;
+  }
+
   private async arnOf(principal: IamPrincipal): Promise<string> {
     if (principal.kind === 'user') {
       const { User } = await this.call('GetUser', principal, () =>
@@ -395,6 +460,11 @@ function principalOfArn(arn: string): IamPrincipal {
 function requireArn(value: string | undefined, action: string): string {
   if (!value) throw new UpstreamError(IAM_SERVICE, 'bad-response', `${action}: no Arn in the answer`);
   return value;
+}
+
+/** What IAM counts against the inline-policy quota: the document without white space. */
+export function policySize(document: string): number {
+  return document.replace(/\s/g, '').length;
 }
 
 /** IAM compares condition keys without regard to case. */

@@ -400,25 +400,67 @@ describe('refusals no retry can change fail at once, saying what to change', () 
     expect(actions('PutRolePolicy')).toEqual([400]);
   });
 
-  it('LimitExceeded on the inline policy quota: one write, a ValidationError with the quota', async () => {
-    const resources = Array.from({ length: 60 }, (_, i) => `arn:aws:s3:::loopgate-grant-bucket-${i}/*`);
-    const big: IamStatement = {
+  /** Statements of about `resources` × 42 characters: 60 pass a user's 2,048, 300 a role's 10,240. */
+  const bigStatements = (resources: number): IamStatement[] => [
+    {
       Sid: 'ReadBuckets',
       Effect: 'Allow',
       Action: 's3:GetObject',
-      Resource: resources,
-    };
+      Resource: Array.from({ length: resources }, (_, i) => `arn:aws:s3:::loopgate-grant-bucket-${i}/*`),
+    },
+  ];
+
+  it('LimitExceeded on the inline quota: one write, a ValidationError saying how full the user is', async () => {
+    const iam = provisioner({ maxAttempts: 3 });
+    await iam.grant({ ...subject('priya.nair@example.com', inlineOnUser()), requestId: 'earlier-grant' });
+    const before = held('user', 'priya.nair').inline;
 
     const error = await errorOf(
-      provisioner({ maxAttempts: 3 }).grant(subject('priya.nair@example.com', inlineOnUser([big]))),
+      iam.grant(subject('priya.nair@example.com', inlineOnUser(bigStatements(60)))),
     );
 
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(
-      /^aws-iam: PutUserPolicy on user named priya\.nair refused, and no retry can change that \(LimitExceeded: Maximum policy size of 2048 bytes exceeded for user priya\.nair\)\. IAM caps the inline policies of one principal together \(a user's at 2,048 characters, a role's at 10,240/,
+      new RegExp(
+        "^aws-iam: PutUserPolicy on user priya\\.nair refused, and no retry can change that: the grant does not fit IAM's quota on inline policies " +
+          '\\(LimitExceeded: Maximum policy size of 2048 bytes exceeded for user priya\\.nair\\)\\. ' +
+          "A user's inline policies may total 2,048 characters, white space not counted; " +
+          'priya\\.nair holds \\d{3} in 1 other inline policy \\(1 of them written by loopgate\\) and this grant needs 2,\\d{3}\\. ' +
+          "Remove inline policies it no longer needs, or make the entitlement's statements shorter\\.$",
+      ),
     );
-    expect(actions('PutUserPolicy')).toEqual([409]);
-    expect(held('user', 'priya.nair').inline).toEqual({});
+    // IAM refused once; neither the SDK (maxAttempts 3) nor the connector wrote again, and nothing changed.
+    expect(actions('PutUserPolicy')).toEqual([200, 409]);
+    expect(held('user', 'priya.nair').inline).toEqual(before);
+  });
+
+  it('the same on a role, against its 10,240', async () => {
+    const error = await errorOf(
+      provisioner({ maxAttempts: 3 }).grant(
+        subject('dana.reyes@example.com', inlineOnRole(bigStatements(300))),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /Maximum policy size of 10240 bytes exceeded for role prod-incident-operator\)\. A role's inline policies may total 10,240 characters/,
+    );
+    expect(actions('PutRolePolicy')).toEqual([409]);
+  });
+
+  it('when the principal cannot be read after the refusal, IAM’s answer alone, still permanent', async () => {
+    standIn.actionFaults.set('ListUserPolicies', { failNext: 1, status: 403 });
+
+    const error = await errorOf(
+      provisioner({ maxAttempts: 3 }).grant(
+        subject('priya.nair@example.com', inlineOnUser(bigStatements(60))),
+      ),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /^aws-iam: PutUserPolicy on user named priya\.nair refused, and no retry can change that \(LimitExceeded: Maximum policy size of 2048 bytes exceeded for user priya\.nair\)\. IAM caps the inline policies/,
+    );
   });
 
   it('LimitExceeded on the managed policy quota: one attach, a ValidationError', async () => {
