@@ -3,6 +3,7 @@
 // Output for people is plain text; `--json` gives output for scripts.
 
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Catalog, CatalogError, type Entitlement } from '../lambdas/core/catalog';
@@ -16,7 +17,7 @@ import { Sandbox } from '../sandbox/world';
 import { Env, readCommonSettings } from '../lambdas/platform/env';
 import { requestStore } from '../lambdas/wiring/shared';
 import { demo } from './demo/run';
-import { devCommand } from './dev';
+import { DEFAULT_ENV_FILE, devCommand } from './dev';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
 import { grantsCommand, OperatorInputError, requestsCommand, showCommand } from './operate';
@@ -45,6 +46,8 @@ commands:
   dev                    the seven functions on this machine against the real services (LOOPGATE_*
                          variables, see docs/setup.md), with local queues and schedules; until Ctrl-C;
                          the first stdout line is JSON with the two webhook URLs
+    --settings FILE      KEY=VALUE settings (default: .env in the project root, if it exists); the
+                         environment wins over the file; every missing setting is listed at once
   eval                   run the evaluation suite (prompts/evals) against the configured model
                          (LOOPGATE_MODEL_*); exit 1 if a case fails
     --replay             use the recorded answers (offline; what CI runs): fails when a case that
@@ -110,8 +113,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
       );
       return 2;
     }
+    const envFile = values.settings;
     return command === 'dev'
-      ? devCommand(io, portBase === undefined ? {} : { portBase })
+      ? devCommand(io, {
+          ...(portBase === undefined ? {} : { portBase }),
+          // The project's .env when it exists; a file named with --settings must exist.
+          envFile:
+            envFile === undefined
+              ? { path: DEFAULT_ENV_FILE, required: false }
+              : { path: resolve(envFile), required: true },
+        })
       : sandbox(io, { scenarioFile: values.scenario, portBase });
   }
   if (command === 'eval' && sub === undefined) {
@@ -275,6 +286,7 @@ function parse(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
       scenario: { type: 'string' },
       'port-base': { type: 'string' },
+      settings: { type: 'string' },
       replay: { type: 'boolean' },
       record: { type: 'boolean' },
       sandbox: { type: 'boolean' },

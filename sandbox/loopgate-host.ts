@@ -12,6 +12,7 @@ import { createRevokeHandler } from '../lambdas/handlers/revoke';
 import { createSweeperHandler } from '../lambdas/handlers/sweeper';
 import { createTriageHandler } from '../lambdas/handlers/triage';
 import {
+  CollectingEnv,
   Env,
   readDecideConfig,
   readIntakeConfig,
@@ -136,6 +137,20 @@ export function loopgateHost(
     });
   };
   return { host, serve };
+}
+
+/**
+ * Every missing or invalid setting of the seven functions, each once, in the order the functions
+ * read them: what `serve` would stop at, one at a time. Empty when `serve` can build them all.
+ */
+export function settingsProblems(env: Record<string, string>): string[] {
+  const collecting = new CollectingEnv(env);
+  readIntakeConfig(collecting);
+  readTriageConfig(collecting);
+  readPagerDutyWebhookConfig(collecting);
+  readDecideConfig(collecting);
+  readProvisionConfig(collecting);
+  return collecting.problems;
 }
 
 /** What the functions need to reach the host's queues, scheduler and revoke function. */

@@ -1,5 +1,6 @@
 // The only reader of process.env. Every setting is read once, at cold start,
-// through a typed getter that names the variable when it is missing or wrong.
+// through a typed getter that names the variable when it is missing or wrong
+// (or, read through a CollectingEnv, notes every such problem and reads on).
 
 import { ConfigurationError } from '../core/errors';
 import { type IdentitySettings, PROFILE_ATTRIBUTE } from '../core/people';
@@ -12,11 +13,17 @@ export type EnvSource = Readonly<Record<string, string | undefined>>;
 export class Env {
   constructor(private readonly source: EnvSource = process.env) {}
 
+  /**
+   * A setting is missing or wrong: throws naming it. CollectingEnv notes the problem instead and
+   * reads on with `standIn`, so every problem can be reported at once.
+   */
+  fail<T>(message: string, _standIn: T): T {
+    throw new ConfigurationError(message);
+  }
+
   /** A non-empty string; throws naming the variable otherwise. */
   string(name: string): string {
-    const value = this.source[name]?.trim();
-    if (!value) throw new ConfigurationError(`environment variable ${name} is required`);
-    return value;
+    return this.optionalString(name) ?? this.fail(required(name), STAND_IN);
   }
 
   optionalString(name: string): string | undefined {
@@ -24,20 +31,20 @@ export class Env {
   }
 
   url(name: string): string {
-    return parseUrl(name, this.string(name));
+    const value = this.optionalString(name);
+    return value === undefined ? this.fail(required(name), STAND_IN_URL) : this.checkUrl(name, value);
   }
 
   optionalUrl(name: string): string | undefined {
     const value = this.optionalString(name);
-    return value === undefined ? undefined : parseUrl(name, value);
+    return value === undefined ? undefined : this.checkUrl(name, value);
   }
 
   positiveInt(name: string): number {
-    const value = this.string(name);
+    const value = this.optionalString(name);
+    if (value === undefined) return this.fail(required(name), 1);
     if (!/^\d+$/.test(value) || Number(value) < 1) {
-      throw new ConfigurationError(
-        `environment variable ${name} must be a positive whole number, got "${value}"`,
-      );
+      return this.fail(`environment variable ${name} must be a positive whole number, got "${value}"`, 1);
     }
     return Number(value);
   }
@@ -52,7 +59,7 @@ export class Env {
     const value = this.optionalString(name);
     if (value === undefined) return fallback;
     if (!/^\d+$/.test(value)) {
-      throw new ConfigurationError(`environment variable ${name} must be a whole number, got "${value}"`);
+      return this.fail(`environment variable ${name} must be a whole number, got "${value}"`, fallback);
     }
     return Number(value);
   }
@@ -63,8 +70,9 @@ export class Env {
     if (value === undefined) return undefined;
     const number = Number(value);
     if (!/^-?\d+(\.\d+)?$/.test(value) || number < min || number > max) {
-      throw new ConfigurationError(
+      return this.fail(
         `environment variable ${name} must be a number from ${min} to ${max}, got "${value}"`,
+        undefined,
       );
     }
     return number;
@@ -76,25 +84,47 @@ export class Env {
   }
 
   oneOf<const T extends string>(name: string, allowed: readonly T[]): T {
-    const value = this.string(name);
+    const value = this.optionalString(name);
+    const standIn = allowed[0] as T;
+    if (value === undefined) return this.fail(required(name), standIn);
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new ConfigurationError(
+      return this.fail(
         `environment variable ${name} must be one of ${allowed.join(', ')}, got "${value}"`,
+        standIn,
       );
     }
     return value as T;
   }
-}
 
-/** Checks that the value is a URL and returns it as written (no trailing slash added). */
-function parseUrl(name: string, value: string): string {
-  try {
-    new URL(value);
-    return value;
-  } catch {
-    throw new ConfigurationError(`environment variable ${name} must be a URL, got "${value}"`);
+  /** Checks that the value is a URL and returns it as written (no trailing slash added). */
+  private checkUrl(name: string, value: string): string {
+    try {
+      new URL(value);
+      return value;
+    } catch {
+      return this.fail(`environment variable ${name} must be a URL, got "${value}"`, STAND_IN_URL);
+    }
   }
 }
+
+/**
+ * An Env that never throws on a bad setting: it notes each problem once, in the order met, and
+ * reads on with a stand-in value. For reporting every problem at once (`loopgate dev`); what it
+ * reads must never be used when `problems` is not empty.
+ */
+export class CollectingEnv extends Env {
+  readonly problems: string[] = [];
+
+  override fail<T>(message: string, standIn: T): T {
+    if (!this.problems.includes(message)) this.problems.push(message);
+    return standIn;
+  }
+}
+
+const required = (name: string) => `environment variable ${name} is required`;
+/** What a CollectingEnv reads on with; never used, as a reader with problems is not used. */
+const STAND_IN = 'missing';
+const STAND_IN_URL = 'https://missing.invalid';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -142,12 +172,13 @@ export interface FunctionSettings extends CommonSettings {
 }
 
 export function readFunctionSettings(env = new Env()): FunctionSettings {
-  const stage = env.string('LOOPGATE_STAGE');
-  if (!STAGE_NAME.test(stage)) {
-    throw new ConfigurationError(
-      `environment variable LOOPGATE_STAGE must be a stage name (lower-case letters, digits and hyphens, at most 20), got "${stage}"`,
-    );
-  }
+  const read = env.string('LOOPGATE_STAGE');
+  const stage = STAGE_NAME.test(read)
+    ? read
+    : env.fail(
+        `environment variable LOOPGATE_STAGE must be a stage name (lower-case letters, digits and hyphens, at most 20), got "${read}"`,
+        read,
+      );
   return { ...readCommonSettings(env), stage };
 }
 
@@ -159,7 +190,7 @@ function list(env: Env, name: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
   if (items.length === 0)
-    throw new ConfigurationError(`environment variable ${name} must list at least one value`);
+    return env.fail(`environment variable ${name} must list at least one value`, [STAND_IN]);
   return items;
 }
 
@@ -196,9 +227,7 @@ export interface IntakeConfig extends FunctionSettings {
 export function readIntakeConfig(env = new Env()): IntakeConfig {
   const webhookSecrets = list(env, 'LOOPGATE_JIRA_WEBHOOK_SECRETS');
   if (webhookSecrets.length > 2) {
-    throw new ConfigurationError(
-      'LOOPGATE_JIRA_WEBHOOK_SECRETS holds at most two secrets (the current and the previous)',
-    );
+    env.fail('LOOPGATE_JIRA_WEBHOOK_SECRETS holds at most two secrets (the current and the previous)', null);
   }
   const automationHeader = env.optionalString('LOOPGATE_JIRA_AUTOMATION_HEADER');
   const fields = {
@@ -256,8 +285,9 @@ function readTicketClosing(env: Env): TicketClosingSettings {
     : ['done'];
   for (const category of categories) {
     if (!(JIRA_STATUS_CATEGORIES as readonly string[]).includes(category)) {
-      throw new ConfigurationError(
+      env.fail(
         `environment variable LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES must list Jira status category keys (${JIRA_STATUS_CATEGORIES.join(', ')}), got "${category}"`,
+        null,
       );
     }
   }
@@ -273,8 +303,9 @@ export function readIdentity(env: Env): IdentitySettings {
   const attribute = (name: string) => {
     const value = env.optionalString(name);
     if (value !== undefined && !PROFILE_ATTRIBUTE.test(value)) {
-      throw new ConfigurationError(
+      return env.fail(
         `environment variable ${name} must be an Okta profile attribute name (letters, digits, _), got "${value}"`,
+        undefined,
       );
     }
     return value;
@@ -377,8 +408,9 @@ export function readModelSettings(env = new Env()): ModelSettings | undefined {
   const baseUrl = env.optionalUrl('LOOPGATE_MODEL_BASE_URL');
   const temperature = env.optionalNumberIn('LOOPGATE_MODEL_TEMPERATURE', 0, 2);
   if (provider === 'azure' && baseUrl === undefined) {
-    throw new ConfigurationError(
+    env.fail(
       'LOOPGATE_MODEL_BASE_URL is required with LOOPGATE_MODEL_PROVIDER=azure: the resource endpoint, as in https://NAME.openai.azure.com',
+      null,
     );
   }
   return {
@@ -447,8 +479,9 @@ export interface PagerDutyWebhookConfig extends FunctionSettings {
 export function readPagerDutyWebhookConfig(env = new Env()): PagerDutyWebhookConfig {
   const webhookSecrets = list(env, 'LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS');
   if (webhookSecrets.length > 2) {
-    throw new ConfigurationError(
+    env.fail(
       'LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS holds at most two secrets (the current and the previous)',
+      null,
     );
   }
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');

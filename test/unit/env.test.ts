@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambdas/core/errors';
-import { Env, readCommonSettings, readFunctionSettings, readIntakeConfig } from '../../lambdas/platform/env';
+import {
+  CollectingEnv,
+  Env,
+  readCommonSettings,
+  readFunctionSettings,
+  readIntakeConfig,
+} from '../../lambdas/platform/env';
 
 describe('Env', () => {
   it('reads a present value, trimmed', () => {
@@ -197,5 +203,36 @@ describe('the IAM user of a requester', () => {
     expect(iamUserOf('dana.reyes@contractor.io', 'example.com')).toBeUndefined();
     expect(iamUserOf('dana@example.com.evil.io', 'example.com')).toBeUndefined();
     expect(iamUserOf('@example.com', 'example.com')).toBeUndefined();
+  });
+});
+
+describe('CollectingEnv', () => {
+  it('notes every missing or invalid setting, once each, where Env stops at the first', () => {
+    const source = {
+      LOOPGATE_HTTP_TIMEOUT_MS: 'soon',
+      LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES: 'done,later',
+    };
+    expect(() => readIntakeConfig(new Env(source))).toThrow(ConfigurationError);
+    const env = new CollectingEnv(source);
+    readIntakeConfig(env);
+    readFunctionSettings(env);
+    expect(env.problems).toEqual(
+      expect.arrayContaining([
+        'environment variable LOOPGATE_JIRA_WEBHOOK_SECRETS is required',
+        'environment variable LOOPGATE_STAGE is required',
+        'environment variable LOOPGATE_TABLE_NAME is required',
+        'environment variable LOOPGATE_HTTP_TIMEOUT_MS must be a positive whole number, got "soon"',
+        'environment variable LOOPGATE_JIRA_BASE_URL is required',
+        'environment variable LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES must list Jira status category keys (new, indeterminate, done), got "later"',
+        'environment variable LOOPGATE_OKTA_TOKEN is required',
+      ]),
+    );
+    expect(new Set(env.problems).size).toBe(env.problems.length);
+  });
+
+  it('has nothing to say about complete settings', () => {
+    const env = new CollectingEnv({ LOOPGATE_STAGE: 'dev', LOOPGATE_TABLE_NAME: 't' });
+    expect(readFunctionSettings(env)).toMatchObject({ stage: 'dev', tableName: 't' });
+    expect(env.problems).toEqual([]);
   });
 });
