@@ -84,6 +84,9 @@ const QUEUES: Record<QueueName, { consumer: FunctionName; maxReceiveCount: numbe
   decide: { consumer: 'decide', maxReceiveCount: MAX_DECIDE_ATTEMPTS, batchSize: 5 },
 };
 
+// AWS's advice for a queue feeding Lambda: at least six times the function's timeout.
+const visibilitySecondsOf = (name: QueueName) => 6 * FUNCTIONS[QUEUES[name].consumer].timeoutSeconds;
+
 /** Who sends to which queue (lambdas/wiring/*: the SqsWorkQueue each function builds). */
 const SENDS: Record<FunctionName, QueueName[]> = {
   // The decide function delivers what a closed ticket or a Jira revoke tells people: the webhook holds no PagerDuty key.
@@ -127,8 +130,7 @@ export class AppStack extends Stack {
       const queue = new Queue(this, `${title}Queue`, {
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        // AWS's advice for a queue feeding Lambda: at least six times the function's timeout.
-        visibilityTimeout: Duration.seconds(6 * FUNCTIONS[spec.consumer].timeoutSeconds),
+        visibilityTimeout: Duration.seconds(visibilitySecondsOf(name)),
         retentionPeriod: Duration.days(4),
         deadLetterQueue: { queue: dlq, maxReceiveCount: spec.maxReceiveCount },
       });
@@ -479,16 +481,26 @@ export class AppStack extends Stack {
    */
   private createAlarms(stage: string) {
     const action = new SnsAction(this.alarmTopic);
-    const alarm = (name: string, description: string, metric: IMetric, periods = 1, threshold = 0) => {
+    const alarm = (
+      name: string,
+      description: string,
+      metric: IMetric,
+      periods = 1,
+      threshold = 0,
+      // For a heartbeat: too few is the alarm, and no data at all is the worst case of it.
+      heartbeat = false,
+    ) => {
       const created = new Alarm(this, `${titleOf(name)}Alarm`, {
         alarmName: `loopgate-${stage}-${name}`,
         alarmDescription: `loopgate ${stage}: ${description}`,
         metric,
         threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator: heartbeat
+          ? ComparisonOperator.LESS_THAN_THRESHOLD
+          : ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
         datapointsToAlarm: periods,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: heartbeat ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -515,6 +527,32 @@ export class AppStack extends Stack {
     );
     // One sweep's error is retried by the next; three in a row is not going away.
     alarm('sweep-errors', 'the sweeper failed on a request three sweeps in a row', sweeper('SweepErrors'), 3);
+    // The alarms above need a sweep to report; this one needs none. Three runs are due in 15 minutes:
+    // none means the rule is disabled or gone, or the function cannot be invoked. No data breaches.
+    alarm(
+      'sweeper-stopped',
+      'the sweeper has not run for 15 minutes (it runs every 5): expired grants are not revoked ' +
+        'and nothing else alarms on FAILED requests; check the sweeper rule and function',
+      this.functions.sweeper.function.metricInvocations({ period: Duration.minutes(15), statistic: 'Sum' }),
+      1,
+      1,
+      true,
+    );
+    // Errors, throttles and the DLQ cover a revoke that runs and fails. A revoke that is never
+    // received (event source mapping disabled, function gone) leaves its message waiting: one older
+    // than every delivery the queue allows (visibility timeout × receives) is not being received.
+    const revokeDeliveries = visibilitySecondsOf('revoke') * QUEUES.revoke.maxReceiveCount;
+    alarm(
+      'revoke-queue-stuck',
+      `a revoke has waited in its queue longer than all its deliveries take (${revokeDeliveries / 60} minutes): ` +
+        "the revoke function is not receiving; check the revoke queue's event source mapping",
+      this.queues.revoke.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      1,
+      revokeDeliveries,
+    );
     // A wrong signing secret is silent otherwise: Jira does not retry a 401, PagerDuty drops it and
     // disables the subscription after three, and approvals simply stop arriving.
     for (const name of ['jira-webhook', 'pagerduty-webhook'] as const) {

@@ -508,7 +508,7 @@ describe('alarms', () => {
   const topic = () => logicalId(built.appStack, built.appStack.alarmTopic);
 
   it('sends every alarm, and its recovery, to the alarm topic', () => {
-    expect(alarms().length).toBe(Object.keys(built.appStack.queues).length + 3 + 2 * FUNCTION_NAMES.length);
+    expect(alarms().length).toBe(Object.keys(built.appStack.queues).length + 5 + 2 * FUNCTION_NAMES.length);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic() }]);
@@ -582,10 +582,19 @@ describe('alarms', () => {
         }),
       );
     }
+      // The heartbeat and the revoke queue's age have their own thresholds (see below).
+      if (
+        ['loopgate-dev-sweeper-stopped', 'loopgate-dev-revoke-queue-stuck'].includes(
+          alarm.AlarmName as string,
+        )
+      ) {
+        continue;
+      }
   });
 
   it("alarms on the sweeper's FailedRequests and SweepErrors of this stage, and on every function's errors and throttles", () => {
     for (const metric of ['FailedRequests', 'SweepErrors']) {
+        TreatMissingData: 'notBreaching',
       expect(alarms()).toContainEqual(
         expect.objectContaining({
           Namespace: METRIC_NAMESPACE,
@@ -617,7 +626,9 @@ describe('alarms', () => {
   });
 
   it("watches only this stage: each alarm's one metric is of this stage's queues or functions, or carries the Stage dimension", () => {
-    const queues = Object.values(built.appStack.queues).map(({ dlq }) => logicalId(built.appStack, dlq));
+    const queues = Object.values(built.appStack.queues).flatMap(({ queue, dlq }) =>
+      [queue, dlq].map((q) => logicalId(built.appStack, q)),
+    );
     const functions = FUNCTION_NAMES.map(functionId);
     for (const alarm of alarms()) {
       // One metric, no math: the dimensions below are all the alarm looks at.
@@ -678,6 +689,53 @@ describe('least privilege', () => {
           ).toBe(true);
         }
       }
+  it('alarms when the sweeper stops running: under one invocation in 15 minutes, and no data at all breaches', () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'loopgate-dev-sweeper-stopped',
+        AlarmDescription: expect.stringMatching(/^loopgate dev: the sweeper has not run for 15 minutes/),
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('sweeper') } }],
+        Statistic: 'Sum',
+        Period: 900,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        // A sweeper that never runs publishes no Invocations: missing data is the alarm.
+        TreatMissingData: 'breaching',
+      }),
+    );
+  });
+
+  it("alarms when a revoke waits longer than all its queue's deliveries take: nothing receives it", () => {
+    const queue = built.appStack.queues.revoke.queue;
+    // 6 × the revoke function's 60 s timeout (the visibility timeout) × 5 receives.
+    const deliveries = 6 * FUNCTIONS.revoke.timeoutSeconds * MAX_ATTEMPTS;
+    expect(deliveries).toBe(1800);
+    expect(resources[logicalId(built.appStack, queue)]?.Properties).toMatchObject({
+      VisibilityTimeout: 6 * FUNCTIONS.revoke.timeoutSeconds,
+      RedrivePolicy: { maxReceiveCount: MAX_ATTEMPTS },
+    });
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'loopgate-dev-revoke-queue-stuck',
+        AlarmDescription: expect.stringMatching(
+          /^loopgate dev: a revoke has waited in its queue .*30 minutes/,
+        ),
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(built.appStack, queue), 'QueueName'] } },
+        ],
+        Statistic: 'Maximum',
+        Threshold: deliveries,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    );
+  });
+
     },
   );
 
