@@ -7,6 +7,10 @@
 //
 // Any model name is accepted: loopgate is configured with a real model id and
 // the stand-in answers for it, naming itself in the response's `model` field.
+// Azure OpenAI's path is served too: `/openai/deployments/<deployment>/chat/completions`
+// with a required `api-version` query parameter, the key in an `api-key` header,
+// and Azure's structured-output restrictions (a schema with `minimum`, `maximum`
+// or `multipleOf` is refused with a 400, as Azure lists them unsupported).
 // Not reproduced: streaming (refused with OpenAI's `unsupported_value` 400),
 // tool calls (tools are accepted and never called), logprobs, audio and images.
 
@@ -80,6 +84,9 @@ export class OpenAiStandIn extends HttpStandIn {
     this.rateLimitRetryAfterMs = options.rateLimitRetryAfterMs ?? 1000;
     this.createdAt = epochSeconds(options.clock.now());
     this.route('POST', '/v1/chat/completions', (request) => this.chatCompletion(request));
+    this.route('POST', '/openai/deployments/:deployment/chat/completions', (request) =>
+      this.azureChatCompletion(request),
+    );
     this.route('GET', '/v1/models', () => this.ok({ object: 'list', data: this.models() }));
     this.route('GET', '/v1/models/:model', (request) => this.model(request.params.model ?? ''));
   }
@@ -126,6 +133,18 @@ export class OpenAiStandIn extends HttpStandIn {
   }
 
   protected authenticate(request: StandInRequest): StandInResponse | undefined {
+    if (request.path.startsWith('/openai/')) {
+      // Azure: the key in `api-key`, refused with Azure's own 401 body.
+      const key = request.headers['api-key'];
+      if (typeof key === 'string' && this.apiKeys.has(key.trim())) return undefined;
+      return json(401, {
+        error: {
+          code: '401',
+          message:
+            'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+        },
+      });
+    }
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S.*)$/i.exec(header.trim()) : null;
     const key = match?.[1]?.trim();
@@ -161,6 +180,28 @@ export class OpenAiStandIn extends HttpStandIn {
         'library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you ' +
         'have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)',
     );
+  }
+
+  /** Azure OpenAI: the deployment in the path, an api-version, and a schema without the keywords Azure rejects. */
+  private async azureChatCompletion(request: StandInRequest): Promise<StandInResponse> {
+    if (!request.query.get('api-version')) {
+      return json(404, { error: { code: '404', message: 'Resource not found' } });
+    }
+    const body = jsonBody(request);
+    const keyword = unsupportedAzureKeyword(
+      typeof body === 'object' && body !== null
+        ? (body as { response_format?: unknown }).response_format
+        : undefined,
+    );
+    if (keyword) {
+      this.record(body, 'invalid').status = 400;
+      return openAiError(
+        400,
+        `Invalid schema for response_format: '${keyword}' is not supported in structured outputs on this model.`,
+        { param: 'response_format', code: 'invalid_json_schema' },
+      );
+    }
+    return this.chatCompletion(request);
   }
 
   private async chatCompletion(request: StandInRequest): Promise<StandInResponse> {
@@ -407,4 +448,30 @@ function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]: Exclude<T[K], undefined>;
   };
+}
+
+/** Azure OpenAI's structured outputs do not support these keywords (numeric bounds). */
+const AZURE_UNSUPPORTED = ['minimum', 'maximum', 'multipleOf', 'exclusiveMinimum', 'exclusiveMaximum'];
+
+/** The first keyword of a `json_schema` response format that Azure would refuse, if any. */
+export function unsupportedAzureKeyword(responseFormat: unknown): string | undefined {
+  const visit = (node: unknown): string | undefined => {
+    if (Array.isArray(node)) {
+      for (const item of node) {
+        const found = visit(item);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    if (typeof node !== 'object' || node === null) return undefined;
+    for (const [key, value] of Object.entries(node)) {
+      // A property may be named `minimum`; only keywords of a schema count.
+      if (AZURE_UNSUPPORTED.includes(key) && typeof value === 'number') return key;
+      const found = visit(value);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const format = responseFormat as { type?: unknown; json_schema?: { schema?: unknown } } | undefined;
+  return format?.type === 'json_schema' ? visit(format.json_schema?.schema) : undefined;
 }
