@@ -564,7 +564,8 @@ export interface ProvisionConfig extends FunctionSettings {
   /** The sweeper re-sends requests whose triage stopped here. */
   triageQueueUrl: string;
   sqsEndpoint?: string;
-  jiraStatuses: { granted?: string; revoked?: string; failed?: string };
+  /** `cancelled`: where the sweeper moves a ticket nobody decided in time. */
+  jiraStatuses: { granted?: string; revoked?: string; failed?: string; cancelled?: string };
   /** The sweeper's: live grants of an entitlement no longer in the catalog are revoked at expiry or at once. */
   revokeUncataloged: RevokeUncataloged;
 }
@@ -592,7 +593,7 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
     provisionQueueUrl: env.url('LOOPGATE_PROVISION_QUEUE_URL'),
     triageQueueUrl: env.url('LOOPGATE_TRIAGE_QUEUE_URL'),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
-    jiraStatuses: jiraStatuses(env, ['granted', 'revoked', 'failed']),
+    jiraStatuses: jiraStatuses(env, ['granted', 'revoked', 'failed', 'cancelled']),
     revokeUncataloged: env.oneOfOr('LOOPGATE_REVOKE_UNCATALOGED', REVOKE_UNCATALOGED, 'at-expiry'),
   };
 }

@@ -383,6 +383,12 @@ describe('a request nobody decides', () => {
     await inState(request.id, 'CANCELLED');
     expect(sandbox.pagerduty.incident(request.incidentId ?? '')?.status).toBe('resolved');
     await commented(request.jiraIssueKey, 'Nobody decided on this request in time');
+    // The ticket shows it too: the sweeper moves it to the configured cancelled status.
+    const ticket = sandbox.jira
+      .state()
+      .issues.find((i) => (i as { key?: string }).key === request.jiraIssueKey) as
+      { fields?: { status?: { name?: string } } } | undefined;
+    expect(ticket?.fields?.status?.name).toBe('Cancelled');
     const cancelled = await sandbox.store.get(request.id);
     expect(cancelled?.grant).toBeUndefined();
     expect((await sandbox.store.listAuditEvents(request.id)).at(-1)).toMatchObject({

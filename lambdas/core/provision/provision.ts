@@ -45,7 +45,8 @@ export interface ProvisionDeps {
 
 export interface ProvisionSettings {
   /** Jira statuses to move the ticket to, by name, when configured. */
-  jiraStatuses: { granted?: string; revoked?: string; failed?: string };
+  /** `cancelled` is the sweeper's, for a ticket nobody decided in time. */
+  jiraStatuses: { granted?: string; revoked?: string; failed?: string; cancelled?: string };
 }
 
 export type ProvisionOutcome =

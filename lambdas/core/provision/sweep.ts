@@ -131,7 +131,7 @@ export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<S
       report.revoked,
     );
   }
-  await each(await due('PENDING'), (request) => cancelStale(deps, request), report.cancelled);
+  await each(await due('PENDING'), (request) => cancelStale(deps, settings, request), report.cancelled);
   await each(
     await due('APPROVED'),
     async (request) => {
@@ -236,12 +236,17 @@ async function auditRemoval(deps: SweepDeps, outcome: Reconciled, lastHolder: st
   }
 }
 
-async function cancelStale(deps: SweepDeps, request: AccessRequest): Promise<string> {
+async function cancelStale(
+  deps: SweepDeps,
+  settings: SweepSettings,
+  request: AccessRequest,
+): Promise<string> {
   const followUps = new FollowUps()
     .comment(
       request.jiraIssueKey,
       'Nobody decided on this request in time, so it is cancelled and nothing was granted. File a new ticket if you still need the access.',
     )
+    .moveTicket(request.jiraIssueKey, settings.jiraStatuses.cancelled)
     .note(request.incidentId, 'Cancelled: no decision in time. Nothing was granted.')
     .resolve(request.incidentId);
   await deps.store.transition({
