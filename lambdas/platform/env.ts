@@ -331,9 +331,10 @@ export interface TriageConfig extends FunctionSettings {
   /** Only requesters with an email in this domain are mapped to an IAM user of the same name. */
   companyEmailDomain: string;
   okta: { orgUrl: string; token: string };
-  slack: { token: string; apiUrl?: string } & (
-    { mode: 'search' } | { mode: 'history'; channelIds: string[] }
-  );
+  /** `off`: no Slack at all (no token); the page says Slack was not asked. */
+  slack:
+    | ({ token: string; apiUrl?: string } & ({ mode: 'search' } | { mode: 'history'; channelIds: string[] }))
+    | { mode: 'off' };
   pagerduty: PagerDutySettings;
   jira: JiraApiSettings;
   /** How long a page waits for a decision before the request is cancelled (default 24 h). */
@@ -432,7 +433,7 @@ export function readModelSettings(env = new Env()): ModelSettings | undefined {
 }
 
 export function readTriageConfig(env = new Env()): TriageConfig {
-  const slackMode = env.oneOf('LOOPGATE_SLACK_MODE', ['search', 'history']);
+  const slackMode = env.oneOf('LOOPGATE_SLACK_MODE', ['search', 'history', 'off']);
   const slackApiUrl = env.optionalUrl('LOOPGATE_SLACK_API_URL');
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
   const model = readModelSettings(env);
@@ -447,13 +448,16 @@ export function readTriageConfig(env = new Env()): TriageConfig {
     tokenBudget: env.positiveIntOr('LOOPGATE_TRIAGE_TOKEN_BUDGET', DEFAULT_TOKEN_BUDGET),
     companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
-    slack: {
-      token: env.string('LOOPGATE_SLACK_TOKEN'),
-      ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}),
-      ...(slackMode === 'history'
-        ? { mode: 'history', channelIds: list(env, 'LOOPGATE_SLACK_CHANNELS') }
-        : { mode: 'search' }),
-    },
+    slack:
+      slackMode === 'off'
+        ? { mode: 'off' }
+        : {
+            token: env.string('LOOPGATE_SLACK_TOKEN'),
+            ...(slackApiUrl ? { apiUrl: slackApiUrl } : {}),
+            ...(slackMode === 'history'
+              ? { mode: 'history', channelIds: list(env, 'LOOPGATE_SLACK_CHANNELS') }
+              : { mode: 'search' }),
+          },
     pagerduty: readPagerDuty(env),
     jira: readJiraApi(env),
     decisionTimeoutMs: env.positiveIntOr('LOOPGATE_DECISION_TIMEOUT_MINUTES', 24 * 60) * 60_000,

@@ -30,6 +30,20 @@ export function iamUserOf(email: string, companyDomain: string): { kind: 'user';
     : undefined;
 }
 
+function slackSearch(settings: Exclude<TriageConfig['slack'], { mode: 'off' }>, timeoutMs: number) {
+  const client = createSlackClient({
+    token: settings.token,
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    timeoutMs,
+    retries: 1,
+  });
+  return new SlackChatSearch(
+    settings.mode === 'history'
+      ? { client, maxMessages: 20, mode: 'history', channelIds: settings.channelIds }
+      : { client, maxMessages: 20, mode: 'search' },
+  );
+}
+
 export function wireTriage(
   config: TriageConfig,
   options: WireOptions = {},
@@ -48,12 +62,6 @@ export function wireTriage(
     timeoutMs,
     maxAttempts: 2,
   });
-  const slack = createSlackClient({
-    token: config.slack.token,
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    timeoutMs,
-    retries: 1,
-  });
   const pagerDuty = createPagerDutyClient({
     token: config.pagerduty.token,
     ...(config.pagerduty.baseUrl ? { baseUrl: config.pagerduty.baseUrl } : {}),
@@ -70,11 +78,7 @@ export function wireTriage(
         lastAccessedWaitMs: Math.floor(timeoutMs / 2),
         pollIntervalMs: 250,
       }),
-      chat: new SlackChatSearch(
-        config.slack.mode === 'history'
-          ? { client: slack, maxMessages: 20, mode: 'history', channelIds: config.slack.channelIds }
-          : { client: slack, maxMessages: 20, mode: 'search' },
-      ),
+      ...(config.slack.mode === 'off' ? {} : { chat: slackSearch(config.slack, timeoutMs) }),
       onCall: new PagerDutyOnCall(pagerDuty),
       clock: clockOf(options),
       catalog: loadCatalogFile(config.catalogFile),

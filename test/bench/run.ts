@@ -108,7 +108,10 @@ function sourcesAlone(
       }),
     iam: () => time(() => deps.cloud.principalAccess({ kind: 'user', name: email.split('@')[0] ?? '' })),
     slack: () =>
-      time(() => deps.chat.recentMessages({ terms: [key, entitlement.id], authorEmail: email, since })),
+      time(async () => {
+        // The sandbox always connects Slack; a stage may switch it off.
+        await deps.chat?.recentMessages({ terms: [key, entitlement.id], authorEmail: email, since });
+      }),
     pagerduty: () => time(() => deps.onCall.shiftsOf({ email }, new Date())),
     history: () =>
       time(async () => {

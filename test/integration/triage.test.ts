@@ -5,6 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceBundle } from '../../lambdas/core/context';
 import type { AuditEvent } from '../../lambdas/core/model';
+import { entitlementById } from '../../lambdas/core/catalog';
+import { gatherContext } from '../../lambdas/core/triage/gather';
 import { triageRequest } from '../../lambdas/core/triage/triage';
 import { Env, readTriageConfig } from '../../lambdas/platform/env';
 import { wireTriage } from '../../lambdas/wiring/triage';
@@ -119,6 +121,28 @@ describe('triage in the sandbox', () => {
     const trail = await sandbox.store.listAuditEvents(request?.id ?? '');
     expect(trail.filter((e) => e.from === 'TRIAGING' && e.to === 'TRIAGING')).toHaveLength(2);
     expect((await sandbox.store.get(request?.id ?? ''))?.dueAt).toBeDefined();
+  });
+
+  it('runs without Slack when the stage switches it off: no token needed, and the page says Slack was not asked', async () => {
+    const { LOOPGATE_SLACK_TOKEN: _token, ...environment } = sandbox.loopgateEnvironment();
+    const config = readTriageConfig(new Env({ ...environment, LOOPGATE_SLACK_MODE: 'off' }));
+    expect(config.slack).toEqual({ mode: 'off' });
+    const { deps, settings } = wireTriage(config, { log: () => {} });
+    expect(deps.chat).toBeUndefined();
+    const { request } = await triaged({
+      reporter: 'lena',
+      entitlement: 'okta-prod-readonly',
+      justification: 'SEC-5 audit',
+    });
+    if (!request) throw new Error('not triaged');
+    const entitlement = entitlementById(deps.catalog, request.entitlementId);
+    if (!entitlement) throw new Error('no entitlement');
+    const context = await gatherContext(deps, request, entitlement, settings.gather);
+    expect(context.chat).toEqual({
+      status: 'unavailable',
+      reason: 'Slack is switched off for this stage (slack.mode off)',
+    });
+    expect(context.directory.status).toBe('ok');
   });
 
   it('is visible through the control API', async () => {

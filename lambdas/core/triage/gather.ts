@@ -23,7 +23,8 @@ import { elapsed } from './text';
 export interface GatherDeps {
   directory: Directory;
   cloud: CloudAccess;
-  chat: ChatSearch;
+  /** Absent when the stage switched Slack off (slack.mode off): the page says so. */
+  chat?: ChatSearch;
   onCall: OnCall;
   store: RequestStore;
   clock: Clock;
@@ -138,15 +139,16 @@ export async function gatherContext(
           throw error;
         }
       }),
-      bounded(async () =>
-        checkList<ChatMessage>(
+      bounded(async () => {
+        if (!deps.chat) throw new Unanswerable('Slack is switched off for this stage (slack.mode off)');
+        return checkList<ChatMessage>(
           await deps.chat.recentMessages({
             terms: chatTerms(request, entitlement, options.chatTerms),
             authorEmail: email,
             since: daysBefore(now, options.chatWindowDays ?? 14),
           }),
-        ),
-      ),
+        );
+      }),
       bounded(async () => checkList<OnCallShift>(await deps.onCall.shiftsOf({ email: needEmail() }, now))),
       bounded(() => storedHistory(deps.store, request, entitlement, options)),
       bounded(() => countPeers(deps.directory, entitlement, directoryUser)),

@@ -121,6 +121,18 @@ describe('gatherContext', () => {
     expect(context.history).toMatchObject({ status: 'ok', value: { peers: { total: 5, holding: 3 } } });
   });
 
+  it('says Slack was not asked when the stage switched it off, and gathers the rest', async () => {
+    const { deps, options } = world();
+    const { chat: _chat, ...withoutSlack } = deps;
+    const context = await gatherContext(withoutSlack, request(), readonly, options);
+    expect(context.chat).toEqual({
+      status: 'unavailable',
+      reason: 'Slack is switched off for this stage (slack.mode off)',
+    });
+    expect(context.directory.status).toBe('ok');
+    expect(context.onCall.status).toBe('ok');
+  });
+
   it('gives up on a source that never answers after perSourceTimeoutMs and keeps the rest', async () => {
     const { deps, options } = world();
     deps.chat.recentMessages = () => never<ChatMessage[]>();
