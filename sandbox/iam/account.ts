@@ -7,7 +7,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import type { Scenario } from '../scenario/load';
-import { invalidInput, limitExceeded, noSuchEntity, unmodifiableEntity } from './errors';
+import {
+  invalidInput,
+  limitExceeded,
+  malformedPolicyDocument,
+  noSuchEntity,
+  unmodifiableEntity,
+} from './errors';
 import { allowedNamespaces, parsePolicyDocument, policySize } from './policy-document';
 
 export type PrincipalKind = 'user' | 'role' | 'group';
@@ -170,8 +176,10 @@ export class IamAccount {
         ...this.identity('role', r.name, accountCreated, reserved?.path),
         protectedByAws: reserved !== undefined,
         description: r.description,
-        // The scenario has no trust policies: roles trust their own account, the console's default;
-        // Identity Center's roles trust its SAML provider, as AWS creates them.
+        // The scenario has no trust policies: roles trust the company's SAML identity provider,
+        // which sets each session's source identity to the person's email (as docs/setup.md asks);
+        // Identity Center's roles trust its own SAML provider, as AWS creates them.
+        // UpdateAssumeRolePolicy changes them.
         assumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
@@ -186,8 +194,9 @@ export class IamAccount {
                 }
               : {
                   Effect: 'Allow',
-                  Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
-                  Action: 'sts:AssumeRole',
+                  Principal: { Federated: `arn:aws:iam::${this.accountId}:saml-provider/company-idp` },
+                  Action: ['sts:AssumeRoleWithSAML', 'sts:SetSourceIdentity', 'sts:TagSession'],
+                  Condition: { StringEquals: { 'SAML:aud': 'https://signin.aws.amazon.com/saml' } },
                 },
           ],
         }),
@@ -290,6 +299,21 @@ export class IamAccount {
     this.modifiable(principal);
     this.inlinePolicy(principal, name);
     principal.inline.delete(key(name));
+  }
+
+  /** Replaces a role's trust policy (which names a Principal, unlike identity policies). */
+  updateAssumeRolePolicy(role: Role, document: string): void {
+    this.modifiable(role);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(document);
+    } catch {
+      throw malformedPolicyDocument('Syntax errors in policy.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || !('Statement' in parsed)) {
+      throw malformedPolicyDocument('Syntax errors in policy.');
+    }
+    role.assumeRolePolicyDocument = document;
   }
 
   /** Attaching a policy that is already attached succeeds without change, as in IAM. */

@@ -165,6 +165,13 @@ export function iamActions(account: IamAccount): Record<string, ActionHandler> {
     PutRolePolicy: (p) => putInline(p, role(p)),
     DeleteUserPolicy: (p) => deleteInline(p, user(p)),
     DeleteRolePolicy: (p) => deleteInline(p, role(p)),
+    UpdateAssumeRolePolicy: (p) => {
+      const find = role(p);
+      const document = p.required('PolicyDocument', RULES.policyDocument);
+      p.check();
+      account.updateAssumeRolePolicy(find(), document);
+      return undefined;
+    },
     AttachUserPolicy: (p) => attach(p, user(p), 'attach'),
     AttachRolePolicy: (p) => attach(p, role(p), 'attach'),
     DetachUserPolicy: (p) => attach(p, user(p), 'detach'),

@@ -34,6 +34,7 @@ import {
   RemoveUserFromGroupCommand,
   ServiceFailureException,
   UnmodifiableEntityException,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxClock } from '../../sandbox/clock';
@@ -176,7 +177,35 @@ describe('reading a principal', () => {
     });
     expect(Role?.RoleId).toMatch(/^AROA/);
     const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? ''));
-    expect(trust.Statement[0]).toMatchObject({ Effect: 'Allow', Action: 'sts:AssumeRole' });
+    // The company's SAML identity provider, which may set the session's source identity.
+    expect(trust.Statement[0]).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws:iam::${ACCOUNT}:saml-provider/company-idp` },
+      Action: ['sts:AssumeRoleWithSAML', 'sts:SetSourceIdentity', 'sts:TagSession'],
+    });
+  });
+
+  it('UpdateAssumeRolePolicy replaces the trust policy; GetRole returns it', async () => {
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        },
+      ],
+    };
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(trust) }),
+    );
+
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: ROLE }));
+    expect(JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? ''))).toEqual(trust);
+    const bad = await rejection(
+      iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: '{not json' })),
+    );
+    expect(bad).toBeInstanceOf(MalformedPolicyDocumentException);
   });
 });
 

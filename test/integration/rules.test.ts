@@ -48,7 +48,7 @@ describe('on-call-auto', () => {
     const statement = roleInline()[`loopgate-${request.id}`]?.Statement[0];
     expect(statement?.Condition).toMatchObject({
       DateLessThan: { 'aws:CurrentTime': granted.grant?.expiresAt },
-      StringLike: { 'aws:userid': '*:felix.wagner@example.com' },
+      StringEqualsIgnoreCase: { 'aws:SourceIdentity': 'felix.wagner@example.com' },
     });
   });
 

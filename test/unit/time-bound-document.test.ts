@@ -1,5 +1,5 @@
 // The inline policy of an IAM grant: the expiry and, on a role, the
-// requester's sessions are added as conditions to every statement, merged
+// requester's source identity are added as conditions to every statement, merged
 // with what the statement says itself.
 
 import { describe, expect, it } from 'vitest';
@@ -45,7 +45,8 @@ describe('timeBoundDocument', () => {
         'aws:TokenIssueTime': '2026-12-01T00:00:00Z',
         'aws:CurrentTime': '2026-11-21T13:00:00.000Z',
       },
-      StringLike: { 's3:prefix': 'incident/*', 'aws:userid': '*:dana.reyes@example.com' },
+      StringLike: { 's3:prefix': 'incident/*' },
+      StringEqualsIgnoreCase: { 'aws:SourceIdentity': 'dana.reyes@example.com' },
     });
     // The catalog's statement is not changed in place.
     expect(statement.Condition?.DateLessThan).toEqual({ 'aws:TokenIssueTime': '2026-12-01T00:00:00Z' });
@@ -80,12 +81,15 @@ describe('timeBoundDocument', () => {
   });
 
   it('refuses what it cannot merge safely', () => {
-    const ownUserId: IamStatement = { ...READ, Condition: { StringLike: { 'aws:userid': '*:*' } } };
+    const ownUserId: IamStatement = {
+      ...READ,
+      Condition: { StringEqualsIgnoreCase: { 'aws:sourceidentity': 'someone@example.com' } },
+    };
     const notADate: IamStatement = { ...READ, Condition: { DateLessThan: { 'aws:CurrentTime': 'soon' } } };
 
     expect(() => timeBoundDocument([ownUserId], EXPIRES, 'dana.reyes@example.com')).toThrow(ValidationError);
     expect(() => timeBoundDocument([notADate], EXPIRES)).toThrow(ValidationError);
-    // IAM's wildcards in a session name would widen the grant to other people's sessions.
+    // Not a source identity STS would accept (and, were the operator ever a Like, a wildcard).
     expect(() => timeBoundDocument([READ], EXPIRES, '*@example.com')).toThrow(ValidationError);
     expect(() => timeBoundDocument([READ], new Date(NaN))).toThrow(ValidationError);
   });

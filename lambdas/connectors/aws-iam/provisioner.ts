@@ -2,7 +2,9 @@
 // named `loopgate-<requestId>` whose every statement stops working at the
 // expiry (an `aws:CurrentTime` condition), so the access ends even if the
 // revoke never runs; on a role, shared by everyone who assumes it, the
-// statements also apply only to the requester's own sessions. A managed grant
+// statements also apply only to sessions whose source identity is the
+// requester's email, and only on a role whose trust policy proves that the
+// source identity is set by the identity provider (trust-policy.ts). A managed grant
 // attaches a policy to the requester's IAM user, unless it is attached
 // already (then it pre-existed); an attachment is shared by every grant of the
 // policy to the user, so the core counts them (holdings) and decides when it goes.
@@ -29,6 +31,7 @@ import type { EntitlementAction } from '../../core/catalog';
 import { NotFoundError, UpstreamError, ValidationError } from '../../core/errors';
 import type { GrantOutcome, GrantSubject, HeldAccess, Provisioner } from '../../core/ports';
 import { IAM_SERVICE, INLINE_QUOTA, iamError } from './client';
+import { sourceIdentityProblem } from './trust-policy';
 
 export type IamPolicyAction = Extract<EntitlementAction, { kind: 'aws-iam-policy' }>;
 export type IamStatement = NonNullable<IamPolicyAction['statements']>[number];
@@ -60,7 +63,9 @@ const NAME = /^[\w+=,.@-]+$/;
 /** What STS accepts as a role session name: an email outside this cannot name a session. */
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const CURRENT_TIME = 'aws:CurrentTime';
-const USER_ID = 'aws:userid';
+const SOURCE_IDENTITY = 'aws:SourceIdentity';
+/** Exact, and case-insensitive: an IdP may send `Dana.Reyes@…` for `dana.reyes@…`. */
+const SOURCE_IDENTITY_OPERATOR = 'StringEqualsIgnoreCase';
 
 /**
  * The default mapping: a user grant goes to the IAM user named by the local part of a company
@@ -90,9 +95,10 @@ export function companyPrincipalFor(companyDomain: string): PrincipalFor {
 
 /**
  * The inline policy of a grant: every statement carries `DateLessThan aws:CurrentTime` at the
- * expiry (a statement's own earlier time is kept), merged into its own conditions; with a session
- * email (grants on a role), also `StringLike aws:userid` = `*:<email>`, which matches only the
- * sessions named by that email.
+ * expiry (a statement's own earlier time is kept), merged into its own conditions; with the
+ * requester's email (grants on a role), also `StringEqualsIgnoreCase aws:SourceIdentity` = email,
+ * which matches only sessions whose source identity is that email. Not the session name
+ * (`aws:userid` `*:<email>`): its caller chooses it freely.
  */
 export function timeBoundDocument(
   statements: readonly IamStatement[],
@@ -101,8 +107,7 @@ export function timeBoundDocument(
 ): PolicyDocument {
   if (Number.isNaN(expiresAt.getTime())) throw new ValidationError('aws-iam: the expiry is not a date');
   if (sessionEmail !== undefined && !SESSION_NAME.test(sessionEmail)) {
-    // Also keeps IAM's wildcards (* and ?) out of the StringLike value.
-    throw new ValidationError(`aws-iam: ${JSON.stringify(sessionEmail)} cannot be a role session name`);
+    throw new ValidationError(`aws-iam: ${JSON.stringify(sessionEmail)} cannot be a source identity`);
   }
   return {
     Version: '2012-10-17',
@@ -118,14 +123,15 @@ export function timeBoundDocument(
       }
       condition.DateLessThan = { ...dates, [CURRENT_TIME]: until };
       if (sessionEmail !== undefined) {
-        const like = { ...condition.StringLike };
-        if (keyOf(like, USER_ID) !== undefined) {
+        const operator = keyOf(condition, SOURCE_IDENTITY_OPERATOR) ?? SOURCE_IDENTITY_OPERATOR;
+        const equals = { ...condition[operator] };
+        if (keyOf(equals, SOURCE_IDENTITY) !== undefined) {
           // Two values under one key would be alternatives, widening the grant instead of narrowing it.
           throw new ValidationError(
-            `aws-iam: statement ${i + 1} has its own StringLike ${USER_ID}; a role grant sets that condition itself`,
+            `aws-iam: statement ${i + 1} has its own ${SOURCE_IDENTITY_OPERATOR} ${SOURCE_IDENTITY}; a role grant sets that condition itself`,
           );
         }
-        condition.StringLike = { ...like, [USER_ID]: `*:${sessionEmail}` };
+        condition[operator] = { ...equals, [SOURCE_IDENTITY]: sessionEmail };
       }
       return { ...statement, Condition: condition };
     }),
@@ -186,7 +192,17 @@ export class IamPolicyProvisioner implements Provisioner {
   async grant(subject: GrantSubject): Promise<GrantOutcome> {
     const action = iamActionOf(subject);
     const principal = this.principalFor(subject.email, action);
-    const arn = await this.arnOf(principal);
+    const { arn, trustPolicy } = await this.lookUp(principal);
+    if (principal.kind === 'role') {
+      // Before anything is written: a grant anyone who may assume the role could claim is no grant.
+      const problem = sourceIdentityProblem(trustPolicy);
+      if (problem) {
+        throw new ValidationError(
+          `${IAM_SERVICE}: no grant on role ${principal.name}: it cannot be limited to ${subject.email}'s sessions, because ${problem.reason}. ` +
+            "Let the identity provider set the source identity to the person's email (see docs/setup.md), or grant on IAM users.",
+        );
+      }
+    }
 
     if (action.statements !== undefined) {
       const policyName = inlinePolicyName(subject.requestId);
@@ -383,16 +399,21 @@ export class IamPolicyProvisioner implements Provisioner {
   }
 
   private async arnOf(principal: IamPrincipal): Promise<string> {
+    return (await this.lookUp(principal)).arn;
+  }
+
+  /** The principal's ARN, and a role's trust policy (URL-encoded, as IAM returns it). */
+  private async lookUp(principal: IamPrincipal): Promise<{ arn: string; trustPolicy?: string }> {
     if (principal.kind === 'user') {
       const { User } = await this.call('GetUser', principal, () =>
         this.client.send(new GetUserCommand({ UserName: principal.name })),
       );
-      return requireArn(User?.Arn, 'GetUser');
+      return { arn: requireArn(User?.Arn, 'GetUser') };
     }
     const { Role } = await this.call('GetRole', principal, () =>
       this.client.send(new GetRoleCommand({ RoleName: principal.name })),
     );
-    return requireArn(Role?.Arn, 'GetRole');
+    return { arn: requireArn(Role?.Arn, 'GetRole'), trustPolicy: Role?.AssumeRolePolicyDocument };
   }
 
   private async isAttached(user: IamPrincipal, policyArn: string): Promise<boolean> {
@@ -516,10 +537,12 @@ function boundProblem(document: unknown, expiresAt: Date, sessionEmail?: string)
       return `statement ${i + 1} does not end by ${expiresAt.toISOString()}`;
     }
     if (sessionEmail !== undefined) {
-      const like = (condition.StringLike ?? {}) as Record<string, unknown>;
-      const userKey = keyOf(like, USER_ID);
-      if (userKey === undefined || like[userKey] !== `*:${sessionEmail}`) {
-        return `statement ${i + 1} is not limited to the sessions of ${sessionEmail}`;
+      const operator = keyOf(condition, SOURCE_IDENTITY_OPERATOR);
+      const equals = (operator === undefined ? {} : (condition[operator] ?? {})) as Record<string, unknown>;
+      const key = keyOf(equals, SOURCE_IDENTITY);
+      const value = key === undefined ? undefined : equals[key];
+      if (typeof value !== 'string' || value.toLowerCase() !== sessionEmail.toLowerCase()) {
+        return `statement ${i + 1} is not limited to sessions whose source identity is ${sessionEmail}`;
       }
     }
   }

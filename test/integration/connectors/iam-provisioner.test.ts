@@ -3,7 +3,7 @@
 // sessions) as conditions, managed policies attached unless they already
 // were, idempotent grants and revokes, and IAM's failures as UpstreamError.
 
-import type { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIamClient } from '../../../lambdas/connectors/aws-iam/client';
 import {
@@ -233,7 +233,7 @@ describe('inline grants on a role', () => {
           Condition: {
             StringEquals: { 'aws:RequestedRegion': 'eu-west-1' },
             DateLessThan: { 'aws:CurrentTime': '2026-11-21T13:00:00.000Z' },
-            StringLike: { 'aws:userid': '*:dana.reyes@example.com' },
+            StringEqualsIgnoreCase: { 'aws:SourceIdentity': 'dana.reyes@example.com' },
           },
         },
       ],
@@ -368,6 +368,44 @@ describe('when IAM fails', () => {
   });
 });
 
+describe('a role grant reaches only the requester', () => {
+  it('is refused before anything is written when the role lets its callers choose their source identity', async () => {
+    const iam = new IAMClient({ endpoint: standIn.url, region: 'us-east-1', credentials: CREDENTIALS });
+    clients.push(iam);
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: ROLE,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+              Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+            },
+          ],
+        }),
+      }),
+    );
+
+    const error = await errorOf(provisioner().grant(subject('dana.reyes@example.com', inlineOnRole())));
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(
+      /^aws-iam: no grant on role prod-incident-operator: it cannot be limited to dana\.reyes@example\.com's sessions, because trust statement 1 lets its callers set any source identity/,
+    );
+    expect(actions('PutRolePolicy')).toEqual([]);
+    expect(held('role', ROLE).inline).toEqual({});
+  });
+
+  it('verify compares the source identity without regard to case, as the condition does', async () => {
+    const iam = provisioner();
+    await iam.grant(subject('dana.reyes@example.com', inlineOnRole()));
+
+    expect(await iam.verify(subject('Dana.Reyes@example.com', inlineOnRole()))).toBe(true);
+  });
+});
+
 describe('refusals no retry can change fail at once, saying what to change', () => {
   const SSO_ROLE = 'AWSReservedSSO_DataEngineer_0a1b2c3d4e5f6789';
 
@@ -384,20 +422,32 @@ describe('refusals no retry can change fail at once, saying what to change', () 
     await restartWith((s) =>
       s.aws.roles.push({ name: SSO_ROLE, description: '', attachedPolicies: [], inlinePolicies: {} }),
     );
-    const onSsoRole: IamPolicyAction = { ...inlineOnRole(), roleName: SSO_ROLE };
+    const iam = provisioner({ maxAttempts: 3 });
 
+    // A grant is refused before any write: Identity Center's trust policy lets no one set a source identity.
+    const grant = await errorOf(
+      iam.grant(subject('dana.reyes@example.com', { ...inlineOnRole(), roleName: SSO_ROLE })),
+    );
+    expect(grant).toBeInstanceOf(ValidationError);
+    expect(actions('PutRolePolicy')).toEqual([]);
+
+    // A write IAM answers with UnmodifiableEntity (here a revoke recorded against the role).
     const error = await errorOf(
-      provisioner({ maxAttempts: 3 }).grant(subject('dana.reyes@example.com', onSsoRole)),
+      iam.revoke({
+        principal: `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/${SSO_ROLE}`,
+        target: POLICY,
+        preExisting: false,
+      }),
     );
 
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toBe(
-      `aws-iam: PutRolePolicy on role named ${SSO_ROLE} refused, and no retry can change that ` +
+      `aws-iam: DeleteRolePolicy refused, and no retry can change that ` +
         `(UnmodifiableEntity: Cannot perform the operation on the protected role '${SSO_ROLE}' - this role is only modifiable by AWS). ` +
         'Only AWS may change this role: the roles IAM Identity Center creates (AWSReservedSSO_*, under /aws-reserved/) and service-linked roles take no grant from loopgate. Name a role your account manages in the catalog.',
     );
     // Neither the SDK (maxAttempts 3) nor the connector tried again.
-    expect(actions('PutRolePolicy')).toEqual([400]);
+    expect(actions('DeleteRolePolicy')).toEqual([400]);
   });
 
   /** Statements of about `resources` × 42 characters: 60 pass a user's 2,048, 300 a role's 10,240. */
