@@ -3,7 +3,9 @@
 // The sandbox runs them against the stand-ins; `loopgate dev` runs the same
 // handlers against the real services.
 
+import { randomBytes } from 'node:crypto';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Context } from 'aws-lambda';
 import { createDecideHandler, MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { createJiraWebhookHandler } from '../lambdas/handlers/jira-webhook';
 import { createPagerDutyWebhookHandler } from '../lambdas/handlers/pagerduty-webhook';
@@ -20,6 +22,7 @@ import {
   readProvisionConfig,
   readTriageConfig,
 } from '../lambdas/platform/env';
+import { invocationScope } from '../lambdas/platform/lambda-context';
 import { wireDecide, wirePagerDutyWebhook } from '../lambdas/wiring/decide';
 import { wireIntake } from '../lambdas/wiring/intake';
 import { wireProvision } from '../lambdas/wiring/provision';
@@ -62,13 +65,20 @@ export function loopgateHost(
   ports: { functionUrls?: number; sqs?: number; scheduler?: number } = {},
 ): LoopgateHost {
   const functions: Record<string, (event: never) => Promise<unknown>> = {};
+  // One per function, made anew by each `serve` (a cold start): every invocation's log lines carry
+  // its context, and a trace header like the one Lambda sets with active tracing.
+  const scopes: Record<string, ReturnType<typeof invocationScope>> = {};
+  const traceHeader = () =>
+    `Root=1-${Math.floor(clock.now().getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')};` +
+    `Parent=${randomBytes(8).toString('hex')};Sampled=1`;
   const served = (name: string, timeoutSeconds?: number): LambdaFunction => ({
     name,
     ...(timeoutSeconds ? { timeoutSeconds } : {}),
-    handler: (event: never) => {
+    handler: (event: never, context: Context) => {
       const fn = functions[name];
       if (!fn) throw new Error(`${name} is not ready yet`);
-      return fn(event);
+      scopes[name] ??= invocationScope(traceHeader);
+      return scopes[name](context, () => fn(event));
     },
   });
   const retried = (name: string, deadLetterQueue: string, maxReceiveCount: number) => [
@@ -113,6 +123,7 @@ export function loopgateHost(
     const provision = provisioning('provision');
     const revoke = provisioning('revoke');
     const sweeper = provisioning('sweeper');
+    for (const name of Object.keys(scopes)) delete scopes[name];
     Object.assign(functions, {
       [WEBHOOK_FUNCTIONS.jira]: createJiraWebhookHandler(intake.deps, intake.settings, intake.logger),
       [TRIAGE_FUNCTION]: createTriageHandler(triage.deps, triage.settings, triage.logger),

@@ -1,7 +1,10 @@
 // Lambda entry points build their handler on the first invocation (load the
 // secrets into the environment, read the configuration, create the clients) and
-// reuse it for the life of the instance.
+// reuse it for the life of the instance. Each invocation runs with its Lambda
+// context's keys, which every log line carries (lambda-context.ts).
 
+import type { Context } from 'aws-lambda';
+import { invocationScope } from './lambda-context';
 import { loadSecrets } from './secrets';
 
 /**
@@ -12,15 +15,17 @@ import { loadSecrets } from './secrets';
 export function builtOnFirstCall<E, R>(
   build: () => Promise<(event: E) => Promise<R>>,
   loadEnvironment: () => Promise<unknown> = () => loadSecrets(),
-): (event: E) => Promise<R> {
+  scope = invocationScope(),
+): (event: E, context?: Context) => Promise<R> {
   let built: Promise<(event: E) => Promise<R>> | undefined;
-  return async (event) => {
-    built ??= loadEnvironment()
-      .then(build)
-      .catch((error: unknown) => {
-        built = undefined;
-        throw error;
-      });
-    return (await built)(event);
-  };
+  return (event, context) =>
+    scope(context, async () => {
+      built ??= loadEnvironment()
+        .then(build)
+        .catch((error: unknown) => {
+          built = undefined;
+          throw error;
+        });
+      return (await built)(event);
+    });
 }

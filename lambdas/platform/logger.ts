@@ -1,8 +1,10 @@
 // One structured JSON logger. A line per event on stdout (CloudWatch reads it),
 // with persistent keys for the invocation (upstream ids such as the Jira
-// delivery id or the request id) and redaction of anything that looks secret.
+// delivery id or the request id), the Lambda invocation's keys (request id,
+// cold start, function, trace id) and redaction of anything that looks secret.
 
 import type { LogLevel } from './env';
+import { invocationKeys } from './lambda-context';
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -110,6 +112,7 @@ export class Logger {
       timestamp: this.now().toISOString(),
       service: this.options.service,
       message: redactText(message),
+      ...invocationKeys(),
       ...(redact({ ...this.keys, ...attributes }) as Record<string, unknown>),
     };
     this.write(JSON.stringify(line));

@@ -260,4 +260,25 @@ describe('the webhook endpoint', () => {
     expect(logs).not.toContain(sandbox.secrets.jira);
     expect(logs).toContain('jira delivery handled');
   });
+
+  it("carries each invocation's Lambda context on its lines: request id, cold start, function, trace id", () => {
+    const handled = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.message === 'jira delivery handled');
+    expect(handled.length).toBeGreaterThan(1);
+    const invocations = sandbox.host.invoker.invocations.filter((i) => i.functionName === 'jira-webhook');
+    for (const line of handled) {
+      expect(line).toMatchObject({
+        functionName: 'jira-webhook',
+        functionVersion: '$LATEST',
+        coldStart: expect.any(Boolean),
+        xrayTraceId: expect.stringMatching(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/),
+      });
+      expect(invocations.map((i) => i.requestId)).toContain(line.awsRequestId);
+    }
+    // The first invocation of the function is its cold start, and only that one.
+    const cold = handled.filter((l) => l.coldStart);
+    expect(cold.length).toBeLessThanOrEqual(1);
+    if (cold.length) expect(cold[0]?.awsRequestId).toBe(invocations[0]?.requestId);
+  });
 });
