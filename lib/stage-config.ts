@@ -127,6 +127,8 @@ const stageSchema = z.strictObject({
       z.strictObject({ mode: z.literal('search') }),
       // conversations.history with a bot token, on the channels the bot was invited to.
       z.strictObject({ mode: z.literal('history'), channels: list }),
+      // No Slack: triage does not ask it, and the page says so. The slack secret may stay {}.
+      z.strictObject({ mode: z.literal('off') }),
     ])
     .default({ mode: 'search' }),
   model: z

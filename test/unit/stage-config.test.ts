@@ -68,3 +68,12 @@ describe('stage configuration: revokeUncataloged', () => {
     );
   });
 });
+
+describe('stage config: slack', () => {
+  it('may be switched off, with nothing else to set; channels belong to history only', () => {
+    expect(parseStageConfig({ ...exampleStage(), slack: { mode: 'off' } }).slack).toEqual({ mode: 'off' });
+    expect(() => parseStageConfig({ ...exampleStage(), slack: { mode: 'off', channels: ['C1'] } })).toThrow(
+      /slack/,
+    );
+  });
+});
