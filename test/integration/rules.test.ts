@@ -95,6 +95,69 @@ describe('a grant no retry can fix', () => {
     expect(trail.filter((e) => e.to === 'FAILED')).toHaveLength(1);
     await commented(failed.jiraIssueKey, 'failed; the security team has been alerted');
   });
+
+  it('is FAILED on the first delivery when the grant does not fit the user’s inline quota, saying how full it is', async () => {
+    // Tomás already holds about 1,750 of a user's 2,048 characters of inline policies.
+    const account = sandbox.iam.account;
+    const tomas = account.user('tomas.silva');
+    const resources = Array.from({ length: 40 }, (_, i) => `arn:aws:s3:::team-legacy-bucket-${i}/*`);
+    const legacy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resources }],
+    };
+    account.putInlinePolicy(tomas, 'team-legacy', JSON.stringify(legacy));
+    const puts = () => sandbox.iam.actionCalls.filter((c) => c.action === 'PutUserPolicy').length;
+    const before = puts();
+    try {
+      const request = await filed('tomas', 'aws-logs-read', { duration: '4h' });
+      await note(request, 'ana', 'approve for the incident review');
+      await inState(request.id, 'FAILED');
+
+      const trail = await sandbox.store.listAuditEvents(request.id);
+      expect(trail.at(-1)?.reason).toMatch(
+        /^provisioning failed, and no retry can fix it: aws-iam: PutUserPolicy on user tomas\.silva refused, and no retry can change that: the grant does not fit IAM's quota on inline policies .* tomas\.silva holds 1,\d{3} in 1 other inline policy and this grant needs \d{3}\./,
+      );
+      expect(trail.filter((e) => e.to === 'FAILED')).toHaveLength(1);
+      // One write: not retried by the SDK, the connector or the queue.
+      expect(puts() - before).toBe(1);
+    } finally {
+      account.deleteInlinePolicy(tomas, 'team-legacy');
+    }
+  });
+
+  it('is FAILED on the first delivery, with nothing written, when the role lets its callers choose their source identity', async () => {
+    const account = sandbox.iam.account;
+    const role = account.role('prod-incident-operator');
+    const trust = role.assumeRolePolicyDocument;
+    account.updateAssumeRolePolicy(
+      role,
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+            Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+          },
+        ],
+      }),
+    );
+    try {
+      const request = await filed('tomas', 'aws-prod-db-connect', {
+        duration: '1h',
+        labels: ['break-glass'],
+      });
+      await inState(request.id, 'FAILED');
+
+      const trail = await sandbox.store.listAuditEvents(request.id);
+      expect(trail.at(-1)?.reason).toMatch(
+        /^provisioning failed, and no retry can fix it: aws-iam: no grant on role prod-incident-operator: it cannot be limited to tomas\.silva@example\.com's sessions, because trust statement 1 lets its callers set any source identity/,
+      );
+      expect(roleInline()[`loopgate-${request.id}`]).toBeUndefined();
+    } finally {
+      account.updateAssumeRolePolicy(role, trust);
+    }
+  });
 });
 
 describe('break-glass', () => {
