@@ -105,11 +105,10 @@ describe('loopgate dev', () => {
     const message = missingStage.err.join('');
     expect(message).toContain(`loopgate dev: read ${Object.keys(inFile).length} settings from ${file}\n`);
     expect(message).toContain(
-      [
-        'loopgate dev: 2 settings are missing or invalid:',
-        '  environment variable LOOPGATE_STAGE is required',
-        '  environment variable LOOPGATE_SLACK_MODE must be one of search, history, got "sometimes"',
-      ].join('\n'),
+      'loopgate dev: 2 settings are missing or invalid:\n  environment variable LOOPGATE_STAGE is required\n',
+    );
+    expect(message).toMatch(
+      /^ {2}environment variable LOOPGATE_SLACK_MODE must be one of .+, got "sometimes"$/m,
     );
     for (const secret of [
       values.LOOPGATE_JIRA_API_TOKEN,
