@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
 import { ValidationError } from './errors';
 import { escalationsOf } from './iam-escalation';
+import { INLINE_POLICY_QUOTA, inlineGrantSize } from './iam-inline-size';
 
 const duration = z.string().transform((text, ctx) => {
   const seconds = parseDuration(text);
@@ -228,6 +229,18 @@ const catalogSchema = z
       }
 
       checkEscalation(e, (path, message) => ctx.addIssue({ code: 'custom', path: at(...path), message }));
+
+      if (e.action.kind === 'aws-iam-policy' && e.action.statements !== undefined) {
+        const size = inlineGrantSize(e.action.statements, e.action.principalType);
+        const quota = INLINE_POLICY_QUOTA[e.action.principalType];
+        if (size > quota) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('action', 'statements'),
+            message: `entitlement "${e.id}": its inline policy takes up to ${size.toLocaleString('en')} characters as loopgate writes it (with the expiry${e.action.principalType === 'role' ? ' and source-identity' : ''} conditions), more than IAM allows all inline policies of a ${e.action.principalType} together (${quota.toLocaleString('en')}, white space not counted): it could never be granted. Use fewer or wildcarded resources, or a managed policy`,
+          });
+        }
+      }
 
       e.narrowerAlternatives.forEach((alternative, j) => {
         if (alternative === e.id || !catalog.entitlements.some((other) => other.id === alternative)) {

@@ -231,3 +231,29 @@ describe('roles only AWS may change are refused at check', () => {
     ]);
   });
 });
+
+describe('an inline grant that could never fit its principal’s quota', () => {
+  const resources = Array.from({ length: 60 }, (_, i) => `"arn:aws:s3:::loopgate-grant-bucket-${i}/*"`).join(
+    ', ',
+  );
+  const action = statements(`{ Effect: Allow, Action: s3:GetObject, Resource: [${resources}] }`);
+
+  it('is refused on a user (2,048), with its size', () => {
+    expect(problemsOf(entry({ action }))).toEqual([
+      expect.objectContaining({
+        path: 'entitlements[0].action.statements',
+        message: expect.stringMatching(
+          /^entitlement "aws-test-grant": its inline policy takes up to 2,\d{3} characters as loopgate writes it .*more than IAM allows all inline policies of a user together \(2,048, white space not counted\): it could never be granted/,
+        ),
+      }),
+    ]);
+  });
+
+  it('fits a role (10,240)', () => {
+    const onRole = entry({ action: `      roleName: data-reader\n${action}` }).replace(
+      'principalType: user',
+      'principalType: role',
+    );
+    expect(problemsOf(onRole)).toEqual([]);
+  });
+});

@@ -7,8 +7,10 @@ import {
   companyPrincipalFor,
   type IamPolicyAction,
   type IamStatement,
+  policySize,
   timeBoundDocument,
 } from '../../lambdas/connectors/aws-iam/provisioner';
+import { inlineGrantSize } from '../../lambdas/core/iam-inline-size';
 import { ValidationError } from '../../lambdas/core/errors';
 
 const EXPIRES = new Date('2026-11-21T13:00:00.000Z');
@@ -92,6 +94,28 @@ describe('timeBoundDocument', () => {
     // Not a source identity STS would accept (and, were the operator ever a Like, a wildcard).
     expect(() => timeBoundDocument([READ], EXPIRES, '*@example.com')).toThrow(ValidationError);
     expect(() => timeBoundDocument([READ], new Date(NaN))).toThrow(ValidationError);
+  });
+});
+
+describe('the catalog’s size of a grant', () => {
+  it('is never less than what the connector writes, so a grant the catalog accepts can be written', () => {
+    const statements: IamStatement[] = [
+      READ,
+      {
+        Sid: 'List',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::logs',
+        Condition: { StringLike: { 's3:prefix': 'incident/*' } },
+      },
+    ];
+    const email = `${'a'.repeat(52)}@example.com`;
+    expect(policySize(JSON.stringify(timeBoundDocument(statements, EXPIRES)))).toBe(
+      inlineGrantSize(statements, 'user'),
+    );
+    expect(policySize(JSON.stringify(timeBoundDocument(statements, EXPIRES, email)))).toBeLessThanOrEqual(
+      inlineGrantSize(statements, 'role'),
+    );
   });
 });
 

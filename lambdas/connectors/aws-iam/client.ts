@@ -15,14 +15,12 @@ import {
   UnmodifiableEntityException,
 } from '@aws-sdk/client-iam';
 import { NotFoundError, UpstreamError, type UpstreamFailure, ValidationError } from '../../core/errors';
+import { INLINE_POLICY_QUOTA } from '../../core/iam-inline-size';
 
 export const IAM_SERVICE = 'aws-iam';
 
-/**
- * IAM's quota on the inline policies of one principal, all of them together, in characters without
- * white space (IAM and AWS STS quotas, "Inline policy size").
- */
-export const INLINE_QUOTA = { user: 2048, role: 10240 } as const;
+/** IAM's quota on all inline policies of one principal together (see the core, which checks the catalog). */
+export const INLINE_QUOTA = INLINE_POLICY_QUOTA;
 
 export interface IamClientOptions {
   region: string;
