@@ -62,8 +62,9 @@ const awsIamPolicyAction = z
     /** The requester's IAM user, or the IAM role they work through. */
     principalType: z.enum(['user', 'role']),
     /**
-     * With principalType role: the role the requester assumes (their session name is their email,
-     * as with IAM Identity Center); the grant applies to their sessions of it only.
+     * With principalType role: the role the requester assumes; the grant applies only to their
+     * sessions of it, told apart by the source identity the identity provider sets to their email
+     * (the connector refuses a role whose trust policy cannot prove that; docs/setup.md).
      */
     roleName: z
       .string()

@@ -60,7 +60,7 @@ export interface PolicyDocument {
 export const INLINE_POLICY_PREFIX = 'loopgate-';
 
 const NAME = /^[\w+=,.@-]+$/;
-/** What STS accepts as a role session name: an email outside this cannot name a session. */
+/** What STS accepts as a source identity (and a session name): an email outside this cannot be one. */
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const CURRENT_TIME = 'aws:CurrentTime';
 const SOURCE_IDENTITY = 'aws:SourceIdentity';
