@@ -199,7 +199,8 @@ export class AppStack extends Stack {
       LOOPGATE_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
       LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
-      ...statuses('granted', 'revoked', 'failed'),
+      // cancelled: the sweeper's, for a ticket nobody decided in time.
+      ...statuses('granted', 'revoked', 'failed', 'cancelled'),
     });
     // Exactly what each reader of lambdas/platform/env.ts asks for.
     const environment: Record<FunctionName, Record<string, string>> = {
