@@ -59,7 +59,14 @@ export function grantStatements(scope: IConstruct, principals: CatalogPrincipals
     statements.push(allow('ProvisionReadUser', ['iam:GetUser'], [users]));
   }
   if (userInline) {
-    statements.push(allow('ProvisionUserInline', ['iam:PutUserPolicy', 'iam:GetUserPolicy'], [users]));
+    // ListUserPolicies: after IAM's LimitExceeded the provisioner says how full the user's quota is.
+    statements.push(
+      allow(
+        'ProvisionUserInline',
+        ['iam:PutUserPolicy', 'iam:GetUserPolicy', 'iam:ListUserPolicies'],
+        [users],
+      ),
+    );
   }
   if (userManagedPolicies.length) {
     statements.push(
@@ -73,7 +80,8 @@ export function grantStatements(scope: IConstruct, principals: CatalogPrincipals
     statements.push(
       allow(
         'ProvisionRoleInline',
-        ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy'],
+        // GetRole: the trust policy is checked before a grant; ListRolePolicies: the quota, as above.
+        ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies'],
         roleNames.map((name) => roleArn(scope, name)),
       ),
     );
