@@ -512,10 +512,19 @@ describe('alarms', () => {
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic() }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic() }]);
+      // The heartbeat and the revoke queue's age have their own thresholds (see below).
+      if (
+        ['loopgate-dev-sweeper-stopped', 'loopgate-dev-revoke-queue-stuck'].includes(
+          alarm.AlarmName as string,
+        )
+      ) {
+        continue;
+      }
       expect(alarm).toMatchObject({
         // Refused signatures alarm from the third in 15 minutes: the URLs are public.
         Threshold: alarm.MetricName === SIGNATURE_FAILURE_METRIC ? 2 : 0,
         ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
       });
     }
   });
@@ -582,19 +591,10 @@ describe('alarms', () => {
         }),
       );
     }
-      // The heartbeat and the revoke queue's age have their own thresholds (see below).
-      if (
-        ['loopgate-dev-sweeper-stopped', 'loopgate-dev-revoke-queue-stuck'].includes(
-          alarm.AlarmName as string,
-        )
-      ) {
-        continue;
-      }
   });
 
   it("alarms on the sweeper's FailedRequests and SweepErrors of this stage, and on every function's errors and throttles", () => {
     for (const metric of ['FailedRequests', 'SweepErrors']) {
-        TreatMissingData: 'notBreaching',
       expect(alarms()).toContainEqual(
         expect.objectContaining({
           Namespace: METRIC_NAMESPACE,
@@ -615,6 +615,53 @@ describe('alarms', () => {
         );
       }
     }
+  });
+
+  it('alarms when the sweeper stops running: under one invocation in 15 minutes, and no data at all breaches', () => {
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'loopgate-dev-sweeper-stopped',
+        AlarmDescription: expect.stringMatching(/^loopgate dev: the sweeper has not run for 15 minutes/),
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Invocations',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('sweeper') } }],
+        Statistic: 'Sum',
+        Period: 900,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        // A sweeper that never runs publishes no Invocations: missing data is the alarm.
+        TreatMissingData: 'breaching',
+      }),
+    );
+  });
+
+  it("alarms when a revoke waits longer than all its queue's deliveries take: nothing receives it", () => {
+    const queue = built.appStack.queues.revoke.queue;
+    // 6 × the revoke function's 60 s timeout (the visibility timeout) × 5 receives.
+    const deliveries = 6 * FUNCTIONS.revoke.timeoutSeconds * MAX_ATTEMPTS;
+    expect(deliveries).toBe(1800);
+    expect(resources[logicalId(built.appStack, queue)]?.Properties).toMatchObject({
+      VisibilityTimeout: 6 * FUNCTIONS.revoke.timeoutSeconds,
+      RedrivePolicy: { maxReceiveCount: MAX_ATTEMPTS },
+    });
+    expect(alarms()).toContainEqual(
+      expect.objectContaining({
+        AlarmName: 'loopgate-dev-revoke-queue-stuck',
+        AlarmDescription: expect.stringMatching(
+          /^loopgate dev: a revoke has waited in its queue .*30 minutes/,
+        ),
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(built.appStack, queue), 'QueueName'] } },
+        ],
+        Statistic: 'Maximum',
+        Threshold: deliveries,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    );
   });
 
   it('names and describes every alarm with its stage', () => {
@@ -689,53 +736,6 @@ describe('least privilege', () => {
           ).toBe(true);
         }
       }
-  it('alarms when the sweeper stops running: under one invocation in 15 minutes, and no data at all breaches', () => {
-    expect(alarms()).toContainEqual(
-      expect.objectContaining({
-        AlarmName: 'loopgate-dev-sweeper-stopped',
-        AlarmDescription: expect.stringMatching(/^loopgate dev: the sweeper has not run for 15 minutes/),
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Invocations',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('sweeper') } }],
-        Statistic: 'Sum',
-        Period: 900,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'LessThanThreshold',
-        // A sweeper that never runs publishes no Invocations: missing data is the alarm.
-        TreatMissingData: 'breaching',
-      }),
-    );
-  });
-
-  it("alarms when a revoke waits longer than all its queue's deliveries take: nothing receives it", () => {
-    const queue = built.appStack.queues.revoke.queue;
-    // 6 × the revoke function's 60 s timeout (the visibility timeout) × 5 receives.
-    const deliveries = 6 * FUNCTIONS.revoke.timeoutSeconds * MAX_ATTEMPTS;
-    expect(deliveries).toBe(1800);
-    expect(resources[logicalId(built.appStack, queue)]?.Properties).toMatchObject({
-      VisibilityTimeout: 6 * FUNCTIONS.revoke.timeoutSeconds,
-      RedrivePolicy: { maxReceiveCount: MAX_ATTEMPTS },
-    });
-    expect(alarms()).toContainEqual(
-      expect.objectContaining({
-        AlarmName: 'loopgate-dev-revoke-queue-stuck',
-        AlarmDescription: expect.stringMatching(
-          /^loopgate dev: a revoke has waited in its queue .*30 minutes/,
-        ),
-        Namespace: 'AWS/SQS',
-        MetricName: 'ApproximateAgeOfOldestMessage',
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(built.appStack, queue), 'QueueName'] } },
-        ],
-        Statistic: 'Maximum',
-        Threshold: deliveries,
-        ComparisonOperator: 'GreaterThanThreshold',
-        TreatMissingData: 'notBreaching',
-      }),
-    );
-  });
-
     },
   );
 
