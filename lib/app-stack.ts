@@ -281,7 +281,7 @@ export class AppStack extends Stack {
       });
       this.functions[name] = fn;
       // The webhook only queues events: it needs no table.
-      if (name !== 'pagerduty-webhook') grantTable(fn, stateful);
+      if (name !== 'pagerduty-webhook') grantTable(fn, stateful, name !== 'triage');
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({
           sid: 'ReadOwnSecrets',
@@ -630,8 +630,12 @@ export function revokeQueueConcurrency(reservedForRevoke: number): number {
   return Math.max(2, reservedForRevoke - 2);
 }
 
-/** The request store's item and index operations (lambdas/connectors/dynamodb/request-store.ts). */
-function grantTable(fn: LoopgateFunction, stateful: StatefulStack) {
+/**
+ * The request store's item and index operations (lambdas/connectors/dynamodb/request-store.ts).
+ * DeleteItem only where code deletes: a delivery claim given back (the webhooks' and decide's),
+ * a follow-up delivered (decide, provision, revoke, sweeper), a holding released. Triage deletes nothing.
+ */
+function grantTable(fn: LoopgateFunction, stateful: StatefulStack, deletes: boolean) {
   const table = stateful.table.tableArn;
   fn.role.addToPrincipalPolicy(
     new PolicyStatement({
@@ -641,7 +645,7 @@ function grantTable(fn: LoopgateFunction, stateful: StatefulStack) {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
+        ...(deletes ? ['dynamodb:DeleteItem'] : []),
         'dynamodb:ConditionCheckItem',
         'dynamodb:Query',
       ],

@@ -340,6 +340,76 @@ describe('environment', () => {
   });
 });
 
+describe('docs/setup.md, "Running the functions locally"', () => {
+  const section = (() => {
+    const text = readFileSync(join(PROJECT_ROOT, 'docs/setup.md'), 'utf8');
+    const start = text.indexOf('## 12. Running the functions locally');
+    return text.slice(start, text.indexOf('\n## ', start + 1));
+  })();
+  const documented = new Set(section.match(/\b(LOOPGATE_[A-Z0-9_]+|AWS_REGION|LOG_LEVEL)\b/g));
+
+  it('maps every variable the stack gives a function to where it comes from', () => {
+    const set = FUNCTION_NAMES.flatMap((name) =>
+      Object.keys((resources[functionId(name)]?.Properties.Environment as { Variables: Json }).Variables),
+    ).filter((variable) => variable !== 'NODE_OPTIONS');
+    // With every optional key set, so that no variable the stack can set is missed.
+    const full = Template.fromStack(
+      buildApp({
+        context: cdkContext({
+          ...exampleStage(),
+          jira: {
+            ...(exampleStage().jira as Json),
+            fields: {
+              entitlement: 'customfield_1',
+              duration: 'customfield_2',
+              justification: 'customfield_3',
+            },
+            statuses: Object.fromEntries(
+              ['approved', 'denied', 'cancelled', 'granted', 'revoked', 'failed'].map((o) => [o, o]),
+            ),
+            breakGlass: { label: 'bg', priority: 'Highest' },
+            closing: { statusCategories: ['done'], statuses: ['Withdrawn'], adminAccountIds: ['a1'] },
+            automationHeader: 'X-Automation',
+          },
+          pagerduty: { ...(exampleStage().pagerduty as Json), baseUrl: 'https://pd.example.com' },
+          okta: {
+            ...(exampleStage().okta as Json),
+            identity: { jiraAccountIdAttribute: 'a', pagerDutyUserIdAttribute: 'b' },
+          },
+          slack: { mode: 'history', channels: ['C1'] },
+          model: {
+            name: 'm',
+            provider: 'azure',
+            baseUrl: 'https://m.example.com',
+            apiVersion: 'v',
+            timeoutMs: 5000,
+          },
+          decisionTimeoutMinutes: 60,
+        }),
+      }).appStack,
+    );
+    const fullySet = Object.values(full.findResources('AWS::Lambda::Function')).flatMap((fn) =>
+      Object.keys((fn.Properties.Environment as { Variables: Json }).Variables),
+    );
+    const missing = [...new Set([...set, ...fullySet])].filter(
+      (variable) => variable !== 'NODE_OPTIONS' && !documented.has(variable),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('names every variable the functions read (lambdas/platform/env.ts, secrets.ts)', () => {
+    const read = ['env.ts', 'secrets.ts'].flatMap((file) => [
+      ...readFileSync(join(PROJECT_ROOT, 'lambdas/platform', file), 'utf8').matchAll(
+        /'(LOOPGATE_[A-Z0-9_]+|AWS_REGION|LOG_LEVEL)'/g,
+      ),
+    ]);
+    expect(read.length).toBeGreaterThan(50);
+    expect([...new Set(read.map((m) => m[1]))].filter((variable) => !documented.has(variable ?? ''))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('webhooks', () => {
   it('gives jira-webhook and pagerduty-webhook, and only them, a public Function URL', () => {
     const urls = template.findResources('AWS::Lambda::Url');
@@ -718,6 +788,17 @@ describe('alarms', () => {
 });
 
 describe('least privilege', () => {
+  it('lets only the functions that delete items delete them: never triage, and the PagerDuty webhook has no table at all', () => {
+    const deleting = FUNCTION_NAMES.filter((name) =>
+      actionsOf(statementsOf(roleId(name))).includes('dynamodb:DeleteItem'),
+    );
+    expect(deleting.sort()).toEqual(['decide', 'jira-webhook', 'provision', 'revoke', 'sweeper']);
+    expect(actionsOf(statementsOf(roleId('triage')))).toContain('dynamodb:PutItem');
+    expect(actionsOf(statementsOf(roleId('pagerduty-webhook'))).some((a) => a.startsWith('dynamodb:'))).toBe(
+      false,
+    );
+  });
+
   const catalogUserPolicy = 'arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess';
   const catalogRole = `arn:aws:iam::${ACCOUNT}:role/prod-incident-operator`;
   const users = `arn:aws:iam::${ACCOUNT}:user/*`;
