@@ -3,6 +3,7 @@
 // (or, read through a CollectingEnv, notes every such problem and reads on).
 
 import { ConfigurationError } from '../core/errors';
+import { INTEGRATION_SECRETS, secretOwning } from './integration-secrets';
 import { type IdentitySettings, PROFILE_ATTRIBUTE } from '../core/people';
 import type { RevokeUncataloged } from '../core/provision/sweep';
 import type { TicketClosingSettings } from '../core/ticket/status-change';
@@ -121,7 +122,13 @@ export class CollectingEnv extends Env {
   }
 }
 
-const required = (name: string) => `environment variable ${name} is required`;
+/** Names where a missing variable comes from, when it is a secret's key: that secret may lack it. */
+const required = (name: string) => {
+  const secret = secretOwning(name);
+  return `environment variable ${name} is required${
+    secret ? ` (a key of the ${secret} secret, loopgate/<stage>/${INTEGRATION_SECRETS[secret].name})` : ''
+  }`;
+};
 /** What a CollectingEnv reads on with; never used, as a reader with problems is not used. */
 const STAND_IN = 'missing';
 const STAND_IN_URL = 'https://missing.invalid';

@@ -77,12 +77,20 @@ describe('loopgate dev', () => {
     // One message, not one start per variable.
     expect(run.err).toHaveLength(1);
     const message = run.err[0] ?? '';
-    const listed = [...message.matchAll(/^ {2}environment variable (\w+) is required$/gm)].map((m) => m[1]);
+    const listed = [
+      ...message.matchAll(
+        /^ {2}environment variable (\w+) is required(?: \(a key of the \w+ secret, [\w/<>-]+\))?$/gm,
+      ),
+    ].map((m) => m[1]);
     expect(message).toMatch(new RegExp(`^loopgate dev: ${listed.length} settings are missing or invalid:\n`));
     // Every setting the functions cannot start without, each once (secrets' keys included).
     expect(listed).toEqual(expect.arrayContaining(REQUIRED));
     expect(new Set(listed).size).toBe(listed.length);
     expect(message).toContain('docs/setup.md, "Running the functions locally"');
+    // A secret's key names the secret it belongs in.
+    expect(message).toContain(
+      'environment variable LOOPGATE_OKTA_TOKEN is required (a key of the okta secret, loopgate/<stage>/okta)',
+    );
   });
 
   it('reads a .env file, lets the environment win over it, and never prints a value', async () => {

@@ -218,13 +218,14 @@ describe('CollectingEnv', () => {
     readFunctionSettings(env);
     expect(env.problems).toEqual(
       expect.arrayContaining([
-        'environment variable LOOPGATE_JIRA_WEBHOOK_SECRETS is required',
+        // A secret's key says which secret should hold it.
+        'environment variable LOOPGATE_JIRA_WEBHOOK_SECRETS is required (a key of the jiraWebhook secret, loopgate/<stage>/jira-webhook)',
         'environment variable LOOPGATE_STAGE is required',
         'environment variable LOOPGATE_TABLE_NAME is required',
         'environment variable LOOPGATE_HTTP_TIMEOUT_MS must be a positive whole number, got "soon"',
         'environment variable LOOPGATE_JIRA_BASE_URL is required',
         'environment variable LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES must list Jira status category keys (new, indeterminate, done), got "later"',
-        'environment variable LOOPGATE_OKTA_TOKEN is required',
+        'environment variable LOOPGATE_OKTA_TOKEN is required (a key of the okta secret, loopgate/<stage>/okta)',
       ]),
     );
     expect(new Set(env.problems).size).toBe(env.problems.length);
