@@ -180,7 +180,9 @@ describe('functions', () => {
     expect(JSON.parse(stdout)).toEqual({
       name: 'ConfigurationError',
       ctor: 'ConfigurationError',
-      message: expect.stringMatching(/^environment variable LOOPGATE_\w+ is required$/),
+      message: expect.stringMatching(
+        /^environment variable LOOPGATE_\w+ is required( \(a key of the \w+ secret, .+\))?$/,
+      ),
     });
   });
 });
