@@ -490,7 +490,8 @@ const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
 /**
  * Roles AWS creates and alone may change, by the names AWS gives them: IAM Identity Center's
  * permission-set roles (AWSReservedSSO_<set>_<hex>, under /aws-reserved/sso.amazonaws.com/) and
- * service-linked roles (AWSServiceRoleFor…, under /aws-service-role/<service>/).
+ * service-linked roles (AWSServiceRoleFor…; AWS puts them under /aws-service-role/<service
+ * principal>/, which the name does not give, so the stand-in uses /aws-service-role/).
  */
 function awsReservedPath(roleName: string): { path: string } | undefined {
   if (roleName.startsWith('AWSReservedSSO_')) return { path: SSO_ROLE_PATH };

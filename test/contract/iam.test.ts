@@ -169,6 +169,9 @@ describe('reading a principal', () => {
   });
 
   it('GetRole carries the trust policy URL-encoded', async () => {
+    // IAM API Reference, GetRole / Role data type: AssumeRolePolicyDocument is "URL-encoded
+    // compliant with RFC 3986". IAM User Guide, "Monitor and control actions taken with assumed
+    // roles": the trust policy must allow sts:SetSourceIdentity for the SAML provider that sets it.
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: ROLE }));
     expect(Role).toMatchObject({
       RoleName: ROLE,
@@ -186,6 +189,8 @@ describe('reading a principal', () => {
   });
 
   it('UpdateAssumeRolePolicy replaces the trust policy; GetRole returns it', async () => {
+    // IAM API Reference, UpdateAssumeRolePolicy: "Updates the policy that grants an IAM entity
+    // permission to assume a role"; Errors: MalformedPolicyDocument (HTTP 400).
     const trust = {
       Version: '2012-10-17',
       Statement: [
@@ -438,15 +443,16 @@ describe('errors come out typed', () => {
   });
 
   it('UnmodifiableEntityException (HTTP 400) for any change to a role AWS owns, as the IAM API reference names it', async () => {
-    // IAM API reference, Common Errors / PutRolePolicy Errors: UnmodifiableEntity, HTTP 400.
-    // Identity Center's roles live under /aws-reserved/sso.amazonaws.com/ and trust its SAML provider.
+    // IAM API Reference, PutRolePolicy / AttachRolePolicy / DetachRolePolicy Errors: UnmodifiableEntity,
+    // HTTP 400. IAM Identity Center User Guide, "Referencing permission sets in resource policies":
+    // its roles are AWSReservedSSO_<set>_<id> under /aws-reserved/sso.amazonaws.com/. IAM User
+    // Guide, "Using service-linked roles": AWSServiceRoleFor… roles under /aws-service-role/, which
+    // only the linked service may change.
     const sso = 'AWSReservedSSO_DataEngineer_0a1b2c3d4e5f6789';
-    scenario.aws.roles.push({
-      name: sso,
-      description: 'Identity Center',
-      attachedPolicies: [],
-      inlinePolicies: {},
-    });
+    const linked = 'AWSServiceRoleForSupport';
+    for (const name of [sso, linked]) {
+      scenario.aws.roles.push({ name, description: 'AWS owns it', attachedPolicies: [], inlinePolicies: {} });
+    }
     await standIn.stop();
     iam.destroy();
     await start();
@@ -480,6 +486,16 @@ describe('errors come out typed', () => {
       expect(error.$metadata.httpStatusCode).toBe(400);
     }
     expect(standIn.principalPolicies('role', sso)).toEqual({ attached: [], inline: {} });
+
+    const { Role: serviceRole } = await iam.send(new GetRoleCommand({ RoleName: linked }));
+    expect(serviceRole?.Path).toBe('/aws-service-role/');
+    const refused = await rejection(
+      iam.send(
+        new PutRolePolicyCommand({ RoleName: linked, PolicyName: 'loopgate-x', PolicyDocument: document }),
+      ),
+    );
+    expect(refused).toBeInstanceOf(UnmodifiableEntityException);
+    expect(standIn.principalPolicies('role', linked)).toEqual({ attached: [], inline: {} });
   });
 
   it('ValidationError for a missing parameter and for a name IAM does not allow', async () => {

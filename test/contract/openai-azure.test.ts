@@ -2,6 +2,12 @@
 // `openai` SDK (AzureOpenAI): the deployment in the path, an api-version, the key
 // in `api-key`, and Azure's refusal of numeric bounds in the schema, which the
 // schema loopgate sends no longer carries.
+// What the stand-in follows (Microsoft Learn):
+// - "Azure OpenAI in Azure AI Foundry Models REST API reference", Chat completions:
+//   POST {endpoint}/openai/deployments/{deployment-id}/chat/completions?api-version=…,
+//   authenticated with the `api-key` header (or Microsoft Entra ID), 401 for a wrong key;
+// - "How to use structured outputs", Supported schemas and limitations: unsupported
+//   type-specific keywords for numbers are minimum, maximum and multipleOf, refused with 400.
 
 import { zodResponseFormat } from 'openai/helpers/zod';
 import { z } from 'zod';

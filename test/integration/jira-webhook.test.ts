@@ -262,6 +262,10 @@ describe('the webhook endpoint', () => {
   });
 
   it("carries each invocation's Lambda context on its lines: request id, cold start, function, trace id", () => {
+    // The sandbox's Lambda host follows the AWS Lambda Developer Guide ("Using the Lambda context
+    // object to retrieve Node.js function information": awsRequestId, functionName, functionVersion
+    // $LATEST) and sets _X_AMZN_TRACE_ID as the X-Ray Developer Guide's "Tracing header" writes it:
+    // Root=1-<8 hex epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=1.
     const handled = logLines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.message === 'jira delivery handled');
