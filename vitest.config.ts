@@ -1,6 +1,3 @@
-// Quiets the AWS SDK's notice that releases after January 2027 need Node 22: the lock file pins versions that run on 20.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -400,8 +400,6 @@ const invokedDirectly =
   realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 
 if (invokedDirectly) {
-  // The lock file pins AWS SDK versions that run on Node 20; their notice about 2027 is noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // A reader that goes away (`… | head -1`) must not crash the sandbox mid-run.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;

@@ -124,7 +124,7 @@ export class LoopgateFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'nodejs22.x on purpose: the code and its dependencies (openai 6, jira.js 5, the Okta SDK 8) are developed and tested on Node 20 and 22; nodejs24.x comes after testing on it.',
+        'nodejs22.x on purpose: the code and its dependencies (openai 7, jira.js 6, the Okta SDK 8) are developed and tested on Node 22; nodejs24.x comes after testing on it.',
     });
   }
 }

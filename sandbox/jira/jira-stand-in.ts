@@ -177,6 +177,7 @@ export class JiraStandIn extends HttpStandIn {
     this.route('GET', '/rest/api/:version/issue/:key', (r) => this.getIssueRoute(r));
     this.route('GET', '/rest/api/:version/issue/:key/comment', (r) => this.listCommentsRoute(r));
     this.route('POST', '/rest/api/:version/issue/:key/comment', (r) => this.addCommentRoute(r));
+    this.route('GET', '/rest/api/:version/issue/:key/comment/:id', (r) => this.getCommentRoute(r));
     this.route('GET', '/rest/api/:version/issue/:key/transitions', (r) => this.transitionsRoute(r));
     this.route('POST', '/rest/api/:version/issue/:key/transitions', (r) => this.doTransitionRoute(r));
     this.route('GET', '/rest/api/:version/user', (r) => this.getUserRoute(r));
@@ -466,6 +467,23 @@ export class JiraStandIn extends HttpStandIn {
         this.renderComment(issue, c, version, this.caller(request).accountId, request.baseUrl),
       ),
     });
+  }
+
+  /**
+   * GET /rest/api/{2,3}/issue/{issueIdOrKey}/comment/{id} (platform OpenAPI, getComment): 404 when
+   * the issue or the comment is not found. jira.js 6 reads a comment it wrote as a string back this way.
+   */
+  private getCommentRoute(request: StandInRequest): StandInResponse {
+    const version = this.apiVersion(request);
+    const issue = this.issueOf(request);
+    if (!version) return this.routeNotFound();
+    if (!issue) return issueNotFound();
+    const comment = issue.comments.find((c) => c.id === request.params.id);
+    if (!comment) return errorCollection(404, [`Can not find a comment for id: ${request.params.id}.`], {});
+    return json(
+      200,
+      this.renderComment(issue, comment, version, this.caller(request).accountId, request.baseUrl),
+    );
   }
 
   private addCommentRoute(request: StandInRequest): StandInResponse {

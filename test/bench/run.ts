@@ -32,8 +32,6 @@ import { wireTriage } from '../../lambdas/wiring/triage';
 import { Sandbox } from '../../sandbox/world';
 import { benchBundles } from './bundles';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { json: { type: 'boolean' }, count: { type: 'string' } },

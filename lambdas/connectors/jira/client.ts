@@ -1,15 +1,23 @@
-// The Jira Cloud client: jira.js's Version3Client with a timeout, no redirects
-// and a bounded response size, and one way to run a call under a deadline and
-// turn Jira's failures into UpstreamErrors.
+// The Jira Cloud client: jira.js's cloud platform client, and one way to run a
+// call under a deadline and turn Jira's failures into UpstreamErrors.
+//
+// jira.js 6 talks through the runtime's fetch and takes no signal, redirect or
+// size option: the deadline here bounds how long loopgate waits, and fetch drops
+// the Authorization header on a redirect to another origin (Fetch standard, 4.4).
 
 import { vendorBaseUrl } from '../base-url';
-import { HttpException, Version3Client } from 'jira.js';
+import {
+  createCloudClient,
+  isApiError,
+  isNetworkError,
+  isNotFoundError,
+  isSchemaMismatchError,
+} from 'jira.js';
+import type { CloudClient } from 'jira.js';
 import { ConfigurationError, failureOfHttpStatus, UpstreamError } from '../../core/errors';
 
 export const JIRA = 'jira';
 
-/** Jira's answers to what loopgate asks are small; anything bigger than this is not Jira talking. */
-const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 const MAX_MESSAGE_LENGTH = 200;
 
 export interface JiraClientOptions {
@@ -22,6 +30,12 @@ export interface JiraClientOptions {
   timeoutMs: number;
   /** Retries of a 409 on calls that allow them (transitions), and the first pause; doubled each time. */
   conflictRetries?: { attempts: number; firstDelayMs: number };
+  /**
+   * What to do when an answer does not match Jira's OpenAPI as jira.js encodes it: `silent` in the
+   * functions (loopgate checks the fields it reads itself); the contract tests use `throw`, so a stand-in
+   * that drifts from Jira's published schema fails them.
+   */
+  onSchemaMismatch?: 'silent' | 'warn' | 'throw';
 }
 
 /**
@@ -33,7 +47,7 @@ export class JiraConflictError extends UpstreamError {}
 const CONFLICT_RETRIES = { attempts: 3, firstDelayMs: 250 };
 
 export class JiraClient {
-  readonly api: Version3Client;
+  readonly api: CloudClient;
   private readonly timeoutMs: number;
   private readonly conflictRetries: { attempts: number; firstDelayMs: number };
 
@@ -49,16 +63,12 @@ export class JiraClient {
         'Jira conflict retries must be 0 to 10 attempts with a delay of 0 ms or more',
       );
     }
-    this.api = new Version3Client({
+    this.api = createCloudClient({
       host: vendorBaseUrl(options.host, 'Jira host'),
-      authentication: { basic: { email: options.email.trim(), apiToken: options.apiToken.trim() } },
-      baseRequestConfig: {
-        // axios's timeout covers connecting and a silent socket; `call` adds the deadline for the whole call.
-        timeout: options.timeoutMs,
-        // Basic credentials go with every request; a redirect is never followed with them.
-        maxRedirects: 0,
-        maxContentLength: MAX_RESPONSE_BYTES,
-      },
+      auth: { type: 'basic', email: options.email.trim(), apiToken: options.apiToken.trim() },
+      // One attempt per call: loopgate's queues and outbox retry, with their own backoff and budget.
+      retry: { maxAttempts: 1 },
+      onSchemaMismatch: options.onSchemaMismatch ?? 'silent',
     });
   }
 
@@ -66,11 +76,7 @@ export class JiraClient {
    * Runs one jira.js call under the deadline. `operation` names it in errors (no secrets, no bodies);
    * `onNotFound`, when given, is the answer to a 404, which is otherwise a bad response.
    */
-  async call<T>(
-    operation: string,
-    run: (api: Version3Client) => Promise<T>,
-    onNotFound?: () => T,
-  ): Promise<T> {
+  async call<T>(operation: string, run: (api: CloudClient) => Promise<T>, onNotFound?: () => T): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -83,7 +89,7 @@ export class JiraClient {
       return await Promise.race([run(this.api), deadline]);
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
-      if (error instanceof HttpException && error.status === 404 && onNotFound) return onNotFound();
+      if (isNotFoundError(error) && onNotFound) return onNotFound();
       throw upstreamError(operation, error);
     } finally {
       clearTimeout(timer);
@@ -94,7 +100,7 @@ export class JiraClient {
    * `call`, with a 409 (a conflicting update of the issue) tried again a bounded number of times,
    * pausing longer each time. Only for calls that are safe to repeat after a 409: Jira did not apply them.
    */
-  async callRetryingConflicts<T>(operation: string, run: (api: Version3Client) => Promise<T>): Promise<T> {
+  async callRetryingConflicts<T>(operation: string, run: (api: CloudClient) => Promise<T>): Promise<T> {
     const { attempts, firstDelayMs } = this.conflictRetries;
     for (let retry = 0; ; retry++) {
       try {
@@ -112,13 +118,13 @@ export function createJiraClient(options: JiraClientOptions): JiraClient {
 }
 
 /**
- * jira.js throws an HttpException for an answer (status, Jira's body at `response.data`) and axios's
- * own error for no answer. Both keep the request config, Authorization header included, so neither
- * is passed on as the cause: the UpstreamError carries what is safe to log.
+ * jira.js throws an ApiError for an answer (status, Jira's body at `body`), a NetworkError for no
+ * answer and a SchemaMismatchError when told to check shapes. The ApiError's message holds the whole
+ * response text, so none is passed on as the cause: the UpstreamError carries what is safe to log.
  */
 function upstreamError(operation: string, error: unknown): UpstreamError {
-  if (error instanceof HttpException && error.status >= 400) {
-    const detail = jiraMessage((error.response as { data?: unknown } | undefined)?.data);
+  if (isApiError(error) && error.status >= 400) {
+    const detail = jiraMessage(error.body);
     const what = error.status === 404 ? 'was not found' : `answered ${error.status}`;
     const Kind = error.status === 409 ? JiraConflictError : UpstreamError;
     return new Kind(
@@ -127,14 +133,10 @@ function upstreamError(operation: string, error: unknown): UpstreamError {
       `${operation} ${what}${detail ? `: ${detail}` : ''}`,
     );
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-    return new UpstreamError(JIRA, 'timeout', `${operation} timed out`);
+  if (isSchemaMismatchError(error)) {
+    return new UpstreamError(JIRA, 'bad-response', `${operation} answered a shape Jira does not document`);
   }
-  if (typeof code === 'string' && code.startsWith('ERR_') && code !== 'ERR_NETWORK') {
-    // axios refused the answer itself: too large, a redirect, a body that does not parse.
-    return new UpstreamError(JIRA, 'bad-response', `${operation} failed (${code})`);
-  }
+  const code = isNetworkError(error) ? error.code : undefined;
   return new UpstreamError(
     JIRA,
     'unavailable',

@@ -109,26 +109,27 @@ export class JiraTracker implements Tracker {
     if (!ISSUE_KEY.test(issueKey)) throw new ValidationError(`"${issueKey}" is not a Jira issue key`);
     const document = plainTextDocument(text);
     await this.client.call(`comment on ${issueKey}`, (api) =>
-      api.issueComments.addComment({ issueIdOrKey: issueKey, comment: document }),
+      api.issueComments.addComment({ issueIdOrKey: issueKey, body: document }),
     );
   }
 }
 
-interface AdfText {
+// Type aliases, not interfaces: jira.js types a document as an object with an index signature.
+type AdfText = {
   type: 'text';
   text: string;
-}
+};
 
-interface AdfParagraph {
+type AdfParagraph = {
   type: 'paragraph';
   content: AdfText[];
-}
+};
 
-export interface PlainTextDocument {
+export type PlainTextDocument = {
   type: 'doc';
   version: 1;
   content: AdfParagraph[];
-}
+};
 
 /**
  * Plain text as ADF: one paragraph per line (an empty line is an empty paragraph), each holding
