@@ -23,7 +23,8 @@ import {
   readTriageConfig,
 } from '../lambdas/platform/env';
 import { invocationScope } from '../lambdas/platform/lambda-context';
-import { wireDecide, wirePagerDutyWebhook } from '../lambdas/wiring/decide';
+import { wireDecide } from '../lambdas/wiring/decide';
+import { wirePagerDutyWebhook } from '../lambdas/wiring/pagerduty-webhook';
 import { wireIntake } from '../lambdas/wiring/intake';
 import { wireProvision } from '../lambdas/wiring/provision';
 import type { WireOptions } from '../lambdas/wiring/shared';

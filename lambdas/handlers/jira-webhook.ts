@@ -24,7 +24,7 @@ export interface JiraWebhookSettings extends IntakeSettings {
   maxBodyBytes: number;
 }
 
-export const MAX_JIRA_BODY_BYTES = 256 * 1024;
+export { MAX_JIRA_BODY_BYTES } from '../platform/webhook-limits';
 
 export function createJiraWebhookHandler(deps: IntakeDeps, settings: JiraWebhookSettings, logger: Logger) {
   return async (event: APIGatewayProxyEventV2): Promise<HttpResponse> => {

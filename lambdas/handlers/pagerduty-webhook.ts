@@ -23,13 +23,7 @@ export interface PagerDutyWebhookSettings {
   secrets: readonly string[];
   maxBodyBytes: number;
 }
-/**
- * PagerDuty guarantees webhooks up to 55 KB and sends larger ones up to 256 KB best-effort ("All
- * webhooks with a final size greater than 256 KB are always dropped"; developer-docs webhooks/
- * 02-Behavior.md). Refusing less would answer a real event with a 4xx: a permanent drop, and three
- * in a row disable the subscription.
- */
-export const MAX_PAGERDUTY_BODY_BYTES = 256 * 1024;
+export { MAX_PAGERDUTY_BODY_BYTES } from '../platform/webhook-limits';
 
 const envelope = z.object({
   event: z.object({
@@ -145,7 +139,7 @@ function readEvent(
 /** The Lambda entry point: configuration is read and the queue client built on the first invocation. */
 export const handler = builtOnFirstCall<APIGatewayProxyEventV2, HttpResponse>(async () => {
   const { readPagerDutyWebhookConfig } = await import('../platform/env');
-  const { wirePagerDutyWebhook } = await import('../wiring/decide');
+  const { wirePagerDutyWebhook } = await import('../wiring/pagerduty-webhook');
   const { deps, settings, logger } = wirePagerDutyWebhook(readPagerDutyWebhookConfig());
   return createPagerDutyWebhookHandler(deps, settings, logger);
 });

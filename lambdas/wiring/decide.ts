@@ -1,4 +1,4 @@
-// Builds the pagerduty-webhook and decide functions' dependencies from their configuration, once per cold start.
+// Builds the decide function's dependencies from their configuration, once per cold start.
 
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory, OktaStepUp } from '../connectors/okta';
@@ -6,10 +6,8 @@ import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
 import type { DecideDeps, DecideSettings } from '../core/decide/incident-event';
-import type { WorkQueue } from '../core/ports';
-import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../handlers/pagerduty-webhook';
 import { loadCatalogFile } from '../platform/catalog-file';
-import { type DecideConfig, type PagerDutyWebhookConfig, PROVISION_DUE_MS } from '../platform/env';
+import { type DecideConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
 
@@ -65,18 +63,3 @@ export function wireDecide(
 }
 
 /** The webhook: the signing secrets and the decide queue, nothing else. */
-export function wirePagerDutyWebhook(
-  config: PagerDutyWebhookConfig,
-  options: WireOptions = {},
-): { deps: { queue: WorkQueue }; settings: PagerDutyWebhookSettings; logger: Logger } {
-  return {
-    deps: { queue: sqsWorkQueue(config, config.timeoutMs, { decide: config.decideQueueUrl }) },
-    settings: { secrets: config.webhookSecrets, maxBodyBytes: MAX_PAGERDUTY_BODY_BYTES },
-    // The stage on every line: the stack counts refused signatures by it (a metric filter).
-    logger: new Logger({
-      service: 'pagerduty-webhook',
-      level: config.logLevel,
-      ...(options.log ? { write: options.log } : {}),
-    }).child({ stage: config.stage }),
-  };
-}

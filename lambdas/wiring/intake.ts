@@ -4,7 +4,8 @@
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient, OktaDirectory } from '../connectors/okta';
 import type { IntakeDeps } from '../core/intake/intake';
-import { type JiraWebhookSettings, MAX_JIRA_BODY_BYTES } from '../handlers/jira-webhook';
+import type { JiraWebhookSettings } from '../handlers/jira-webhook';
+import { MAX_JIRA_BODY_BYTES } from '../platform/webhook-limits';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { IntakeConfig } from '../platform/env';
 import { Logger } from '../platform/logger';

@@ -11,7 +11,7 @@ import { builtOnFirstCall } from '../../lambdas/platform/cold-start';
 import { Env, readPagerDutyWebhookConfig } from '../../lambdas/platform/env';
 import { invocationKeys, invocationScope, traceIdOf } from '../../lambdas/platform/lambda-context';
 import { Logger } from '../../lambdas/platform/logger';
-import { wirePagerDutyWebhook } from '../../lambdas/wiring/decide';
+import { wirePagerDutyWebhook } from '../../lambdas/wiring/pagerduty-webhook';
 
 const SECRET = 'the-real-webhook-secret';
 const TRACE_ROOT = '1-6754a1b2-5f0c3d2e1a9b8c7d6e5f4a3b';

@@ -9,7 +9,7 @@ import { createJiraWebhookHandler } from '../../lambdas/handlers/jira-webhook';
 import { createPagerDutyWebhookHandler } from '../../lambdas/handlers/pagerduty-webhook';
 import { Env, readIntakeConfig, readPagerDutyWebhookConfig } from '../../lambdas/platform/env';
 import { REQUEST_REFUSED } from '../../lambdas/platform/http-errors';
-import { wirePagerDutyWebhook } from '../../lambdas/wiring/decide';
+import { wirePagerDutyWebhook } from '../../lambdas/wiring/pagerduty-webhook';
 import { wireIntake } from '../../lambdas/wiring/intake';
 import { SIGNATURE_FAILURE_PATTERN } from '../../lib/app-stack';
 
