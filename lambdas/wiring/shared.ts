@@ -3,18 +3,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../connectors/aws-client';
 import { DynamoRequestStore } from '../connectors/dynamodb/request-store';
 import { createJiraClient } from '../connectors/jira/client';
 import { SqsWorkQueue } from '../connectors/sqs/work-queue';
 import { type Clock, type QueueName, systemClock } from '../core/ports';
 import type { CommonSettings, JiraApiSettings } from '../platform/env';
-
-/** Per-attempt limits for AWS calls; without throwOnRequestTimeout a slow answer only logs a warning. */
-export function awsTimeouts(timeoutMs: number) {
-  return {
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-  };
-}
 
 /** Credentials only in the sandbox; on AWS the SDK takes the function role's. */
 export function awsCredentials(settings: CommonSettings) {
@@ -22,12 +16,14 @@ export function awsCredentials(settings: CommonSettings) {
 }
 
 export function dynamoDocumentClient(settings: CommonSettings, timeoutMs = 3000): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    ...awsTimeouts(timeoutMs),
-    ...(settings.dynamoDbEndpoint ? { endpoint: settings.dynamoDbEndpoint, region: 'local' } : {}),
-    ...awsCredentials(settings),
-    maxAttempts: 3,
-  });
+  const client = new DynamoDBClient(
+    awsClientConfig({
+      ...(settings.dynamoDbEndpoint ? { endpoint: settings.dynamoDbEndpoint, region: 'local' } : {}),
+      ...awsCredentials(settings),
+      timeoutMs,
+      maxAttempts: 3,
+    }),
+  );
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
@@ -55,13 +51,15 @@ export function sqsWorkQueue(
   timeoutMs: number,
   queueUrls: Partial<Record<QueueName, string>>,
 ): SqsWorkQueue {
-  const client = new SQSClient({
-    region: config.region,
-    ...awsTimeouts(timeoutMs),
-    ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
-    ...awsCredentials(config),
-    maxAttempts: 3,
-  });
+  const client = new SQSClient(
+    awsClientConfig({
+      region: config.region,
+      ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}),
+      ...awsCredentials(config),
+      timeoutMs,
+      maxAttempts: 3,
+    }),
+  );
   return new SqsWorkQueue(client, queueUrls);
 }
 

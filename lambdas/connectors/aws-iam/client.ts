@@ -7,7 +7,6 @@
 
 import {
   IAMClient,
-  type IAMClientConfig,
   IAMServiceException,
   LimitExceededException,
   MalformedPolicyDocumentException,
@@ -16,42 +15,17 @@ import {
 } from '@aws-sdk/client-iam';
 import { NotFoundError, UpstreamError, type UpstreamFailure, ValidationError } from '../../core/errors';
 import { INLINE_POLICY_QUOTA } from '../../core/iam-inline-size';
+import { awsClientConfig, type AwsClientOptions } from '../aws-client';
 
 export const IAM_SERVICE = 'aws-iam';
 
 /** IAM's quota on all inline policies of one principal together (see the core, which checks the catalog). */
 export const INLINE_QUOTA = INLINE_POLICY_QUOTA;
 
-export interface IamClientOptions {
-  region: string;
-  /** Another base URL (the sandbox stand-in); the real service when absent. */
-  endpoint?: string;
-  /** Static credentials; the default provider chain (the Lambda role) when absent. */
-  credentials?: IAMClientConfig['credentials'];
-  /** Per attempt: the time to connect and the time for the whole answer. */
-  timeoutMs: number;
-  /** Attempts per call, the first included; the SDK backs off between them (throttling, 5xx, timeouts). */
-  maxAttempts: number;
-}
+export type IamClientOptions = AwsClientOptions & { region: string };
 
 export function createIamClient(options: IamClientOptions): IAMClient {
-  if (!(options.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
-  if (!(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
-    throw new RangeError('maxAttempts must be a whole number of at least 1');
-  }
-  const client = new IAMClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: options.maxAttempts,
-    // The node handler's options, passed through: without throwOnRequestTimeout a
-    // slow answer is only logged as a warning and the call waits on.
-    requestHandler: {
-      connectionTimeout: options.timeoutMs,
-      requestTimeout: options.timeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  const client = new IAMClient(awsClientConfig(options));
   // The retry middleware asks the resolved config for its strategy on every call.
   const standard = client.config.retryStrategy;
   client.config.retryStrategy = async () => permanentErrorsNotRetried(await standard());

@@ -11,47 +11,22 @@ import {
   DeleteScheduleCommand,
   ResourceNotFoundException,
   SchedulerClient,
-  type SchedulerClientConfig,
   SchedulerServiceException,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { UpstreamError, type UpstreamFailure, ValidationError } from '../../core/errors';
 import type { ExpiryScheduler } from '../../core/ports';
+import { awsClientConfig, type AwsClientOptions } from '../aws-client';
 
 export const SCHEDULER_SERVICE = 'aws-scheduler';
 /** Every schedule loopgate creates is named this and the request id. */
 export const SCHEDULE_PREFIX = 'loopgate-revoke-';
 
-export interface SchedulerClientOptions {
-  region: string;
-  /** Another base URL (the sandbox stand-in); the real service when absent. */
-  endpoint?: string;
-  /** Static credentials; the default provider chain (the Lambda role) when absent. */
-  credentials?: SchedulerClientConfig['credentials'];
-  /** Per attempt: the time to connect and the time for the whole answer. */
-  timeoutMs: number;
-  /** Attempts per call, the first included. */
-  maxAttempts: number;
-}
+export type SchedulerClientOptions = AwsClientOptions & { region: string };
 
-/** The Scheduler client with a timeout on every call, as createIamClient builds IAM's. */
+/** The Scheduler client with a timeout on every call and bounded attempts. */
 export function createSchedulerClient(options: SchedulerClientOptions): SchedulerClient {
-  if (!(options.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
-  if (!(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
-    throw new RangeError('maxAttempts must be a whole number of at least 1');
-  }
-  return new SchedulerClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: options.maxAttempts,
-    // Without throwOnRequestTimeout a slow answer is only logged and the call waits on.
-    requestHandler: {
-      connectionTimeout: options.timeoutMs,
-      requestTimeout: options.timeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  return new SchedulerClient(awsClientConfig(options));
 }
 
 /** What a schedule invokes at expiry: in loopgate, the revoke function (it takes `{requestId}`). */
