@@ -8,8 +8,7 @@
 // batch, a sweep of the sandbox's empty table in DynamoDB Local.
 // Run alone: `node --import tsx test/bench/bundles.ts [--runs N]`.
 //
-// The bundles go under node_modules/.cache so that the AWS SDK, left out of the
-// bundle as the Lambda runtime provides it, resolves as it does on Lambda.
+// The bundles go under node_modules/.cache, out of the way of the sources.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
