@@ -14,6 +14,7 @@ import {
   isSchemaMismatchError,
 } from 'jira.js';
 import type { CloudClient } from 'jira.js';
+import { withDeadline } from '../../core/deadline';
 import { ConfigurationError, failureOfHttpStatus, UpstreamError } from '../../core/errors';
 
 export const JIRA = 'jira';
@@ -77,22 +78,17 @@ export class JiraClient {
    * `onNotFound`, when given, is the answer to a 404, which is otherwise a bad response.
    */
   async call<T>(operation: string, run: (api: CloudClient) => Promise<T>, onNotFound?: () => T): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new UpstreamError(JIRA, 'timeout', `${operation} took longer than ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([run(this.api), deadline]);
+      // jira.js takes no signal: the deadline ends loopgate's wait, not the request.
+      return await withDeadline(
+        this.timeoutMs,
+        () => new UpstreamError(JIRA, 'timeout', `${operation} took longer than ${this.timeoutMs} ms`),
+        () => run(this.api),
+      );
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
       if (isNotFoundError(error) && onNotFound) return onNotFound();
       throw upstreamError(operation, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -11,6 +11,7 @@ import { vendorBaseUrl } from '../base-url';
 import { api } from '@pagerduty/pdjs';
 import type { APIResponse } from '@pagerduty/pdjs/build/src/api';
 import { z } from 'zod';
+import { withDeadline } from '../../core/deadline';
 import { ConfigurationError, failureOfHttpStatus, UpstreamError } from '../../core/errors';
 
 export const PAGERDUTY = 'pagerduty';
@@ -173,45 +174,38 @@ class PdjsClient implements PagerDutyClient {
       }
       headers.From = this.from;
     }
-    // pdjs's own timeout only starts a timer that does nothing. The AbortSignal ends a fetch in flight;
-    // the race ends the call during pdjs's pause before a 429 retry too, which no signal interrupts.
-    const controller = new AbortController();
+    // pdjs's own timeout only starts a timer that does nothing. The signal ends a fetch in flight;
+    // the deadline ends the call during pdjs's pause before a 429 retry too, which no signal interrupts.
     const startedAt = Date.now();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    const deadline = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(new Error('deadline')), { once: true });
-    });
-    const attempt = () =>
-      Promise.race([
-        api({
-          url: `${this.baseUrl}${path}`,
-          method,
-          token: this.token,
-          tokenType: this.tokenType,
-          headers,
-          ...(request.query ? { queryParameters: request.query } : {}),
-          ...(request.body ? { data: request.body } : {}),
-          signal: controller.signal,
-          retryTimeout: this.retryMs,
-          // 0 turns off pdjs's idle timer, which would otherwise keep the process alive for 30 s.
-          requestTimeout: 0,
-        }),
-        deadline,
-      ]);
+    const timedOut = () =>
+      new UpstreamError(PAGERDUTY, 'timeout', `${operation} took longer than ${this.timeoutMs} ms`);
     let response: APIResponse;
     try {
-      response = await attempt();
-      // pdjs's retries are spent. When PagerDuty says its window resets before our deadline, one
-      // more round after the reset is worth it; a 429 was not acted on, so a write may be resent.
-      const resetMs = rateLimitResetMs(response);
-      if (resetMs !== undefined && Date.now() - startedAt + resetMs < this.timeoutMs) {
-        await sleep(resetMs, undefined, { signal: controller.signal });
-        response = await attempt();
-      }
+      response = await withDeadline(this.timeoutMs, timedOut, async (signal) => {
+        const attempt = () =>
+          api({
+            url: `${this.baseUrl}${path}`,
+            method,
+            token: this.token,
+            tokenType: this.tokenType,
+            headers,
+            ...(request.query ? { queryParameters: request.query } : {}),
+            ...(request.body ? { data: request.body } : {}),
+            signal,
+            retryTimeout: this.retryMs,
+            // 0 turns off pdjs's idle timer, which would otherwise keep the process alive for 30 s.
+            requestTimeout: 0,
+          });
+        const first = await attempt();
+        // pdjs's retries are spent. When PagerDuty says its window resets before our deadline, one
+        // more round after the reset is worth it; a 429 was not acted on, so a write may be resent.
+        const resetMs = rateLimitResetMs(first);
+        if (resetMs === undefined || Date.now() - startedAt + resetMs >= this.timeoutMs) return first;
+        await sleep(resetMs, undefined, { signal });
+        return attempt();
+      });
     } catch (error) {
-      throw rejection(operation, error, controller.signal.aborted, this.timeoutMs);
-    } finally {
-      clearTimeout(timer);
+      throw error instanceof UpstreamError ? error : rejection(operation, error);
     }
     if (!response.ok) throw statusError(operation, response);
     return response;
@@ -243,10 +237,7 @@ function statusError(operation: string, response: APIResponse): PagerDutyStatusE
 }
 
 /** What pdjs rejects with: a fetch error (connection, abort), or the response when its body is not JSON. */
-function rejection(operation: string, error: unknown, aborted: boolean, timeoutMs: number): UpstreamError {
-  if (aborted) {
-    return new UpstreamError(PAGERDUTY, 'timeout', `${operation} took longer than ${timeoutMs} ms`);
-  }
+function rejection(operation: string, error: unknown): UpstreamError {
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && !(error instanceof Error)) {
     const failure = status >= 200 && status < 300 ? 'bad-response' : failureOfHttpStatus(status);
