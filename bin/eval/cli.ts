@@ -96,7 +96,7 @@ export async function evalCommand(args: EvalArgs, io: EvalIo): Promise<number> {
       const settings = readModelSettings(args.env ?? new Env());
       if (!settings) {
         throw new UsageError(
-          'no model is configured: set LOOPGATE_MODEL_API_KEY (and LOOPGATE_MODEL, LOOPGATE_MODEL_BASE_URL as needed), use --sandbox for the offline rules model, or --replay for the recorded answers',
+          'no model is configured: set LOOPGATE_MODEL_API_KEY (and LOOPGATE_MODEL, LOOPGATE_MODEL_BASE_URL as needed) or LOOPGATE_MODEL_PROVIDER=bedrock with AWS credentials, use --sandbox for the offline rules model, or --replay for the recorded answers',
         );
       }
       advisor = new OpenAiAdvisor(settings);

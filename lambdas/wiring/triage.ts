@@ -90,7 +90,14 @@ export function wireTriage(
       // An estimate that errs high: gpt-tokenizer's encoding was 2.7 MB of this bundle.
       countTokens: estimateTokens,
       prompt: loadPromptTemplates(config.promptDir),
-      ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
+      ...(config.model
+        ? {
+            advisor: new OpenAiAdvisor(
+              config.model,
+              config.sandboxAwsCredentials ? { credentials: config.sandboxAwsCredentials } : {},
+            ),
+          }
+        : {}),
       pager: new PagerDutyPager(pagerDuty),
       queue: sqsWorkQueue(config, timeoutMs, {
         provision: config.provisionQueueUrl,
