@@ -58,7 +58,8 @@ function synth(model?: Json) {
   return { bedrock, environment };
 }
 
-describe('the model provider', () => {
+// A synth takes seconds, more on a busy machine.
+describe('the model provider', { timeout: 180_000 }, () => {
   it('lets no function invoke a Bedrock model unless the stage chooses Bedrock', () => {
     const { bedrock } = synth();
     for (const name of FUNCTION_NAMES) expect(bedrock(name)).toEqual([]);
