@@ -86,14 +86,15 @@ describe('reading a report', () => {
   afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
 
   it('reads a report file and names the file and the problem otherwise', () => {
-    dir = mkdtempSync(join(tmpdir(), 'loopgate-compare-'));
-    const good = join(dir, 'a.json');
+    const root = mkdtempSync(join(tmpdir(), 'loopgate-compare-'));
+    dir = root;
+    const good = join(root, 'a.json');
     writeFileSync(good, JSON.stringify(A));
     expect(readReport(good).promptVersion).toBe('p-aaaa');
-    const bad = join(dir, 'b.json');
+    const bad = join(root, 'b.json');
     writeFileSync(bad, JSON.stringify({ cases: 'none' }));
     expect(() => readReport(bad)).toThrow(`${bad} is not an eval report`);
-    expect(() => readReport(join(dir, 'missing.json'))).toThrow(
+    expect(() => readReport(join(root, 'missing.json'))).toThrow(
       /cannot read the eval report .*missing\.json/,
     );
   });
