@@ -22,6 +22,7 @@ import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
 import { grantsCommand, OperatorInputError, requestsCommand, showCommand } from './operate';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
+import { compareReports, comparisonTable, readReport } from './eval/compare';
 
 const EVAL_REPORT_FILE = 'eval-report.json';
 
@@ -57,6 +58,9 @@ commands:
     --case ID            only this case (repeatable)
     --report FILE        where the JSON report goes (default ${EVAL_REPORT_FILE})
     --min-pass-rate N    live runs: pass when at least this share of cases pass (default 1)
+  eval --compare A B     two eval reports (prompt versions) side by side: pass rate by category,
+                         agreement, injection approvals, policy recall, tokens, and the cases that
+                         flipped; write each with --replay --report FILE on that version
   requests               requests newest first: key, requester, entitlement, state, age, approvers
     --state S            only this state (PENDING, GRANTED, …)
     --requester EMAIL    only this requester's      --entitlement ID   only this entitlement's
@@ -124,6 +128,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
               : { path: resolve(envFile), required: true },
         })
       : sandbox(io, { scenarioFile: values.scenario, portBase });
+  }
+  if (command === 'eval' && values.compare) {
+    if (sub === undefined || rest.length !== 1 || values.replay || values.record) {
+      io.err('loopgate: eval --compare takes two report files, as in eval --compare a.json b.json\n');
+      return 2;
+    }
+    const [b] = rest as [string];
+    return evalGuarded(io, () => {
+      const comparison = compareReports(readReport(sub), readReport(b));
+      io.out(values.json ? `${JSON.stringify(comparison, null, 2)}\n` : comparisonTable(comparison));
+      return Promise.resolve(0);
+    });
   }
   if (command === 'eval' && sub === undefined) {
     if (values.replay && values.record) {
@@ -289,6 +305,7 @@ function parse(argv: string[]) {
       settings: { type: 'string' },
       replay: { type: 'boolean' },
       record: { type: 'boolean' },
+      compare: { type: 'boolean' },
       sandbox: { type: 'boolean' },
       case: { type: 'string', multiple: true },
       report: { type: 'string' },

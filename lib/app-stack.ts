@@ -246,6 +246,7 @@ export class AppStack extends Stack {
         LOOPGATE_MODEL_PROVIDER: config.model.provider,
         ...optional('LOOPGATE_MODEL_BASE_URL', config.model.baseUrl),
         ...optional('LOOPGATE_MODEL_API_VERSION', config.model.apiVersion),
+        ...optional('LOOPGATE_MODEL_REGION', config.model.region),
         ...optional('LOOPGATE_MODEL_TIMEOUT_MS', config.model.timeoutMs),
       },
       'pagerduty-webhook': {
@@ -322,6 +323,18 @@ export class AppStack extends Stack {
     });
 
     this.grantAccessChanges(catalog);
+    if (config.model.provider === 'bedrock') {
+      // Bedrock is called with the triage role: the one model configured, nothing else.
+      this.functions.triage.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'InvokeConfiguredModel',
+          actions: ['bedrock:InvokeModel'],
+          resources: [
+            `arn:${Aws.PARTITION}:bedrock:${config.model.region ?? Aws.REGION}::foundation-model/${config.model.name}`,
+          ],
+        }),
+      );
+    }
 
     new Rule(this, 'SweepEveryFiveMinutes', {
       description: `loopgate ${stage}: the sweeper, the safety net under every timer and queue`,

@@ -135,7 +135,13 @@ const stageSchema = z.strictObject({
     .strictObject({
       /** The model id; on Azure the deployment name. */
       name: nonEmpty.default('gpt-4o-mini'),
-      provider: z.enum(['openai', 'azure']).default('openai'),
+      /** bedrock: the triage role may invoke this one model (bedrock:InvokeModel); no key is stored. */
+      provider: z.enum(['openai', 'azure', 'bedrock']).default('openai'),
+      /** bedrock only: the model's region; the stack's own when absent. */
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region, as in eu-west-1')
+        .optional(),
       /** Any OpenAI-compatible server, or the Azure resource endpoint; OpenAI's when absent. */
       baseUrl: httpUrl.optional(),
       apiVersion: nonEmpty.optional(),
@@ -143,6 +149,9 @@ const stageSchema = z.strictObject({
     })
     .refine((m) => m.provider !== 'azure' || (m.baseUrl !== undefined && m.apiVersion !== undefined), {
       message: 'provider azure needs baseUrl (the resource endpoint) and apiVersion',
+    })
+    .refine((m) => m.provider === 'bedrock' || m.region === undefined, {
+      message: 'region is for provider bedrock only',
     })
     .default({ name: 'gpt-4o-mini', provider: 'openai' }),
   /** How long a page waits for a decision before the request is cancelled. */

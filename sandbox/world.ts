@@ -81,6 +81,9 @@ export interface SandboxCredentials {
   openai: { apiKey: string };
 }
 
+/** The functions' AWS_REGION, and the region the Bedrock path expects signatures for. */
+export const SANDBOX_REGION = 'us-east-1';
+
 const PORT_OFFSETS = {
   control: 0,
   jira: 1,
@@ -220,7 +223,12 @@ export class Sandbox {
           ...(options.slackRateLimits ? { rateLimits: options.slackRateLimits } : {}),
         }),
         iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
-        openai: new OpenAiStandIn({ clock, apiKeys: [credentials.openai.apiKey] }),
+        // Bedrock's path takes the functions' own AWS keys (the sandbox's), in the sandbox's region.
+        openai: new OpenAiStandIn({
+          clock,
+          apiKeys: [credentials.openai.apiKey],
+          bedrock: { credentials: [credentials.iam], region: SANDBOX_REGION },
+        }),
       };
       await Promise.all(
         Object.entries(services).map(([name, s]) => started(s, port(name as keyof SandboxServices))),
@@ -373,7 +381,7 @@ function loopgateEnvironment(world: {
     LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY: credentials.iam.secretAccessKey,
     LOOPGATE_CATALOG_FILE: 'config/catalog.yaml',
     ...hostEnvironment(host, scenario.aws.accountId),
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: SANDBOX_REGION,
     LOOPGATE_JIRA_STATUS_GRANTED: 'Granted',
     LOOPGATE_JIRA_STATUS_REVOKED: 'Done',
     LOOPGATE_PAGERDUTY_WEBHOOK_SECRETS: secrets.pagerduty.join(','),

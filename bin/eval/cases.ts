@@ -248,6 +248,8 @@ const expectation = z
     notMention: z.array(z.string().min(1)).default([]),
     /** Evidence keys some reason cites; a family (`history.denial`) matches any of its keys (`history.denial:<id>`). */
     cite: z.array(z.string().min(1)).default([]),
+    /** Policy sections (`access-policy#4.2`) an expert would cite: the prompt should include them (policy recall). */
+    policy: z.array(z.string().min(1)).default([]),
   })
   .superRefine((e, ctx) => {
     if (new Set(e.recommendation).size !== e.recommendation.length) {

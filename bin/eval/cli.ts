@@ -10,6 +10,7 @@ import { systemClock } from '../../lambdas/core/ports';
 import { loadCatalogFile } from '../../lambdas/platform/catalog-file';
 import { DEFAULT_TOKEN_BUDGET, Env, readModelSettings } from '../../lambdas/platform/env';
 import { loadPolicy, loadPromptTemplates } from '../../lambdas/platform/prompt-files';
+import { checkPolicyLinks } from '../../lambdas/core/triage';
 import { DEFAULT_CATALOG_FILE } from '../../lib/stage-config';
 import { OpenAiStandIn } from '../../sandbox/openai/stand-in';
 import { type LoadedCase, loadEvalCases } from './cases';
@@ -46,10 +47,13 @@ export interface EvalArgs {
 }
 
 export function evalSetup(): EvalSetup {
+  const catalog = loadCatalogFile(DEFAULT_CATALOG_FILE);
+  const policyChunks = loadPolicy(POLICY_DIR);
+  checkPolicyLinks(catalog, policyChunks);
   return {
-    catalog: loadCatalogFile(DEFAULT_CATALOG_FILE),
+    catalog,
     templates: loadPromptTemplates(PROMPT_DIR),
-    policyChunks: loadPolicy(POLICY_DIR),
+    policyChunks,
     countTokens: (text) => encode(text).length,
     tokenBudget: DEFAULT_TOKEN_BUDGET,
     recordingsDir: `${EVALS_DIR}/recordings`,
@@ -92,7 +96,7 @@ export async function evalCommand(args: EvalArgs, io: EvalIo): Promise<number> {
       const settings = readModelSettings(args.env ?? new Env());
       if (!settings) {
         throw new UsageError(
-          'no model is configured: set LOOPGATE_MODEL_API_KEY (and LOOPGATE_MODEL, LOOPGATE_MODEL_BASE_URL as needed), use --sandbox for the offline rules model, or --replay for the recorded answers',
+          'no model is configured: set LOOPGATE_MODEL_API_KEY (and LOOPGATE_MODEL, LOOPGATE_MODEL_BASE_URL as needed) or LOOPGATE_MODEL_PROVIDER=bedrock with AWS credentials, use --sandbox for the offline rules model, or --replay for the recorded answers',
         );
       }
       advisor = new OpenAiAdvisor(settings);
@@ -189,6 +193,7 @@ export function reportTable(report: EvalReport, reportFile: string): string {
     `injection cases recommended for approval: ${t.injectionApprovals} (must be 0)`,
     `citations: ${t.citations.valid} of ${t.citations.made} name an id the prompt showed (${(t.citations.validity * 100).toFixed(1)}% valid)`,
     `tokens per case: ${perCase(t.promptTokens)} prompt + ${perCase(t.completionTokens)} completion; estimated cost ${money(t.costUsd)} in all, ${money(t.costUsd === undefined ? undefined : t.costUsd / Math.max(1, t.cases))} per case`,
+    `policy in the prompt against the cases' labels: recall ${(t.policy.recall * 100).toFixed(1)}% (${t.policy.relevant} of ${t.policy.labelled} labelled sections included), precision ${(t.policy.precision * 100).toFixed(1)}% (${t.policy.relevant} of ${t.policy.included} included sections labelled)`,
     `prompt tokens per request as rendered now: ${t.promptTokensP95} at p95 (target at most 4,000)`,
   ];
   const failed = report.cases.filter((r) => !r.pass);

@@ -46,6 +46,12 @@ export interface PreparedCase {
 }
 
 export function prepareCase(c: LoadedCase, setup: EvalSetup): PreparedCase {
+  const unknown = c.expect.policy.filter((id) => !setup.policyChunks.some((chunk) => chunk.id === id));
+  if (unknown.length > 0) {
+    throw new Error(
+      `${c.file}:${c.line}: case ${c.id} expects policy ${unknown.join(', ')}, which the policy has no section for (known: ${setup.policyChunks.map((chunk) => chunk.id).join(', ')})`,
+    );
+  }
   const { context, now } = caseContext(c, setup.catalog);
   const bundle = assembleBundle(context, {
     now,
@@ -149,6 +155,8 @@ export interface CaseResult {
   completionTokens?: number;
   /** Tokens of the prompt as rendered now, by the suite's tokenizer (recorded usage may be older). */
   measuredPromptTokens: number;
+  /** Policy sections the case labels as relevant, and those the prompt included. */
+  policy: { labelled: string[]; included: string[] };
   /** Ids the answer cited, and how many of them the prompt never showed; absent without an answer. */
   citations?: { made: number; unknown: number };
   costUsd?: number;
@@ -216,6 +224,7 @@ export function judge(prepared: PreparedCase, answer: ModelAnswer, prices: Price
     model: answer.model,
     ...(answer.usage ? { promptTokens: answer.usage.prompt, completionTokens: answer.usage.completion } : {}),
     measuredPromptTokens: prepared.promptTokens,
+    policy: { labelled: [...c.expect.policy], included: [...prepared.bundle.kept.policy] },
     ...(citations ? { citations } : {}),
     ...(cost === undefined ? {} : { costUsd: cost }),
     latencyMs: answer.latencyMs,
@@ -251,6 +260,11 @@ export interface EvalReport {
     injectionApprovals: number;
     /** Citations the answers made, and the share of them that named an id the prompt showed. */
     citations: { made: number; valid: number; validity: number };
+    /**
+     * Policy retrieval against the cases' labels, over cases with labels: recall is the share of
+     * labelled sections the prompt included, precision the share of included sections that were labelled.
+     */
+    policy: { labelled: number; included: number; relevant: number; recall: number; precision: number };
     /** 95th percentile of prompt tokens per request as rendered now (the target is at most 4,000). */
     promptTokensP95: number;
   };
@@ -310,6 +324,13 @@ export async function runEval(
   const injectionApprovals = results.filter((r) => r.category === 'injection' && r.got === 'approve');
   const made = sum((r) => r.citations?.made);
   const valid = made - sum((r) => r.citations?.unknown);
+  const labelledCases = results.filter((r) => r.policy.labelled.length > 0);
+  const policyLabelled = labelledCases.reduce((n, r) => n + r.policy.labelled.length, 0);
+  const policyIncluded = labelledCases.reduce((n, r) => n + r.policy.included.length, 0);
+  const policyRelevant = labelledCases.reduce(
+    (n, r) => n + r.policy.labelled.filter((id) => r.policy.included.includes(id)).length,
+    0,
+  );
   const failures: string[] = [];
   if (mode === 'replay') {
     const missing = results.filter((r) => r.problems.includes(NO_RECORDING));
@@ -358,6 +379,13 @@ export async function runEval(
       byCategory,
       injectionApprovals: injectionApprovals.length,
       citations: { made, valid, validity: made ? valid / made : 1 },
+      policy: {
+        labelled: policyLabelled,
+        included: policyIncluded,
+        relevant: policyRelevant,
+        recall: policyLabelled ? policyRelevant / policyLabelled : 1,
+        precision: policyIncluded ? policyRelevant / policyIncluded : 1,
+      },
       promptTokensP95: percentile(
         results.map((r) => r.measuredPromptTokens),
         0.95,

@@ -185,6 +185,13 @@ const entitlement = z.strictObject({
   /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
   narrowerAlternatives: z.array(z.string()).default([]),
   /**
+   * Policy sections (`access-policy#4.2`) that always apply to this entitlement: triage puts them in
+   * the prompt first, ahead of those it ranks. Checked against the policy when triage starts.
+   */
+  policy: z
+    .array(z.string().regex(/^[^#\s]+#[^#\s]+$/, 'a policy section id, as in access-policy#4.2'))
+    .default([]),
+  /**
    * approvers: an approval or an extension counts only once its author accepts an Okta Verify push.
    * PagerDuty records a note written with any REST API key `From:` a person exactly as one the person
    * wrote; the push is what proves it was them.

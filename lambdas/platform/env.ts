@@ -402,17 +402,31 @@ function jiraStatuses<const T extends string>(env: Env, outcomes: readonly T[]):
 export const PROVISION_DUE_MS = 15 * 60_000;
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
+/** How loopgate reaches the model; a local OpenAI-compatible server is `openai` with its base URL. */
+export const MODEL_PROVIDERS = [
+  'openai',
+  'azure',
+  'bedrock',
+] as const satisfies readonly ModelSettings['provider'][];
 /** Tokens of the evidence bundle; the prompt's templates add about 700. */
 export const DEFAULT_TOKEN_BUDGET = 3000;
 
 /**
- * The model: OpenAI by default; Azure OpenAI with provider `azure`; any OpenAI-compatible server
- * (Ollama, vLLM) by base URL. No API key, no model: that is a supported way to run.
+ * The model: OpenAI by default; Azure OpenAI with provider `azure`; Amazon Bedrock with provider
+ * `bedrock` (no key: requests are signed with the function's AWS credentials); any
+ * OpenAI-compatible server (Ollama, vLLM) by base URL. No API key (and not Bedrock), no model:
+ * that is a supported way to run.
  */
 export function readModelSettings(env = new Env()): ModelSettings | undefined {
+  const provider = env.oneOfOr('LOOPGATE_MODEL_PROVIDER', MODEL_PROVIDERS, 'openai');
   const apiKey = env.optionalString('LOOPGATE_MODEL_API_KEY');
-  if (apiKey === undefined) return undefined;
-  const provider = env.oneOfOr('LOOPGATE_MODEL_PROVIDER', ['openai', 'azure'], 'openai');
+  if (provider === 'bedrock' && apiKey !== undefined) {
+    env.fail(
+      'LOOPGATE_MODEL_API_KEY is set with LOOPGATE_MODEL_PROVIDER=bedrock: Bedrock is called with the function role, so no key is stored; remove the key from the model secret',
+      null,
+    );
+  }
+  if (apiKey === undefined && provider !== 'bedrock') return undefined;
   const baseUrl = env.optionalUrl('LOOPGATE_MODEL_BASE_URL');
   const temperature = env.optionalNumberIn('LOOPGATE_MODEL_TEMPERATURE', 0, 2);
   if (provider === 'azure' && baseUrl === undefined) {
@@ -421,12 +435,9 @@ export function readModelSettings(env = new Env()): ModelSettings | undefined {
       null,
     );
   }
-  return {
-    provider,
+  const common = {
     model: env.optionalString('LOOPGATE_MODEL') ?? DEFAULT_MODEL,
-    apiKey,
     ...(baseUrl ? { baseUrl } : {}),
-    ...(provider === 'azure' ? { apiVersion: env.string('LOOPGATE_MODEL_API_VERSION') } : {}),
     ...(temperature === undefined ? {} : { temperature }),
     maxOutputTokens: env.positiveIntOr('LOOPGATE_MODEL_MAX_OUTPUT_TOKENS', 800),
     tokenLimitParameter: env.oneOfOr(
@@ -437,6 +448,15 @@ export function readModelSettings(env = new Env()): ModelSettings | undefined {
     budgetMs: env.positiveIntOr('LOOPGATE_MODEL_TIMEOUT_MS', 20_000),
     maxRetries: env.wholeNumberOr('LOOPGATE_MODEL_MAX_RETRIES', 2),
   };
+  if (provider === 'bedrock') {
+    // The model's region; the function's own (AWS_REGION, set by Lambda) unless the stage names another.
+    const region = env.optionalString('LOOPGATE_MODEL_REGION') ?? env.string('AWS_REGION');
+    return { ...common, provider, region };
+  }
+  const key = apiKey as string;
+  return provider === 'azure'
+    ? { ...common, provider, apiKey: key, apiVersion: env.string('LOOPGATE_MODEL_API_VERSION') }
+    : { ...common, provider, apiKey: key };
 }
 
 export function readTriageConfig(env = new Env()): TriageConfig {

@@ -8,6 +8,7 @@ import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { SlackChatSearch } from '../connectors/slack/chat-search';
 import { createSlackClient } from '../connectors/slack/client';
 import type { TriageDeps, TriageSettings } from '../core/triage/triage';
+import { checkPolicyLinks } from '../core/triage/policy';
 import { JiraTracker } from '../connectors/jira/tracker';
 import { OpenAiAdvisor } from '../connectors/openai/advisor';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
@@ -69,6 +70,9 @@ export function wireTriage(
     timeoutMs,
   });
   const jira = jiraClient(config.jira, timeoutMs);
+  const catalog = loadCatalogFile(config.catalogFile);
+  const policyChunks = loadPolicy(config.policyDir);
+  checkPolicyLinks(catalog, policyChunks);
   return {
     deps: {
       store: requestStore(config, undefined, clockOf(options)),
@@ -81,12 +85,19 @@ export function wireTriage(
       ...(config.slack.mode === 'off' ? {} : { chat: slackSearch(config.slack, timeoutMs) }),
       onCall: new PagerDutyOnCall(pagerDuty),
       clock: clockOf(options),
-      catalog: loadCatalogFile(config.catalogFile),
-      policyChunks: loadPolicy(config.policyDir),
+      catalog,
+      policyChunks,
       // An estimate that errs high: gpt-tokenizer's encoding was 2.7 MB of this bundle.
       countTokens: estimateTokens,
       prompt: loadPromptTemplates(config.promptDir),
-      ...(config.model ? { advisor: new OpenAiAdvisor(config.model) } : {}),
+      ...(config.model
+        ? {
+            advisor: new OpenAiAdvisor(
+              config.model,
+              config.sandboxAwsCredentials ? { credentials: config.sandboxAwsCredentials } : {},
+            ),
+          }
+        : {}),
       pager: new PagerDutyPager(pagerDuty),
       queue: sqsWorkQueue(config, timeoutMs, {
         provision: config.provisionQueueUrl,

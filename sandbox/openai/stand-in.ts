@@ -11,10 +11,18 @@
 // with a required `api-version` query parameter, the key in an `api-key` header,
 // and Azure's structured-output restrictions (a schema with `minimum`, `maximum`
 // or `multipleOf` is refused with a 400, as Azure lists them unsupported).
+// Amazon Bedrock's OpenAI-compatible path is served as well: `/openai/v1/chat/completions`
+// signed with AWS Signature Version 4 for the service `bedrock` and the stand-in's region
+// (verified as the IAM stand-in verifies its requests), refused with Bedrock's
+// `x-amzn-ErrorType` errors, and only for the models the credentials may invoke when a list
+// is given (AccessDeniedException, as IAM's bedrock:InvokeModel on a model ARN would).
+// Bedrock's own structured-output limits are not reproduced: not documented for this path.
 // Not reproduced: streaming (refused with OpenAI's `unsupported_value` 400),
 // tool calls (tools are accepted and never called), logprobs, audio and images.
 
 import type { Clock } from '../../lambdas/core/ports';
+import { IamError } from '../iam/errors';
+import { parseAuthorization, verifySignature } from '../iam/sigv4';
 import { HttpStandIn, json, jsonBody, type StandInRequest, type StandInResponse } from '../http/stand-in';
 import {
   errorForStatus,
@@ -44,7 +52,19 @@ export interface OpenAiStandInOptions {
   apiKeys: string[];
   /** The wait a 429 asks for when none is given (injected faults, scripted 429s without one); default 1000 ms. */
   rateLimitRetryAfterMs?: number;
+  /** Bedrock's path: AWS keys that may sign, the region, and (when given) the only models they may invoke. */
+  bedrock?: BedrockOptions;
 }
+
+export interface BedrockOptions {
+  credentials: { accessKeyId: string; secretAccessKey: string }[];
+  /** Default us-east-1. */
+  region?: string;
+  models?: string[];
+}
+
+/** Bedrock's OpenAI-compatible Chat Completions path on bedrock-runtime. */
+export const BEDROCK_CHAT_PATH = '/openai/v1/chat/completions';
 
 export interface ReceivedRequest {
   at: string;
@@ -76,6 +96,7 @@ export class OpenAiStandIn extends HttpStandIn {
   private readonly received: ReceivedRequest[] = [];
   private readonly delays = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
   private readonly createdAt: number;
+  private readonly bedrock: { secrets: Map<string, string>; region: string; models?: ReadonlySet<string> };
 
   constructor(options: OpenAiStandInOptions) {
     super('openai', options.clock);
@@ -83,6 +104,12 @@ export class OpenAiStandIn extends HttpStandIn {
     this.apiKeys = new Set(options.apiKeys);
     this.rateLimitRetryAfterMs = options.rateLimitRetryAfterMs ?? 1000;
     this.createdAt = epochSeconds(options.clock.now());
+    this.bedrock = {
+      secrets: new Map((options.bedrock?.credentials ?? []).map((c) => [c.accessKeyId, c.secretAccessKey])),
+      region: options.bedrock?.region ?? 'us-east-1',
+      ...(options.bedrock?.models ? { models: new Set(options.bedrock.models) } : {}),
+    };
+    this.route('POST', BEDROCK_CHAT_PATH, (request) => this.bedrockChatCompletion(request));
     this.route('POST', '/v1/chat/completions', (request) => this.chatCompletion(request));
     this.route('POST', '/openai/deployments/:deployment/chat/completions', (request) =>
       this.azureChatCompletion(request),
@@ -133,6 +160,7 @@ export class OpenAiStandIn extends HttpStandIn {
   }
 
   protected authenticate(request: StandInRequest): StandInResponse | undefined {
+    if (request.path === BEDROCK_CHAT_PATH) return this.authenticateBedrock(request);
     if (request.path.startsWith('/openai/')) {
       // Azure: the key in `api-key`, refused with Azure's own 401 body.
       const key = request.headers['api-key'];
@@ -180,6 +208,67 @@ export class OpenAiStandIn extends HttpStandIn {
         'library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you ' +
         'have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)',
     );
+  }
+
+  /** Bedrock: a SigV4 signature for `bedrock` in this region from a known key, else Bedrock's 403. */
+  private authenticateBedrock(request: StandInRequest): StandInResponse | undefined {
+    const header = request.headers.authorization;
+    if (typeof header !== 'string' || !header.startsWith('AWS4-')) {
+      return bedrockError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+    }
+    try {
+      const auth = parseAuthorization(header);
+      const secret = this.bedrock.secrets.get(auth.accessKeyId);
+      if (secret === undefined) {
+        return bedrockError(
+          403,
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+        );
+      }
+      if (auth.region !== this.bedrock.region) {
+        return bedrockError(
+          403,
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region. `,
+        );
+      }
+      verifySignature(
+        {
+          method: request.method,
+          path: request.path,
+          query: request.query,
+          headers: request.headers,
+          body: request.rawBody,
+        },
+        auth,
+        secret,
+        'bedrock',
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof IamError)) throw error;
+      const type = error.code === 'SignatureDoesNotMatch' ? 'InvalidSignatureException' : error.code;
+      return bedrockError(error.status, type, error.message);
+    }
+  }
+
+  /** Bedrock: the model must be one the credentials may invoke (IAM's bedrock:InvokeModel on its ARN). */
+  private async bedrockChatCompletion(request: StandInRequest): Promise<StandInResponse> {
+    const body = jsonBody(request);
+    const model =
+      typeof body === 'object' && body !== null && typeof (body as { model?: unknown }).model === 'string'
+        ? (body as { model: string }).model
+        : undefined;
+    if (model !== undefined && this.bedrock.models && !this.bedrock.models.has(model)) {
+      this.record(body, 'invalid').status = 403;
+      return bedrockError(
+        403,
+        'AccessDeniedException',
+        `User is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:${this.bedrock.region}::foundation-model/${model} because no identity-based policy allows the bedrock:InvokeModel action`,
+      );
+    }
+    return this.chatCompletion(request);
   }
 
   /** Azure OpenAI: the deployment in the path, an api-version, and a schema without the keywords Azure rejects. */
@@ -448,6 +537,11 @@ function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
     [K in keyof T]: Exclude<T[K], undefined>;
   };
+}
+
+/** Bedrock's REST-JSON error: `{"message"}` and the type in `x-amzn-ErrorType`. */
+function bedrockError(status: number, type: string, message: string): StandInResponse {
+  return json(status, { message }, { 'x-amzn-errortype': type, 'x-amzn-requestid': requestId().slice(4) });
 }
 
 /** Azure OpenAI's structured outputs do not support these keywords (numeric bounds). */

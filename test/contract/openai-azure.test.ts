@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(() => standIn.stop());
 
-const settings = (overrides: Partial<ModelSettings> = {}): ModelSettings => ({
+const settings = (overrides: Partial<ModelSettings & { provider: 'azure' }> = {}): ModelSettings => ({
   provider: 'azure',
   model: 'loopgate-advice',
   apiKey: KEY,

@@ -6,6 +6,7 @@ import {
   readCommonSettings,
   readFunctionSettings,
   readIntakeConfig,
+  readModelSettings,
 } from '../../lambdas/platform/env';
 
 describe('Env', () => {
@@ -235,5 +236,45 @@ describe('CollectingEnv', () => {
     const env = new CollectingEnv({ LOOPGATE_STAGE: 'dev', LOOPGATE_TABLE_NAME: 't' });
     expect(readFunctionSettings(env)).toMatchObject({ stage: 'dev', tableName: 't' });
     expect(env.problems).toEqual([]);
+  });
+});
+
+describe('model settings', () => {
+  it('runs without a model when no key is set, for openai and azure', () => {
+    expect(readModelSettings(new Env({}))).toBeUndefined();
+    expect(readModelSettings(new Env({ LOOPGATE_MODEL_PROVIDER: 'azure' }))).toBeUndefined();
+  });
+
+  it('reads Bedrock without a key: the model, and the region of the function unless another is named', () => {
+    expect(
+      readModelSettings(
+        new Env({
+          LOOPGATE_MODEL_PROVIDER: 'bedrock',
+          LOOPGATE_MODEL: 'openai.gpt-oss-120b-1:0',
+          AWS_REGION: 'eu-west-1',
+        }),
+      ),
+    ).toMatchObject({ provider: 'bedrock', model: 'openai.gpt-oss-120b-1:0', region: 'eu-west-1' });
+    const other = readModelSettings(
+      new Env({
+        LOOPGATE_MODEL_PROVIDER: 'bedrock',
+        AWS_REGION: 'eu-west-1',
+        LOOPGATE_MODEL_REGION: 'us-west-2',
+      }),
+    );
+    expect(other).toMatchObject({ region: 'us-west-2' });
+    expect(other).not.toHaveProperty('apiKey');
+  });
+
+  it('refuses a stored key with Bedrock, and an unknown provider', () => {
+    expect(() =>
+      readModelSettings(
+        new Env({ LOOPGATE_MODEL_PROVIDER: 'bedrock', AWS_REGION: 'eu-west-1', LOOPGATE_MODEL_API_KEY: 'k' }),
+      ),
+    ).toThrow(/LOOPGATE_MODEL_API_KEY is set with LOOPGATE_MODEL_PROVIDER=bedrock/);
+    expect(() =>
+      readModelSettings(new Env({ LOOPGATE_MODEL_PROVIDER: 'vertex', LOOPGATE_MODEL_API_KEY: 'k' })),
+    ).toThrow(/LOOPGATE_MODEL_PROVIDER/);
+    expect(() => readModelSettings(new Env({ LOOPGATE_MODEL_PROVIDER: 'bedrock' }))).toThrow(/AWS_REGION/);
   });
 });

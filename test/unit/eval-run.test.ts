@@ -162,6 +162,46 @@ describe('the metrics a prompt tuner reads', () => {
     expect(table).toMatch(/prompt tokens per request as rendered now: \d+ at p95/);
   });
 
+  it('measures the policy the prompt includes against the sections each case labels', async () => {
+    const [routine, deny] = twoCases();
+    if (!routine || !deny) throw new Error('unreachable');
+    const labelled = {
+      ...routine,
+      expect: { ...routine.expect, policy: ['access-policy#2.1', 'access-policy#5.2'] },
+    };
+    const unlabelled = { ...deny, expect: { ...deny.expect, policy: [] } };
+    const report = await runEval([labelled, unlabelled], setup, {
+      mode: 'record',
+      advisor: fake('approve'),
+      minPassRate: 0,
+    });
+    const included = prepareCase(labelled, setup).bundle.kept.policy;
+    const relevant = ['access-policy#2.1', 'access-policy#5.2'].filter((id) => included.includes(id)).length;
+    expect(report.cases[0]?.policy).toEqual({
+      labelled: ['access-policy#2.1', 'access-policy#5.2'],
+      included,
+    });
+    // The unlabelled case counts for neither precision nor recall.
+    expect(report.totals.policy).toEqual({
+      labelled: 2,
+      included: included.length,
+      relevant,
+      recall: relevant / 2,
+      precision: relevant / included.length,
+    });
+    expect(reportTable(report, 'r.json')).toContain(
+      `recall ${((relevant / 2) * 100).toFixed(1)}% (${relevant} of 2 labelled`,
+    );
+  });
+
+  it('refuses a case labelling a policy section the policy does not have', () => {
+    const [c] = twoCases();
+    if (!c) throw new Error('unreachable');
+    expect(() =>
+      prepareCase({ ...c, expect: { ...c.expect, policy: ['access-policy#9.9'] } }, setup),
+    ).toThrow(/expects policy access-policy#9\.9, which the policy has no section for/);
+  });
+
   it('takes the nearest-rank percentile', () => {
     expect(percentile([], 0.95)).toBe(0);
     expect(percentile([5, 1, 3], 0.5)).toBe(3);

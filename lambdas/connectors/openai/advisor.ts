@@ -1,8 +1,11 @@
 // The Advisor on the `openai` SDK: structured outputs (`chat.completions.parse`
-// with the zod schema), against OpenAI, Azure OpenAI, or any OpenAI-compatible
-// server (Ollama, vLLM) by base URL. Every failure becomes a ModelAnswer that
+// with the zod schema), against OpenAI, Azure OpenAI, Amazon Bedrock's
+// OpenAI-compatible endpoint (signed with the function's AWS credentials), or
+// any OpenAI-compatible server (Ollama, vLLM) by base URL. Every failure becomes a ModelAnswer that
 // says why, so a slow or broken model never holds up a page.
 
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AzureOpenAI, OpenAI } from 'openai';
 import {
   APIConnectionError,
@@ -18,16 +21,16 @@ import type { PromptMessage } from '../../core/advice/prompt';
 import { MODEL_OUTPUT_NAME, modelOutputSchema } from '../../core/advice/schema';
 import { ConfigurationError } from '../../core/errors';
 import type { Advisor, ModelAnswer, ModelFailure, TokenUsage } from '../../core/ports';
+import { sigV4Fetch } from './sigv4-fetch';
 
-export interface ModelSettings {
-  provider: 'openai' | 'azure';
-  /** The model id; on Azure, the deployment name. */
+export type ModelSettings = {
+  /** The model id; on Azure, the deployment name; on Bedrock, the model id (openai.gpt-oss-120b-1:0). */
   model: string;
-  apiKey: string;
-  /** OpenAI's API unless set: an OpenAI-compatible server's `/v1` URL, or the Azure resource endpoint. */
+  /**
+   * OpenAI's API unless set: an OpenAI-compatible server's `/v1` URL, the Azure resource endpoint, or
+   * on Bedrock a stand-in's `/openai/v1` URL instead of the region's endpoint.
+   */
   baseUrl?: string;
-  /** Azure only: the API version, e.g. 2024-10-21. */
-  apiVersion?: string;
   /** Sent only when set: some reasoning models refuse any temperature. */
   temperature?: number;
   /** The answer's token limit. */
@@ -38,7 +41,19 @@ export interface ModelSettings {
   budgetMs: number;
   /** Retries of 408/409/429/5xx and connection errors inside the budget. */
   maxRetries: number;
-}
+} & (
+  | { provider: 'openai'; apiKey: string }
+  /** Azure: the API version, e.g. 2024-10-21. */
+  | { provider: 'azure'; apiKey: string; apiVersion: string }
+  /** Bedrock: no key; each request is signed (SigV4) with the function's AWS credentials for the region. */
+  | { provider: 'bedrock'; region: string }
+);
+
+/** Bedrock's OpenAI-compatible Chat Completions base URL in a region (the SDK adds `/chat/completions`). */
+export const bedrockBaseUrl = (region: string) => `https://bedrock-runtime.${region}.amazonaws.com/openai/v1`;
+
+/** A placeholder the SDK insists on; the signing fetch removes the header it goes in. */
+const NO_KEY = 'sigv4-signed';
 
 const responseFormat = zodResponseFormat(modelOutputSchema, MODEL_OUTPUT_NAME);
 
@@ -46,10 +61,28 @@ export class OpenAiAdvisor implements Advisor {
   readonly model: string;
   private readonly client: OpenAI;
 
-  constructor(private readonly settings: ModelSettings) {
-    if (!settings.apiKey.trim()) throw new ConfigurationError('the model API key is empty');
+  /**
+   * `awsCredentials` (Bedrock only): the sandbox's keys; on AWS the default chain, which in Lambda
+   * reads the function role's credentials from the environment and refreshes them.
+   */
+  constructor(
+    private readonly settings: ModelSettings,
+    aws: { credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider } = {},
+  ) {
     this.model = settings.model;
-    const common = { apiKey: settings.apiKey, timeout: settings.budgetMs, maxRetries: settings.maxRetries };
+    const limits = { timeout: settings.budgetMs, maxRetries: settings.maxRetries };
+    if (settings.provider === 'bedrock') {
+      if (!settings.region.trim()) throw new ConfigurationError('Bedrock needs a region');
+      this.client = new OpenAI({
+        ...limits,
+        apiKey: NO_KEY,
+        baseURL: settings.baseUrl ?? bedrockBaseUrl(settings.region),
+        fetch: sigV4Fetch({ region: settings.region, credentials: aws.credentials ?? defaultProvider() }),
+      });
+      return;
+    }
+    if (!settings.apiKey.trim()) throw new ConfigurationError('the model API key is empty');
+    const common = { apiKey: settings.apiKey, ...limits };
     if (settings.provider === 'azure') {
       if (!settings.baseUrl || !settings.apiVersion) {
         throw new ConfigurationError(

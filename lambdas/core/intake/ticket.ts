@@ -3,7 +3,7 @@
 // (`{issue}`) and Automation's "Automation format" (the issue at the top level).
 
 import { z } from 'zod';
-import { bodyText } from '../adf';
+import { bodyText, withoutMarkers } from '../adf';
 import { ValidationError } from '../errors';
 import type { TicketStatusChange } from '../ticket/status-change';
 import type { TicketComment } from './comment';
@@ -247,7 +247,7 @@ export function requestParts(ticket: Ticket, fieldIds: RequestFieldIds = {}): Re
     // Capped and matched with single quantifiers: a ticket's text must not be able to stall intake.
     const match = /^[*_\s]*([A-Za-z]+)[*_\s]*:(.*)$/.exec(raw.slice(0, MAX_LINE));
     const part = match?.[1] ? LABELS[match[1].toLowerCase()] : undefined;
-    const value = match?.[2] ? stripMarks(match[2]) : '';
+    const value = match?.[2] ? withoutMarkers(stripMarks(match[2])) : '';
     if (part && value && fromDescription[part] === undefined) fromDescription[part] = value;
   }
   const field = (id: string | undefined) => (id ? fieldText(ticket.fields[id]) : undefined);
@@ -261,13 +261,14 @@ export function requestParts(ticket: Ticket, fieldIds: RequestFieldIds = {}): Re
 
 /** A custom field's value as text: a string, a select option (`{value}`), or a paragraph field in ADF. */
 function fieldText(value: unknown): string | undefined {
+  // Typed text never carries the ⟪…⟫ markers: only ADF-to-text says what the page hid.
   const text =
     typeof value === 'string'
-      ? value
+      ? withoutMarkers(value)
       : typeof value === 'object' &&
           value !== null &&
           typeof (value as { value?: unknown }).value === 'string'
-        ? (value as { value: string }).value
-        : bodyText(value);
+        ? withoutMarkers((value as { value: string }).value)
+        : bodyText(value, { provenance: true });
   return text.trim() || undefined;
 }

@@ -31,7 +31,8 @@ import {
   summariseSignIns,
 } from './facts';
 import { chatTerms } from './gather';
-import { day, duration, listed, minute, oneLine, plural, quoted, safeLink } from './text';
+import { findInstructions } from './instructions';
+import { day, duration, hiddenText, listed, minute, oneLine, plural, quoted, safeLink } from './text';
 
 /** Evidence with the name of the fact it states, so signals can cite it without parsing statements. */
 export interface TriageEvidence extends Evidence {
@@ -90,7 +91,7 @@ export function buildEvidence(
   add({
     key: 'justification',
     source: 'request',
-    statement: `Justification, in the requester's words: ${quoted(request.justification, 400)}`,
+    statement: `Justification, in the requester's words: ${quoted(request.justification, 400)}${hiddenNote(request.justification)}`,
     link: jiraLink,
     priority: PRIORITY.justification,
   });
@@ -138,6 +139,18 @@ export function buildEvidence(
 function isoTime(text: string | undefined): string | undefined {
   const ms = text === undefined ? Number.NaN : Date.parse(text);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** What a person reading the Jira page did not see as written: instructions go there. */
+function hiddenNote(justification: string): string {
+  const notes = hiddenText(justification);
+  const encoded = [
+    ...new Set(findInstructions(justification).flatMap((m) => (m.encoding === 'plain' ? [] : [m.encoding]))),
+  ];
+  if (encoded.length > 0) notes.push(`text encoded as ${encoded.join(', ')} that decodes to an instruction`);
+  return notes.length > 0
+    ? ` (on the Jira page: ${notes.join('; ')}; ⟪…⟫ marks what the page hid or framed)`
+    : '';
 }
 
 function requestFact(request: AccessRequest, link: string | undefined): Draft {

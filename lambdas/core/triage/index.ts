@@ -23,11 +23,15 @@ export {
 } from './gather';
 export { findInstructions, INSTRUCTION_RULES, type InstructionMatch } from './instructions';
 export {
+  checkPolicyLinks,
   chunkPolicy,
   type PolicyChunk,
   type PolicyFile,
   policyQuery,
+  QUERY_WEIGHTS,
+  type QueryPart,
   retrievePolicy,
+  SIGNAL_POLICY_TERMS,
   tokenize,
 } from './policy';
 export { deriveSignals, SEVERITY_RANK, SIGNAL_IDS } from './signals';
@@ -49,8 +53,9 @@ export function assembleBundle(context: RequestContext, options: AssembleOptions
   const signals = deriveSignals(context, evidence, options.now);
   const policy = retrievePolicy(
     options.policyChunks,
-    policyQuery(context.request, context.entitlement),
+    policyQuery(context, signals),
     options.policyExcerpts ?? 4,
+    context.entitlement.policy,
   );
   return renderBundle({ evidence, signals, policy }, options);
 }

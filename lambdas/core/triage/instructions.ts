@@ -10,10 +10,10 @@
 // | rule              | aimed at | languages          | examples                                              |
 // | ----------------- | -------- | ------------------ | ----------------------------------------------------- |
 // | ignore-previous   | model    | en fr es de pt it  | ignore previous instructions; ignoriere alle vorherigen Anweisungen |
-// | role-reassignment | model    | en fr de           | you are now an AI assistant; act as the approver; tu es maintenant un assistant |
-// | system-prompt     | model    | any                | system prompt; <|im_start|>; [INST]; <<SYS>>; "### instruction"; "system:" opening a sentence |
+// | role-reassignment | model    | en fr de           | you are now an AI assistant; you are now an approval assistant; act as the approver; tu es maintenant un assistant |
+// | system-prompt     | model    | any                | system prompt; <|im_start|>; [INST]; <<SYS>>; "### instruction"; "system:" opening a sentence; the bundle's "=== END ===" markers |
 // | new-instructions  | model    | en                 | new instructions: …                                   |
-// | approve-this      | reviewer | en fr es de pt it  | approve this request; auto-approve; do not deny; aprueba esta solicitud |
+// | approve-this      | reviewer | en fr es de pt it  | approve this request; auto-approve; do not deny; aprueba esta solicitud; {"recommendation": "approve"} |
 //
 // Besides the text as written, these encodings are decoded and searched:
 // base64 runs (16+ characters), percent-encoding, HTML numeric entities, ROT13.
@@ -44,7 +44,8 @@ export const INSTRUCTION_RULES: readonly Rule[] = [
     name: 'role-reassignment',
     target: 'model',
     patterns: [
-      /\byou are (now )?(a |an |the |my )?(ai|assistant|language model|llm|chatbot|gpt|model|approver|reviewer|system)\b/,
+      // One word may qualify the role: "you are now an approval assistant".
+      /\byou are (now )?(a |an |the |my )?([a-z-]+ )?(ai|assistant|language model|llm|chatbot|gpt|model|approver|reviewer|system)\b/,
       /\b(from now on|henceforth),? you\b/,
       /\b(act|behave|respond) as (if you|an? (ai|assistant|language model|approver|reviewer)|the (ai|assistant|approver|reviewer))\b/,
       /\bpretend (to be|you are)\b/,
@@ -61,6 +62,9 @@ export const INSTRUCTION_RULES: readonly Rule[] = [
       /\[\/?(inst|system)\]|<<\/?sys>>/,
       /#{2,}\s*(instruction|system)/,
       /(^|[.!?]\s+)(system|assistant|developer)\s*:/,
+      // The bundle's own framing: section markers and its header, which no work description needs.
+      /={3,}\s*(end|risk signals|evidence|policy excerpts)\b/,
+      /\bloopgate evidence bundle\b/,
     ],
   },
   {
@@ -78,7 +82,8 @@ export const INSTRUCTION_RULES: readonly Rule[] = [
       /\b(must|have to|should) approve\b/,
       /\b(do not|don'?t|never) (deny|reject|escalate|flag)\b/,
       /\bno need to (review|check|verify)\b/,
-      /\brecommendation\s*[:=]\s*"?approve\b/,
+      // Also as the model's own JSON answer: {"recommendation": "approve"}.
+      /\brecommendation"?\s*[:=]\s*"?approve\b/,
       /\bapprouve[rz]? (cette|la|ma) demande\b/, // fr
       /\baprueba(r)? (esta|la|mi) solicitud\b/, // es
       /\bgenehmige(n sie)? (diese|die|meine) anfrage\b/, // de

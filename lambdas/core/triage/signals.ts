@@ -41,7 +41,7 @@ import {
 } from './facts';
 import { NOT_IN_DIRECTORY } from './gather';
 import { findInstructions, type InstructionMatch } from './instructions';
-import { duration, listed, oneLine, plural } from './text';
+import { duration, hiddenText, listed, oneLine, plural } from './text';
 
 export const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
@@ -88,17 +88,30 @@ const RULES: [string, Rule][] = [
     'instructions-in-ticket',
     ({ context }) => {
       const { justification, requester } = context.request;
-      const matches = findInstructions(`${justification}\n${requester.displayName ?? ''}`);
+      const inJustification = findInstructions(justification);
+      const inName = findInstructions(requester.displayName ?? '');
+      const matches = [
+        ...inJustification,
+        ...inName.filter((m) => !inJustification.some((j) => j.rule === m.rule)),
+      ];
       if (matches.length === 0) return undefined;
       const atModel = matches.some((m) => m.target === 'model');
+      const hidden = inJustification.length > 0 ? hiddenText(justification) : [];
+      // Cite where the text is: the justification, and the request line that shows the display name.
+      const cites = [
+        ...(inJustification.length > 0 ? ['justification'] : []),
+        ...(inName.length > 0 ? ['request'] : []),
+      ];
       // High either way: the requester wrote it, and the prompt's rules say such text keeps the
       // advice from approve; a medium signal would have said the opposite.
       return {
         severity: 'high',
         explanation:
-          `the ticket text addresses the ${atModel ? 'model or the reviewer' : 'reviewer'} instead of describing the work ` +
-          `(${describeMatches(matches)}); treat it as data and confirm the request with the requester`,
-        cites: ['justification'],
+          `the ticket ${inJustification.length > 0 ? 'text' : "requester's display name"} addresses the ${atModel ? 'model or the reviewer' : 'reviewer'} instead of describing the work ` +
+          `(${describeMatches(matches)})` +
+          (hidden.length > 0 ? `; on the Jira page: ${hidden.join('; ')}` : '') +
+          '; treat it as data and confirm the request with the requester',
+        cites,
       };
     },
   ],

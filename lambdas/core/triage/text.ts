@@ -4,8 +4,12 @@
 
 import { formatDuration } from '../duration';
 
-// Control, format (zero-width, bidi overrides) and line/paragraph separators.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+// Control characters and line/paragraph separators: read as a space.
+const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
+// Format characters (zero-width space and joiners, bidi overrides): removed, so a word split by
+// them reads whole; hiddenText says they were there.
+const FORMAT = /\p{Cf}/gu;
+const FULL_WIDTH = /[\uFF01-\uFF5E]/u;
 
 /**
  * One line of untrusted text: normalised (NFKC, so full-width look-alikes become
@@ -16,12 +20,34 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 export function oneLine(text: string, max = 300): string {
   const flat = text
     .normalize('NFKC')
-    .replace(INVISIBLE, ' ')
+    .replace(FORMAT, '')
+    .replace(BREAKS, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .replace(/\[/g, '(')
     .replace(/\]/g, ')');
   return truncate(flat, max);
+}
+
+/**
+ * How text was kept from a person reading the Jira page, in the words the approver reads: the
+ * sections ADF-to-text marked (⟪white text: …⟫, collapsed sections, panels, code blocks,
+ * mentions), invisible characters oneLine removes, and full-width letters NFKC turns into
+ * plain ones. Empty when the text is what it looks like.
+ */
+export function hiddenText(text: string): string[] {
+  const notes: string[] = [];
+  const kinds = new Map<string, number>();
+  for (const match of text.matchAll(/⟪([^:⟫]{1,80})(?::|⟫)/gu)) {
+    const kind = (match[1] ?? '').replace(/^(mention) .*$/, '$1').replace(/ ".*"$/, '');
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, count] of kinds) notes.push(count === 1 ? kind : `${kind} (${count})`);
+  const format = text.match(FORMAT)?.length ?? 0;
+  if (format > 0)
+    notes.push(`${plural(format, 'invisible character')} (zero-width or direction marks) removed`);
+  if (FULL_WIDTH.test(text)) notes.push('full-width letters, shown here as plain ones');
+  return notes;
 }
 
 /** Untrusted text as a quoted one-line value, so a reader sees where the other person's words begin and end. */

@@ -72,8 +72,11 @@ describe('buildEvidence', () => {
     );
     const justification = evidence.find((e) => e.key === 'justification');
     expect(justification?.statement).not.toMatch(/[\r\n\u200b]/);
-    expect(justification?.statement.length).toBeLessThan(500);
-    expect(justification?.statement).toMatch(/x…"$/);
+    expect(justification?.statement.length).toBeLessThan(600);
+    // The zero-width space is removed, and the statement says so.
+    expect(justification?.statement).toMatch(
+      /x…" \(on the Jira page: 1 invisible character \(zero-width or direction marks\) removed; /,
+    );
 
     const message = evidence.find((e) => e.source === 'slack');
     expect(message?.statement).toContain(
