@@ -178,7 +178,9 @@ export class AppStack extends Stack {
       LOOPGATE_SECRET_ARNS: secretArns(name),
       LOOPGATE_JIRA_BASE_URL: config.jira.baseUrl,
       LOOPGATE_OKTA_ORG_URL: config.okta.orgUrl,
+      ...optional('LOOPGATE_SECRETS_TIMEOUT_MS', config.timeouts.secretsMs),
     });
+    const callTimeout = optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.callMs);
     const pagerDuty = {
       LOOPGATE_PAGERDUTY_FROM: config.pagerduty.from,
       ...optional('LOOPGATE_PAGERDUTY_BASE_URL', config.pagerduty.baseUrl),
@@ -199,6 +201,7 @@ export class AppStack extends Stack {
       LOOPGATE_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
       LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
+      ...callTimeout,
       // cancelled: the sweeper's, for a ticket nobody decided in time.
       ...statuses('granted', 'revoked', 'failed', 'cancelled'),
     });
@@ -206,6 +209,7 @@ export class AppStack extends Stack {
     const environment: Record<FunctionName, Record<string, string>> = {
       'jira-webhook': {
         ...common('jira-webhook'),
+        ...optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.jiraWebhookCallMs),
         ...optional(
           'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
           config.jira.closing.statusCategories.join(','),
@@ -247,14 +251,23 @@ export class AppStack extends Stack {
         ...optional('LOOPGATE_MODEL_BASE_URL', config.model.baseUrl),
         ...optional('LOOPGATE_MODEL_API_VERSION', config.model.apiVersion),
         ...optional('LOOPGATE_MODEL_TIMEOUT_MS', config.model.timeoutMs),
+        ...optional('LOOPGATE_MODEL_TEMPERATURE', config.model.temperature),
+        ...optional('LOOPGATE_MODEL_MAX_OUTPUT_TOKENS', config.model.maxOutputTokens),
+        ...optional('LOOPGATE_MODEL_TOKEN_LIMIT_PARAMETER', config.model.tokenLimitParameter),
+        ...optional('LOOPGATE_MODEL_MAX_RETRIES', config.model.maxRetries),
+        ...optional('LOOPGATE_TRIAGE_SOURCE_TIMEOUT_MS', config.triage.sourceTimeoutMs),
+        ...optional('LOOPGATE_TRIAGE_BUDGET_MS', config.triage.budgetMs),
+        ...optional('LOOPGATE_TRIAGE_TOKEN_BUDGET', config.triage.tokenBudget),
       },
       'pagerduty-webhook': {
         ...common('pagerduty-webhook'),
+        ...optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.pagerdutyWebhookCallMs),
         LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
       },
       decide: {
         ...common('decide'),
         ...pagerDuty,
+        ...callTimeout,
         LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
         LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
         LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
