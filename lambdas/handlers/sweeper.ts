@@ -13,6 +13,13 @@ import type { MetricsWriter } from '../platform/metrics';
 // Where the stack's alarms and filters have always found them.
 export { METRIC_NAMESPACE, STAGE_DIMENSION } from '../platform/metrics';
 
+/**
+ * One per sweep that ran to its end: the sweeper-heartbeat alarm breaches when none arrives (no
+ * data breaches), whether the rule stopped, the function cannot start, every sweep throws, or
+ * metric lines no longer reach CloudWatch.
+ */
+export const SWEEPER_HEARTBEAT_METRIC = 'SweeperHeartbeat';
+
 export function createSweeperHandler(
   deps: SweepDeps,
   settings: SweepSettings,
@@ -31,6 +38,7 @@ export function createSweeperHandler(
       UncatalogedGrants: report.uncataloged.length,
       BreakGlassReviewsOverdue: report.reviewsEscalated.length,
       SweepErrors: report.errors.length,
+      [SWEEPER_HEARTBEAT_METRIC]: 1,
     };
     // The metric line first and apart from the log: a log level of warn or error drops 'sweep done'.
     metrics.emit(counts);

@@ -32,15 +32,23 @@ export class MetricsWriter {
 
   /**
    * Writes `values` as one EMF line with the Stage dimension, all in `unit`. `properties` ride
-   * along as searchable fields (not metrics), redacted like log attributes.
+   * along as searchable fields (not metrics), redacted like log attributes. `dimensions` add a
+   * second series per metric (Stage plus them) beside the stage's total: only values from a
+   * bounded set (catalog ids), never free text, as each distinct value is a metric billed apart.
    */
   emit(
     values: Record<string, number>,
-    options: { unit?: MetricUnit; properties?: Record<string, unknown> } = {},
+    options: {
+      unit?: MetricUnit;
+      properties?: Record<string, unknown>;
+      dimensions?: Record<string, string>;
+    } = {},
   ): void {
     const unit = options.unit ?? 'Count';
+    const extra = options.dimensions ?? {};
     const line = {
       ...(options.properties ? (redact(options.properties) as Record<string, unknown>) : {}),
+      ...extra,
       service: this.options.service,
       [STAGE_DIMENSION]: this.options.stage,
       _aws: {
@@ -48,7 +56,9 @@ export class MetricsWriter {
         CloudWatchMetrics: [
           {
             Namespace: METRIC_NAMESPACE,
-            Dimensions: [[STAGE_DIMENSION]],
+            Dimensions: Object.keys(extra).length
+              ? [[STAGE_DIMENSION], [STAGE_DIMENSION, ...Object.keys(extra)]]
+              : [[STAGE_DIMENSION]],
             Metrics: Object.keys(values).map((Name) => ({ Name, Unit: unit })),
           },
         ],

@@ -11,7 +11,7 @@ import { MAX_PAGERDUTY_BODY_BYTES, type PagerDutyWebhookSettings } from '../hand
 import { loadCatalogFile } from '../platform/catalog-file';
 import { type DecideConfig, type PagerDutyWebhookConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import { clockOf, functionRequestStore, jiraClient, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireDecide(
   config: DecideConfig,
@@ -31,7 +31,8 @@ export function wireDecide(
     maxRetries: 1,
   });
   const jira = jiraClient(config.jira, timeoutMs);
-  const store = requestStore(config, timeoutMs, clockOf(options));
+  const catalog = loadCatalogFile(config.catalogFile);
+  const store = functionRequestStore(config, 'decide', catalog, options, timeoutMs);
   return {
     deps: {
       store,
@@ -45,7 +46,7 @@ export function wireDecide(
         revoke: config.revokeQueueUrl,
         decide: config.decideQueueUrl,
       }),
-      catalog: loadCatalogFile(config.catalogFile),
+      catalog,
       clock: clockOf(options),
       stepUp: new OktaStepUp({ client: okta }),
     },

@@ -16,7 +16,14 @@ import { loadPolicy, loadPromptTemplates } from '../platform/prompt-files';
 import { PROVISION_DUE_MS, type TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { estimateTokens } from '../platform/token-estimate';
-import { awsCredentials, clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import {
+  awsCredentials,
+  clockOf,
+  functionRequestStore,
+  jiraClient,
+  sqsWorkQueue,
+  type WireOptions,
+} from './shared';
 
 /**
  * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
@@ -69,9 +76,10 @@ export function wireTriage(
     timeoutMs,
   });
   const jira = jiraClient(config.jira, timeoutMs);
+  const catalog = loadCatalogFile(config.catalogFile);
   return {
     deps: {
-      store: requestStore(config, undefined, clockOf(options)),
+      store: functionRequestStore(config, 'triage', catalog, options),
       directory: new OktaDirectory({ client: okta, maxSignIns: 100 }),
       cloud: new IamCloudAccess({
         client: iam,
@@ -81,7 +89,7 @@ export function wireTriage(
       ...(config.slack.mode === 'off' ? {} : { chat: slackSearch(config.slack, timeoutMs) }),
       onCall: new PagerDutyOnCall(pagerDuty),
       clock: clockOf(options),
-      catalog: loadCatalogFile(config.catalogFile),
+      catalog,
       policyChunks: loadPolicy(config.policyDir),
       // An estimate that errs high: gpt-tokenizer's encoding was 2.7 MB of this bundle.
       countTokens: estimateTokens,
