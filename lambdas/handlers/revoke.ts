@@ -8,19 +8,12 @@ import { z } from 'zod';
 import { type ProvisionDeps, type ProvisionSettings, revokeRequest } from '../core/provision/provision';
 import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
-import type { MetricsWriter } from '../platform/metrics';
+import { type MetricsWriter, REVOKE_HEARTBEAT_METRIC } from '../platform/metrics';
 import { sqsBatchHandler } from '../platform/sqs-batch';
 import { describe, MAX_ATTEMPTS } from './provision';
 
 /** The schedule's own event, when Scheduler invokes the function directly. */
 const scheduled = z.strictObject({ requestId: z.string().min(1) });
-
-/**
- * The revoke function's heartbeat: one per invocation that ran to its end (whatever each revoke's
- * outcome), for the dashboard beside the sweeper's. Revoke runs only when there is work, so no
- * alarm waits for it; revoke-queue-stuck and the errors alarm cover a revoke that does not run.
- */
-export const REVOKE_HEARTBEAT_METRIC = 'RevokeHeartbeat';
 
 export function createRevokeHandler(
   deps: ProvisionDeps,

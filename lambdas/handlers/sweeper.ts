@@ -8,17 +8,10 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { sweep, type SweepDeps, type SweepReport, type SweepSettings } from '../core/provision/sweep';
 import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
-import type { MetricsWriter } from '../platform/metrics';
+import { type MetricsWriter, SWEEPER_HEARTBEAT_METRIC } from '../platform/metrics';
 
 // Where the stack's alarms and filters have always found them.
 export { METRIC_NAMESPACE, STAGE_DIMENSION } from '../platform/metrics';
-
-/**
- * One per sweep that ran to its end: the sweeper-heartbeat alarm breaches when none arrives (no
- * data breaches), whether the rule stopped, the function cannot start, every sweep throws, or
- * metric lines no longer reach CloudWatch.
- */
-export const SWEEPER_HEARTBEAT_METRIC = 'SweeperHeartbeat';
 
 export function createSweeperHandler(
   deps: SweepDeps,

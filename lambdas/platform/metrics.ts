@@ -11,6 +11,19 @@ export const METRIC_NAMESPACE = 'loopgate';
 /** The dimension every metric has, valued with the stage's name (LOOPGATE_STAGE). */
 export const STAGE_DIMENSION = 'Stage';
 
+/**
+ * One per sweep that ran to its end: the sweeper-stopped alarm breaches when none arrives (no data
+ * breaches), whether the rule stopped, the function cannot start, every sweep throws, or metric
+ * lines no longer reach CloudWatch.
+ */
+export const SWEEPER_HEARTBEAT_METRIC = 'SweeperHeartbeat';
+/**
+ * One per revoke invocation that ran to its end (whatever each revoke's outcome), for the
+ * dashboard. Revoke runs only when there is work, so no alarm waits for it: revoke-queue-stuck and
+ * the errors alarm cover a revoke that does not run.
+ */
+export const REVOKE_HEARTBEAT_METRIC = 'RevokeHeartbeat';
+
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 
 export interface MetricsOptions {

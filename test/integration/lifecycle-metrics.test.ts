@@ -6,10 +6,13 @@
 // never becomes a dimension (it is free text).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_NAMESPACE, STAGE_DIMENSION } from '../../lambdas/platform/metrics';
+import {
+  METRIC_NAMESPACE,
+  REVOKE_HEARTBEAT_METRIC,
+  STAGE_DIMENSION,
+  SWEEPER_HEARTBEAT_METRIC,
+} from '../../lambdas/platform/metrics';
 import { ENTITLEMENT_DIMENSION } from '../../lambdas/platform/lifecycle-metrics';
-import { REVOKE_HEARTBEAT_METRIC } from '../../lambdas/handlers/revoke';
-import { SWEEPER_HEARTBEAT_METRIC } from '../../lambdas/handlers/sweeper';
 import { Sandbox } from '../../sandbox/world';
 import { flow, until } from '../support/sandbox-flow';
 
