@@ -2,7 +2,7 @@
 // evaluate and render the recommendation prompt.
 // Output for people is plain text; `--json` gives output for scripts.
 
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -11,7 +11,16 @@ import { formatDuration } from '../lambdas/core/duration';
 import { ConfigurationError } from '../lambdas/core/errors';
 import { systemClock } from '../lambdas/core/ports';
 import { loadCatalogFile } from '../lambdas/platform/catalog-file';
+import { createIamClient } from '../lambdas/connectors/aws-iam/client';
 import { DEFAULT_CATALOG_FILE } from '../lib/stage-config';
+import {
+  awsManagedPolicyNames,
+  checkLive,
+  checkOffline,
+  locatorOf,
+  managedPolicyArnsOf,
+  type PolicyProblem,
+} from './managed-policies';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
 import { Env, readCommonSettings } from '../lambdas/platform/env';
@@ -38,7 +47,10 @@ export interface Io {
 const USAGE = `usage: loopgate <command> [options]
 
 commands:
-  catalog check [file]   validate the catalog (default ${DEFAULT_CATALOG_FILE}); exit 1 if invalid
+  catalog check [file]   validate the catalog (default ${DEFAULT_CATALOG_FILE}); exit 1 if invalid;
+                         warns about an AWS managed policy ARN not in bin/aws-managed-policies.txt
+    --live               also ask IAM (GetPolicy) that every managed policy ARN exists (AWS
+                         credential chain; LOOPGATE_IAM_ENDPOINT for a sandbox); exit 1 if one does not
   catalog list [file]    list the entitlements: mode, action, durations, approvers
   demo                   four access requests through the real handlers in the sandbox, shown as they
                          happen (routine, risky, 2 approvals, break-glass); a summary and an audit trail
@@ -102,7 +114,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return command === undefined && !values.help ? 2 : 0;
   }
   if (command === 'catalog' && (sub === 'check' || sub === 'list') && rest.length <= 1) {
-    return catalogCommand(sub, rest[0] ?? DEFAULT_CATALOG_FILE, values.json ?? false, io);
+    if (values.live && sub !== 'check') {
+      io.err(`loopgate: --live goes with catalog check\n\n${USAGE}`);
+      return 2;
+    }
+    return catalogCommand(
+      sub,
+      rest[0] ?? DEFAULT_CATALOG_FILE,
+      values.json ?? false,
+      io,
+      values.live ?? false,
+    );
   }
   if (command === 'demo' && sub === undefined) {
     // Colour only for a person at a terminal who has not asked for none (https://no-color.org).
@@ -299,6 +321,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       json: { type: 'boolean' },
+      live: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       scenario: { type: 'string' },
       'port-base': { type: 'string' },
@@ -321,7 +344,13 @@ function parse(argv: string[]) {
   });
 }
 
-function catalogCommand(sub: 'check' | 'list', file: string, json: boolean, io: Io): number {
+async function catalogCommand(
+  sub: 'check' | 'list',
+  file: string,
+  json: boolean,
+  io: Io,
+  live = false,
+): Promise<number> {
   let catalog: Catalog;
   try {
     catalog = loadCatalogFile(file);
@@ -333,17 +362,61 @@ function catalogCommand(sub: 'check' | 'list', file: string, json: boolean, io: 
   }
   if (sub === 'check') {
     const count = catalog.entitlements.length;
-    io.out(
-      json
-        ? `${JSON.stringify({ ok: true, file, entitlements: count })}\n`
-        : `${file}: valid, ${count} entitlements\n`,
-    );
+    const problems = await policyProblems(catalog, file, live);
+    const errors = problems.filter((p) => p.severity === 'error').map((p) => p.text);
+    const warnings = problems.filter((p) => p.severity === 'warning').map((p) => p.text);
+    if (json) {
+      io.out(
+        `${JSON.stringify({ ok: errors.length === 0, file, entitlements: count, ...(warnings.length ? { warnings } : {}), ...(errors.length ? { problems: errors } : {}) })}\n`,
+      );
+    } else {
+      for (const text of [...errors, ...warnings]) io.err(`${text}\n`);
+      if (errors.length === 0) {
+        const noted = warnings.length
+          ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})`
+          : '';
+        io.out(`${file}: valid, ${count} entitlements${noted}\n`);
+      }
+    }
+    return errors.length ? 1 : 0;
   } else {
     io.out(
       json ? `${JSON.stringify(catalog.entitlements, null, 2)}\n` : entitlementTable(catalog.entitlements),
     );
   }
   return 0;
+}
+
+/** The managed policy ARNs checked against the offline list, and against IAM with --live. */
+async function policyProblems(catalog: Catalog, file: string, live: boolean): Promise<PolicyProblem[]> {
+  const refs = managedPolicyArnsOf(catalog);
+  const where = locatorOf(file, readFileSync(file, 'utf8'));
+  const offline = checkOffline(refs, awsManagedPolicyNames(), where);
+  if (!live || refs.length === 0) return offline;
+  const env = new Env();
+  const endpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
+  const accessKeyId = env.optionalString('LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID');
+  const iam = createIamClient({
+    // IAM is global; the SDK still wants a region to sign for.
+    region: env.optionalString('AWS_REGION') ?? 'us-east-1',
+    ...(endpoint ? { endpoint } : {}),
+    ...(accessKeyId
+      ? {
+          credentials: {
+            accessKeyId,
+            secretAccessKey: env.string('LOOPGATE_SANDBOX_AWS_SECRET_ACCESS_KEY'),
+          },
+        }
+      : {}),
+    timeoutMs: 5000,
+    maxAttempts: 3,
+  });
+  try {
+    // Once IAM has answered, the offline list has nothing to add.
+    return await checkLive(refs, iam, where);
+  } finally {
+    iam.destroy();
+  }
 }
 
 function entitlementTable(entitlements: Entitlement[]): string {

@@ -18,6 +18,7 @@ import {
 import {
   Alarm,
   ComparisonOperator,
+  type Dashboard,
   type IMetric,
   Metric,
   TreatMissingData,
@@ -50,6 +51,7 @@ import type { Catalog } from '../lambdas/core/catalog';
 import { MAX_DECIDE_ATTEMPTS } from '../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../lambdas/handlers/provision';
 import { METRIC_NAMESPACE, STAGE_DIMENSION } from '../lambdas/handlers/sweeper';
+import { REVOKE_HEARTBEAT_METRIC, SWEEPER_HEARTBEAT_METRIC } from '../lambdas/platform/metrics';
 import { REQUEST_REFUSED } from '../lambdas/platform/http-errors';
 import {
   BUNDLED,
@@ -59,6 +61,7 @@ import {
   functionNameOf,
   TASK_ROOT,
 } from './functions';
+import { createDashboard } from './dashboard';
 import { catalogPrincipals, contextReadStatements, grantStatements, revokeStatements } from './iam-access';
 import { LoopgateFunction } from './loopgate-function';
 import type { StageConfig } from './stage-config';
@@ -107,6 +110,8 @@ export class AppStack extends Stack {
   readonly scheduleGroup: ScheduleGroup;
   readonly schedulerRole: Role;
   readonly alarmTopic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -178,7 +183,9 @@ export class AppStack extends Stack {
       LOOPGATE_SECRET_ARNS: secretArns(name),
       LOOPGATE_JIRA_BASE_URL: config.jira.baseUrl,
       LOOPGATE_OKTA_ORG_URL: config.okta.orgUrl,
+      ...optional('LOOPGATE_SECRETS_TIMEOUT_MS', config.timeouts.secretsMs),
     });
+    const callTimeout = optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.callMs);
     const pagerDuty = {
       LOOPGATE_PAGERDUTY_FROM: config.pagerduty.from,
       ...optional('LOOPGATE_PAGERDUTY_BASE_URL', config.pagerduty.baseUrl),
@@ -199,6 +206,7 @@ export class AppStack extends Stack {
       LOOPGATE_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
       LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
       LOOPGATE_TRIAGE_QUEUE_URL: queueUrl('triage'),
+      ...callTimeout,
       // cancelled: the sweeper's, for a ticket nobody decided in time.
       ...statuses('granted', 'revoked', 'failed', 'cancelled'),
     });
@@ -206,6 +214,7 @@ export class AppStack extends Stack {
     const environment: Record<FunctionName, Record<string, string>> = {
       'jira-webhook': {
         ...common('jira-webhook'),
+        ...optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.jiraWebhookCallMs),
         ...optional(
           'LOOPGATE_JIRA_CLOSING_STATUS_CATEGORIES',
           config.jira.closing.statusCategories.join(','),
@@ -248,14 +257,23 @@ export class AppStack extends Stack {
         ...optional('LOOPGATE_MODEL_API_VERSION', config.model.apiVersion),
         ...optional('LOOPGATE_MODEL_REGION', config.model.region),
         ...optional('LOOPGATE_MODEL_TIMEOUT_MS', config.model.timeoutMs),
+        ...optional('LOOPGATE_MODEL_TEMPERATURE', config.model.temperature),
+        ...optional('LOOPGATE_MODEL_MAX_OUTPUT_TOKENS', config.model.maxOutputTokens),
+        ...optional('LOOPGATE_MODEL_TOKEN_LIMIT_PARAMETER', config.model.tokenLimitParameter),
+        ...optional('LOOPGATE_MODEL_MAX_RETRIES', config.model.maxRetries),
+        ...optional('LOOPGATE_TRIAGE_SOURCE_TIMEOUT_MS', config.triage.sourceTimeoutMs),
+        ...optional('LOOPGATE_TRIAGE_BUDGET_MS', config.triage.budgetMs),
+        ...optional('LOOPGATE_TRIAGE_TOKEN_BUDGET', config.triage.tokenBudget),
       },
       'pagerduty-webhook': {
         ...common('pagerduty-webhook'),
+        ...optional('LOOPGATE_HTTP_TIMEOUT_MS', config.timeouts.pagerdutyWebhookCallMs),
         LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
       },
       decide: {
         ...common('decide'),
         ...pagerDuty,
+        ...callTimeout,
         LOOPGATE_PROVISION_QUEUE_URL: queueUrl('provision'),
         LOOPGATE_REVOKE_QUEUE_URL: queueUrl('revoke'),
         LOOPGATE_DECIDE_QUEUE_URL: queueUrl('decide'),
@@ -344,6 +362,13 @@ export class AppStack extends Stack {
 
     this.alarmTopic = this.createAlarmTopic(config);
     this.createAlarms(stage);
+    this.dashboard = createDashboard(this, {
+      stage,
+      functions: Object.fromEntries(FUNCTION_NAMES.map((name) => [name, this.functions[name].function])),
+      deadLetterQueues: Object.fromEntries(Object.entries(this.queues).map(([name, { dlq }]) => [name, dlq])),
+      alarms: this.alarms,
+      heartbeats: [SWEEPER_HEARTBEAT_METRIC, REVOKE_HEARTBEAT_METRIC],
+    });
     if (config.logLevel === 'error') {
       Annotations.of(this).addWarningV2(
         'loopgate:signatureAlarmBlind',
@@ -518,6 +543,7 @@ export class AppStack extends Stack {
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
+      this.alarms.push(created);
     };
     for (const [name, { dlq }] of Object.entries(this.queues)) {
       alarm(
@@ -526,13 +552,13 @@ export class AppStack extends Stack {
         dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       );
     }
-    const sweeper = (metricName: string) =>
+    const sweeper = (metricName: string, statistic = 'Maximum', period = Duration.minutes(5)) =>
       new Metric({
         namespace: METRIC_NAMESPACE,
         metricName,
         dimensionsMap: { [STAGE_DIMENSION]: stage },
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
+        period,
+        statistic,
       });
     alarm(
       'failed-requests',
@@ -541,13 +567,15 @@ export class AppStack extends Stack {
     );
     // One sweep's error is retried by the next; three in a row is not going away.
     alarm('sweep-errors', 'the sweeper failed on a request three sweeps in a row', sweeper('SweepErrors'), 3);
-    // The alarms above need a sweep to report; this one needs none. Three runs are due in 15 minutes:
-    // none means the rule is disabled or gone, or the function cannot be invoked. No data breaches.
+    // The alarms above need a sweep to report; this one needs none. Three sweeps are due in 15
+    // minutes, each beating once when it completes: no beat means the rule is disabled or gone, the
+    // function cannot start or every sweep throws, or its metric lines no longer reach CloudWatch.
+    // No data breaches.
     alarm(
       'sweeper-stopped',
-      'the sweeper has not run for 15 minutes (it runs every 5): expired grants are not revoked ' +
-        'and nothing else alarms on FAILED requests; check the sweeper rule and function',
-      this.functions.sweeper.function.metricInvocations({ period: Duration.minutes(15), statistic: 'Sum' }),
+      'no sweep has completed for 15 minutes (it runs every 5; SweeperHeartbeat): expired grants are ' +
+        'not revoked and nothing else alarms on FAILED requests; check the sweeper rule, function and log',
+      sweeper(SWEEPER_HEARTBEAT_METRIC, 'Sum', Duration.minutes(15)),
       1,
       1,
       true,

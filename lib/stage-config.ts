@@ -146,6 +146,13 @@ const stageSchema = z.strictObject({
       baseUrl: httpUrl.optional(),
       apiVersion: nonEmpty.optional(),
       timeoutMs: z.int().min(1000).max(60_000).optional(),
+      temperature: z.number().min(0).max(2).optional(),
+      /** The answer's token limit (default 800). */
+      maxOutputTokens: z.int().min(100).max(16_384).optional(),
+      /** Which request field carries it: newer OpenAI models take only max_completion_tokens. */
+      tokenLimitParameter: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
+      /** Retries of a failed model call within timeoutMs (default 2). */
+      maxRetries: z.int().min(0).max(5).optional(),
     })
     .refine((m) => m.provider !== 'azure' || (m.baseUrl !== undefined && m.apiVersion !== undefined), {
       message: 'provider azure needs baseUrl (the resource endpoint) and apiVersion',
@@ -154,6 +161,33 @@ const stageSchema = z.strictObject({
       message: 'region is for provider bedrock only',
     })
     .default({ name: 'gpt-4o-mini', provider: 'openai' }),
+  /**
+   * Triage's context gathering: per source call, the whole gathering (the model's time is
+   * model.timeoutMs), and the evidence bundle's tokens. Defaults 3000 ms, 8000 ms, 3000.
+   */
+  triage: z
+    .strictObject({
+      sourceTimeoutMs: z.int().min(500).max(20_000).optional(),
+      budgetMs: z.int().min(1000).max(20_000).optional(),
+      tokenBudget: z.int().min(500).max(100_000).optional(),
+    })
+    .refine((t) => (t.sourceTimeoutMs ?? 3000) <= (t.budgetMs ?? 8000), {
+      message: 'sourceTimeoutMs must not exceed budgetMs (default 3000 and 8000)',
+    })
+    .default({}),
+  /**
+   * Per outside call (each attempt): in the jira-webhook (Jira gives up after about 10 s; default
+   * 3000), the pagerduty-webhook (PagerDuty after 5 s; default 1500), the decide, provision, revoke
+   * and sweeper functions (default 3000), and reading the secrets at cold start (default 3000).
+   */
+  timeouts: z
+    .strictObject({
+      jiraWebhookCallMs: z.int().min(200).max(3000).optional(),
+      pagerdutyWebhookCallMs: z.int().min(200).max(1500).optional(),
+      callMs: z.int().min(500).max(10_000).optional(),
+      secretsMs: z.int().min(500).max(10_000).optional(),
+    })
+    .default({}),
   /** How long a page waits for a decision before the request is cancelled. */
   decisionTimeoutMinutes: z
     .int()

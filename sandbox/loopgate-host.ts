@@ -139,7 +139,12 @@ export function loopgateHost(
         provision.settings,
         provision.logger,
       ),
-      [PROVISION_FUNCTIONS.revoke]: createRevokeHandler(revoke.deps, revoke.settings, revoke.logger),
+      [PROVISION_FUNCTIONS.revoke]: createRevokeHandler(
+        revoke.deps,
+        revoke.settings,
+        revoke.logger,
+        revoke.metrics,
+      ),
       [PROVISION_FUNCTIONS.sweeper]: createSweeperHandler(
         sweeper.deps,
         sweeper.settings,

@@ -365,7 +365,7 @@ export class CatalogError extends ValidationError {
   }
 }
 
-function formatPath(path: CatalogPath): string {
+export function formatPath(path: CatalogPath): string {
   return path.reduce<string>(
     (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part),
     '',

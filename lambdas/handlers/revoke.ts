@@ -8,13 +8,19 @@ import { z } from 'zod';
 import { type ProvisionDeps, type ProvisionSettings, revokeRequest } from '../core/provision/provision';
 import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
+import { type MetricsWriter, REVOKE_HEARTBEAT_METRIC } from '../platform/metrics';
 import { sqsBatchHandler } from '../platform/sqs-batch';
 import { describe, MAX_ATTEMPTS } from './provision';
 
 /** The schedule's own event, when Scheduler invokes the function directly. */
 const scheduled = z.strictObject({ requestId: z.string().min(1) });
 
-export function createRevokeHandler(deps: ProvisionDeps, settings: ProvisionSettings, logger: Logger) {
+export function createRevokeHandler(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  logger: Logger,
+  metrics: MetricsWriter,
+) {
   const batch = sqsBatchHandler(logger, 'revoke', async ({ requestId, receiveCount }) => {
     const outcome = await revokeRequest(deps, settings, requestId, {
       finalAttempt: receiveCount >= MAX_ATTEMPTS,
@@ -24,7 +30,11 @@ export function createRevokeHandler(deps: ProvisionDeps, settings: ProvisionSett
   return async (
     event: SQSEvent | { requestId: string },
   ): Promise<SQSBatchResponse | Record<string, unknown>> => {
-    if ('Records' in event) return batch(event);
+    if ('Records' in event) {
+      const response = await batch(event);
+      metrics.emit({ [REVOKE_HEARTBEAT_METRIC]: 1 });
+      return response;
+    }
     // Scheduler and Lambda retry a throw; the sweeper records FAILED if it never succeeds.
     const { requestId } = scheduled.parse(event);
     const outcome = describe(
@@ -33,6 +43,7 @@ export function createRevokeHandler(deps: ProvisionDeps, settings: ProvisionSett
       requestId,
     );
     logger.info('revoke done', { requestId, ...outcome });
+    metrics.emit({ [REVOKE_HEARTBEAT_METRIC]: 1 });
     return outcome;
   };
 }
@@ -44,6 +55,6 @@ export const handler = builtOnFirstCall<
 >(async () => {
   const { readProvisionConfig } = await import('../platform/env');
   const { wireProvision } = await import('../wiring/provision');
-  const { deps, settings, logger } = wireProvision(readProvisionConfig(), 'revoke');
-  return createRevokeHandler(deps, settings, logger);
+  const { deps, settings, logger, metrics } = wireProvision(readProvisionConfig(), 'revoke');
+  return createRevokeHandler(deps, settings, logger, metrics);
 });

@@ -8,7 +8,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { sweep, type SweepDeps, type SweepReport, type SweepSettings } from '../core/provision/sweep';
 import { builtOnFirstCall } from '../platform/cold-start';
 import type { Logger } from '../platform/logger';
-import type { MetricsWriter } from '../platform/metrics';
+import { type MetricsWriter, SWEEPER_HEARTBEAT_METRIC } from '../platform/metrics';
 
 // Where the stack's alarms and filters have always found them.
 export { METRIC_NAMESPACE, STAGE_DIMENSION } from '../platform/metrics';
@@ -31,6 +31,7 @@ export function createSweeperHandler(
       UncatalogedGrants: report.uncataloged.length,
       BreakGlassReviewsOverdue: report.reviewsEscalated.length,
       SweepErrors: report.errors.length,
+      [SWEEPER_HEARTBEAT_METRIC]: 1,
     };
     // The metric line first and apart from the log: a log level of warn or error drops 'sweep done'.
     metrics.emit(counts);

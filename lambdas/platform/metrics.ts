@@ -11,6 +11,19 @@ export const METRIC_NAMESPACE = 'loopgate';
 /** The dimension every metric has, valued with the stage's name (LOOPGATE_STAGE). */
 export const STAGE_DIMENSION = 'Stage';
 
+/**
+ * One per sweep that ran to its end: the sweeper-stopped alarm breaches when none arrives (no data
+ * breaches), whether the rule stopped, the function cannot start, every sweep throws, or metric
+ * lines no longer reach CloudWatch.
+ */
+export const SWEEPER_HEARTBEAT_METRIC = 'SweeperHeartbeat';
+/**
+ * One per revoke invocation that ran to its end (whatever each revoke's outcome), for the
+ * dashboard. Revoke runs only when there is work, so no alarm waits for it: revoke-queue-stuck and
+ * the errors alarm cover a revoke that does not run.
+ */
+export const REVOKE_HEARTBEAT_METRIC = 'RevokeHeartbeat';
+
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 
 export interface MetricsOptions {
@@ -32,15 +45,23 @@ export class MetricsWriter {
 
   /**
    * Writes `values` as one EMF line with the Stage dimension, all in `unit`. `properties` ride
-   * along as searchable fields (not metrics), redacted like log attributes.
+   * along as searchable fields (not metrics), redacted like log attributes. `dimensions` add a
+   * second series per metric (Stage plus them) beside the stage's total: only values from a
+   * bounded set (catalog ids), never free text, as each distinct value is a metric billed apart.
    */
   emit(
     values: Record<string, number>,
-    options: { unit?: MetricUnit; properties?: Record<string, unknown> } = {},
+    options: {
+      unit?: MetricUnit;
+      properties?: Record<string, unknown>;
+      dimensions?: Record<string, string>;
+    } = {},
   ): void {
     const unit = options.unit ?? 'Count';
+    const extra = options.dimensions ?? {};
     const line = {
       ...(options.properties ? (redact(options.properties) as Record<string, unknown>) : {}),
+      ...extra,
       service: this.options.service,
       [STAGE_DIMENSION]: this.options.stage,
       _aws: {
@@ -48,7 +69,9 @@ export class MetricsWriter {
         CloudWatchMetrics: [
           {
             Namespace: METRIC_NAMESPACE,
-            Dimensions: [[STAGE_DIMENSION]],
+            Dimensions: Object.keys(extra).length
+              ? [[STAGE_DIMENSION], [STAGE_DIMENSION, ...Object.keys(extra)]]
+              : [[STAGE_DIMENSION]],
             Metrics: Object.keys(values).map((Name) => ({ Name, Unit: unit })),
           },
         ],

@@ -9,7 +9,7 @@ import type { DecideDeps, DecideSettings } from '../core/decide/incident-event';
 import { loadCatalogFile } from '../platform/catalog-file';
 import { type DecideConfig, PROVISION_DUE_MS } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import { clockOf, functionRequestStore, jiraClient, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireDecide(
   config: DecideConfig,
@@ -29,7 +29,8 @@ export function wireDecide(
     maxRetries: 1,
   });
   const jira = jiraClient(config.jira, timeoutMs);
-  const store = requestStore(config, timeoutMs, clockOf(options));
+  const catalog = loadCatalogFile(config.catalogFile);
+  const store = functionRequestStore(config, 'decide', catalog, options, timeoutMs);
   return {
     deps: {
       store,
@@ -43,7 +44,7 @@ export function wireDecide(
         revoke: config.revokeQueueUrl,
         decide: config.decideQueueUrl,
       }),
-      catalog: loadCatalogFile(config.catalogFile),
+      catalog,
       clock: clockOf(options),
       stepUp: new OktaStepUp({ client: okta }),
     },

@@ -9,7 +9,7 @@ import { MAX_JIRA_BODY_BYTES } from '../platform/webhook-limits';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { IntakeConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import { clockOf, functionRequestStore, jiraClient, sqsWorkQueue, type WireOptions } from './shared';
 
 export function wireIntake(
   config: IntakeConfig,
@@ -22,9 +22,10 @@ export function wireIntake(
     timeoutMs: config.timeoutMs,
     maxRetries: 1,
   });
+  const catalog = loadCatalogFile(config.catalogFile);
   return {
     deps: {
-      store: requestStore(config, config.timeoutMs, clockOf(options)),
+      store: functionRequestStore(config, 'jira-webhook', catalog, options, config.timeoutMs),
       tracker: new JiraTracker(jira),
       directory: new OktaDirectory({ client: okta, maxSignIns: 50 }),
       queue: sqsWorkQueue(config, config.timeoutMs, {
@@ -32,7 +33,7 @@ export function wireIntake(
         revoke: config.revokeQueueUrl,
         decide: config.decideQueueUrl,
       }),
-      catalog: loadCatalogFile(config.catalogFile),
+      catalog,
       clock: clockOf(options),
     },
     settings: {

@@ -15,13 +15,14 @@ import type { SweepDeps, SweepSettings } from '../core/provision/sweep';
 import { loadCatalogFile } from '../platform/catalog-file';
 import type { ProvisionConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
-import { MetricsWriter } from '../platform/metrics';
+import type { MetricsWriter } from '../platform/metrics';
 import {
   awsCredentials,
   clockOf,
   dynamoDocumentClient,
+  functionRequestStore,
   jiraClient,
-  requestStore,
+  metricsWriter,
   sqsWorkQueue,
   type WireOptions,
 } from './shared';
@@ -60,7 +61,8 @@ export function wireProvision(
   });
   const jira = jiraClient(config.jira, timeoutMs);
   const dynamo = dynamoDocumentClient(config, timeoutMs);
-  const store = requestStore(config, timeoutMs, clockOf(options), dynamo);
+  const catalog = loadCatalogFile(config.catalogFile);
+  const store = functionRequestStore(config, service, catalog, options, timeoutMs, dynamo);
   return {
     deps: {
       store,
@@ -88,16 +90,11 @@ export function wireProvision(
         provision: config.provisionQueueUrl,
         triage: config.triageQueueUrl,
       }),
-      catalog: loadCatalogFile(config.catalogFile),
+      catalog,
       clock: clockOf(options),
     },
     settings: { jiraStatuses: config.jiraStatuses, revokeUncataloged: config.revokeUncataloged },
     logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),
-    metrics: new MetricsWriter({
-      stage: config.stage,
-      service,
-      ...(options.log ? { write: options.log } : {}),
-      now: () => clockOf(options).now(),
-    }),
+    metrics: metricsWriter(config, service, options),
   };
 }

@@ -7,8 +7,11 @@ import { awsClientConfig } from '../connectors/aws-client';
 import { DynamoRequestStore } from '../connectors/dynamodb/request-store';
 import { createJiraClient } from '../connectors/jira/client';
 import { SqsWorkQueue } from '../connectors/sqs/work-queue';
+import type { Catalog } from '../core/catalog';
 import { type Clock, type QueueName, systemClock } from '../core/ports';
-import type { CommonSettings, JiraApiSettings } from '../platform/env';
+import type { CommonSettings, FunctionSettings, JiraApiSettings } from '../platform/env';
+import { lifecycleMetrics } from '../platform/lifecycle-metrics';
+import { MetricsWriter } from '../platform/metrics';
 
 /** Credentials only in the sandbox; on AWS the SDK takes the function role's. */
 export function awsCredentials(settings: CommonSettings) {
@@ -34,6 +37,41 @@ export function requestStore(
   client: DynamoDBDocumentClient = dynamoDocumentClient(settings, timeoutMs),
 ): DynamoRequestStore {
   return new DynamoRequestStore({ client, tableName: settings.tableName, clock });
+}
+
+/**
+ * The request store a function writes through: every lifecycle step it records is counted and
+ * timed (platform/lifecycle-metrics.ts), per entitlement when the catalog has the entitlement.
+ */
+export function functionRequestStore(
+  config: FunctionSettings,
+  service: string,
+  catalog: Catalog,
+  options: WireOptions,
+  timeoutMs = 3000,
+  client: DynamoDBDocumentClient = dynamoDocumentClient(config, timeoutMs),
+): DynamoRequestStore {
+  const catalogIds = new Set(catalog.entitlements.map((e) => e.id));
+  return new DynamoRequestStore({
+    client,
+    tableName: config.tableName,
+    clock: clockOf(options),
+    onStep: lifecycleMetrics(metricsWriter(config, service, options), catalogIds),
+  });
+}
+
+/** A function's CloudWatch metrics (EMF lines on its log, whatever the log level), with its stage. */
+export function metricsWriter(
+  config: FunctionSettings,
+  service: string,
+  options: WireOptions,
+): MetricsWriter {
+  return new MetricsWriter({
+    stage: config.stage,
+    service,
+    ...(options.log ? { write: options.log } : {}),
+    now: () => clockOf(options).now(),
+  });
 }
 
 export interface WireOptions {

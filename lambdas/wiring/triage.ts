@@ -17,7 +17,14 @@ import { loadPolicy, loadPromptTemplates } from '../platform/prompt-files';
 import { PROVISION_DUE_MS, type TriageConfig } from '../platform/env';
 import { Logger } from '../platform/logger';
 import { estimateTokens } from '../platform/token-estimate';
-import { awsCredentials, clockOf, jiraClient, requestStore, sqsWorkQueue, type WireOptions } from './shared';
+import {
+  awsCredentials,
+  clockOf,
+  functionRequestStore,
+  jiraClient,
+  sqsWorkQueue,
+  type WireOptions,
+} from './shared';
 
 /**
  * IAM users are named by the local part of a company email (dana.reyes@example.com → dana.reyes).
@@ -75,7 +82,7 @@ export function wireTriage(
   checkPolicyLinks(catalog, policyChunks);
   return {
     deps: {
-      store: requestStore(config, undefined, clockOf(options)),
+      store: functionRequestStore(config, 'triage', catalog, options),
       directory: new OktaDirectory({ client: okta, maxSignIns: 100 }),
       cloud: new IamCloudAccess({
         client: iam,

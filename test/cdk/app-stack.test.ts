@@ -108,7 +108,7 @@ const withAction = (statements: Statement[], action: string) =>
   statements.filter((s) => list(s.Action).includes(action));
 
 describe('functions', () => {
-  it.each(FUNCTION_NAMES)('%s: Node 22 on arm64, traced, JSON logs with a retention, source maps', (name) => {
+  it.each(FUNCTION_NAMES)('%s: Node 22 on arm64, no X-Ray, JSON logs, a retention, source maps', (name) => {
     const fn = resources[functionId(name)] as { Properties: Json };
     expect(fn.Properties).toMatchObject({
       FunctionName: `loopgate-dev-${name}`,
@@ -117,10 +117,11 @@ describe('functions', () => {
       Handler: 'index.handler',
       MemorySize: FUNCTIONS[name].memoryMb,
       Timeout: FUNCTIONS[name].timeoutSeconds,
-      TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
       Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'info' } },
     });
+    // Tracing is off (docs/setup.md section 11): no active tracing, and so no xray:* on "*".
+    expect(fn.Properties.TracingConfig).toBeUndefined();
     const logGroup = (fn.Properties.LoggingConfig as Json).LogGroup as { Ref: string };
     expect(resources[logGroup.Ref]?.Properties.RetentionInDays).toBe(90);
   });
@@ -385,7 +386,13 @@ describe('docs/setup.md, "Running the functions locally"', () => {
             baseUrl: 'https://m.example.com',
             apiVersion: 'v',
             timeoutMs: 5000,
+            temperature: 0,
+            maxOutputTokens: 500,
+            tokenLimitParameter: 'max_tokens',
+            maxRetries: 0,
           },
+          triage: { sourceTimeoutMs: 1000, budgetMs: 2000, tokenBudget: 1000 },
+          timeouts: { jiraWebhookCallMs: 1000, pagerdutyWebhookCallMs: 1000, callMs: 1000, secretsMs: 1000 },
           decisionTimeoutMinutes: 60,
         }),
       }).appStack,
@@ -689,20 +696,20 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms when the sweeper stops running: under one invocation in 15 minutes, and no data at all breaches', () => {
+  it('alarms when the sweeper stops: under one heartbeat (a completed sweep) in 15 minutes, and no data at all breaches', () => {
     expect(alarms()).toContainEqual(
       expect.objectContaining({
         AlarmName: 'loopgate-dev-sweeper-stopped',
-        AlarmDescription: expect.stringMatching(/^loopgate dev: the sweeper has not run for 15 minutes/),
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Invocations',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('sweeper') } }],
+        AlarmDescription: expect.stringMatching(/^loopgate dev: no sweep has completed for 15 minutes/),
+        Namespace: METRIC_NAMESPACE,
+        MetricName: 'SweeperHeartbeat',
+        Dimensions: [{ Name: STAGE_DIMENSION, Value: 'dev' }],
         Statistic: 'Sum',
         Period: 900,
         EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'LessThanThreshold',
-        // A sweeper that never runs publishes no Invocations: missing data is the alarm.
+        // A sweeper that never completes a sweep beats no heartbeat: missing data is the alarm.
         TreatMissingData: 'breaching',
       }),
     );
@@ -812,11 +819,7 @@ describe('least privilege', () => {
       for (const statement of statementsOf(roleId(name))) {
         for (const action of list(statement.Action)) expect(action).not.toMatch(/\*/);
         if (list(statement.Resource).includes('*')) {
-          expect(
-            list(statement.Action).every(
-              (a) => a.startsWith('xray:') || a === 'iam:GetServiceLastAccessedDetails',
-            ),
-          ).toBe(true);
+          expect(list(statement.Action).every((a) => a === 'iam:GetServiceLastAccessedDetails')).toBe(true);
         }
       }
     },

@@ -45,6 +45,16 @@ export interface DynamoRequestStoreOptions {
   deliveryClaimSeconds?: number;
   /** How long one attempt holds a claim; longer than the handler's timeout, so a crashed attempt's claim frees itself. */
   deliveryLeaseSeconds?: number;
+  /**
+   * Told of each lifecycle step once it is written: a request opened (no `from`) or moved to another
+   * state (`request` as written). The one place the lifecycle metrics come from; not for events.
+   */
+  onStep?: (step: LifecycleStep) => void;
+}
+
+export interface LifecycleStep {
+  request: AccessRequest;
+  from?: RequestState;
 }
 
 const DEFAULT_LIST_LIMIT = 25;
@@ -59,6 +69,7 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
   private readonly clock: Clock;
   private readonly deliveryClaimSeconds: number;
   private readonly deliveryLeaseSeconds: number;
+  private readonly onStep: (step: LifecycleStep) => void;
 
   constructor(options: DynamoRequestStoreOptions) {
     this.client = options.client;
@@ -66,6 +77,16 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
     this.clock = options.clock ?? systemClock;
     this.deliveryClaimSeconds = options.deliveryClaimSeconds ?? 3 * 86_400;
     this.deliveryLeaseSeconds = options.deliveryLeaseSeconds ?? 60;
+    this.onStep = options.onStep ?? (() => {});
+  }
+
+  /** After the write: a listener that throws must not make a recorded step look failed (and be retried). */
+  private stepped(step: LifecycleStep): void {
+    try {
+      this.onStep(step);
+    } catch {
+      // The step is stored; a lost metric is the lesser harm.
+    }
   }
 
   async create(
@@ -96,6 +117,7 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
         { Put: { TableName: this.tableName, Item: requestItem(request), ConditionExpression: absent } },
         { Put: { TableName: this.tableName, Item: auditItem(event), ConditionExpression: absent } },
       ]);
+      this.stepped({ request });
       return { request, created: true };
     } catch (error) {
       if (!isConditionFailure(error, 0)) throw error;
@@ -139,7 +161,9 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
 
   async transition(input: TransitionInput) {
     assertTransition(input.requestId, input.from, input.to);
-    return this.write(input, false);
+    const request = await this.write(input, false);
+    this.stepped({ request, from: input.from });
+    return request;
   }
 
   async recordEvent({ requestId, state, expectedVersion, audit, changes, followUps }: RecordEventInput) {
