@@ -71,9 +71,9 @@ export class IdentityCenterStandIn extends HttpStandIn {
     this.route('POST', '/', (request) => this.handleOperation(request));
   }
 
-  /** Calls of one operation, e.g. `CreateAccountAssignment`. */
+  /** Authenticated calls of one operation, e.g. `CreateAccountAssignment`, refused ones included. */
   count(operation: string): number {
-    return this.operationCalls.filter((c) => c.target.endsWith(`.${operation}`) && c.status < 400).length;
+    return this.operationCalls.filter((c) => c.target.endsWith(`.${operation}`)).length;
   }
 
   protected authenticate(request: StandInRequest): StandInResponse | undefined {

@@ -205,7 +205,8 @@ describe('sso-admin account assignments', () => {
     expect(pending.AccountAssignmentsCreationStatus?.map((s) => s.RequestId)).toEqual([
       first.AccountAssignmentCreationStatus?.RequestId,
     ]);
-    expect(standIn.count('CreateAccountAssignment')).toBe(1);
+    expect(standIn.count('CreateAccountAssignment')).toBe(2);
+    expect(standIn.instance.operations).toHaveLength(1);
   });
 
   it('stays IN_PROGRESS while held, whatever is polled', async () => {
