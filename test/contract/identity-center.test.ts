@@ -32,6 +32,7 @@ import {
   paginateListAccountAssignmentsForPrincipal,
   ResourceNotFoundException,
   SSOAdminClient,
+  type SSOAdminClientConfig,
   SSOAdminServiceException,
   ThrottlingException,
 } from '@aws-sdk/client-sso-admin';
@@ -368,7 +369,7 @@ describe('SigV4', () => {
       credentials: CREDENTIALS,
       signingName: 'identitystore',
       maxAttempts: 1,
-    } as ConstructorParameters<typeof SSOAdminClient>[0]);
+    } as SSOAdminClientConfig);
     const list = new ListAccountAssignmentsCommand({
       InstanceArn: INSTANCE,
       AccountId: PROD,
