@@ -410,6 +410,21 @@ export class AppStack extends Stack {
         "Requesters are the company's IAM users (named by their email) and any of them may ask: a user-level grant cannot be limited to users known at synth time. Actions are only those the catalog's user entitlements need, and managed policies only the catalog's (iam:PolicyARN condition).",
     };
     const needsUsers = principals.userInline || principals.userManagedPolicies.length > 0;
+    // Identity Center: any of the company's users may ask, in the stores the catalog names.
+    const identityStoreAcks = principals.identityCenter.assignments.length
+      ? [
+          {
+            id: 'AwsSolutions-IAM5[Resource::arn:aws:identitystore:::user/*]',
+            reason:
+              "identitystore:GetUserId finds the requester's Identity Center user, who may be any synced person: users are known only at run time. Read only, in the catalog's identity stores.",
+          },
+          ...principals.identityCenter.identityStoreIds.map((id) => ({
+            id: `AwsSolutions-IAM5[Resource::arn:aws:identitystore::*:identitystore/${id}]`,
+            reason:
+              "An identity store's ARN names the account that owns it (the organization's management or delegated administrator account), which may not be this stack's; the store id itself is pinned.",
+          })),
+        ]
+      : [];
 
     const provision = this.functions.provision;
     const grants = new Policy(this, 'ProvisionAccessChanges', {
@@ -429,7 +444,7 @@ export class AppStack extends Stack {
         }),
       ],
     });
-    Validations.of(grants).acknowledge(scheduleAck);
+    Validations.of(grants).acknowledge(scheduleAck, ...identityStoreAcks);
     if (needsUsers) Validations.of(grants).acknowledge(usersAck);
 
     for (const name of ['revoke', 'sweeper'] as const) {
@@ -444,7 +459,7 @@ export class AppStack extends Stack {
           }),
         ],
       });
-      Validations.of(revokes).acknowledge(scheduleAck);
+      Validations.of(revokes).acknowledge(scheduleAck, ...identityStoreAcks);
       if (needsUsers) Validations.of(revokes).acknowledge(usersAck);
     }
 

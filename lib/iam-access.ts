@@ -1,13 +1,15 @@
-// What loopgate's functions may do in IAM, derived from the catalog at synth
-// time: only the actions the connectors call (lambdas/connectors/aws-iam), only
-// on the principals the catalog can grant to, and managed policies attached or
-// detached only when the catalog names them. Change the catalog, and the next
+// What loopgate's functions may do in IAM and IAM Identity Center, derived from
+// the catalog at synth time: only the actions the connectors call
+// (lambdas/connectors/aws-iam, identity-center), only on the principals the
+// catalog can grant to, managed policies attached or detached only when the
+// catalog names them, and only the permission set and account pairs it names. Change the catalog, and the next
 // deploy changes these with it.
 
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { Catalog } from '../lambdas/core/catalog';
+import { instanceOf } from '../lambdas/core/identity-center';
 
 export interface CatalogPrincipals {
   /** Inline policies on requesters' IAM users (statements with principalType user). */
@@ -16,20 +18,90 @@ export interface CatalogPrincipals {
   userManagedPolicies: string[];
   /** Roles the catalog grants on (statements scoped to the requester's sessions). */
   roleNames: string[];
+  /** Identity Center: each permission set on each account the catalog assigns, and the stores users are found in. */
+  identityCenter: {
+    assignments: { permissionSetArn: string; accountId: string }[];
+    identityStoreIds: string[];
+  };
 }
 
 export function catalogPrincipals(catalog: Catalog): CatalogPrincipals {
   const userManaged = new Set<string>();
   const roles = new Set<string>();
   let userInline = false;
+  const assignments = new Map<string, { permissionSetArn: string; accountId: string }>();
+  const stores = new Set<string>();
   for (const { action } of catalog.entitlements) {
+    if (action.kind === 'aws-identity-center') {
+      const { permissionSetArn, accountId } = action;
+      assignments.set(`${accountId}:${permissionSetArn}`, { permissionSetArn, accountId });
+      stores.add(action.identityStoreId);
+      continue;
+    }
     if (action.kind !== 'aws-iam-policy') continue;
     if (action.principalType === 'role' && action.roleName !== undefined) roles.add(action.roleName);
     else if (action.policyArn !== undefined) userManaged.add(action.policyArn);
     else userInline = true;
   }
-  return { userInline, userManagedPolicies: [...userManaged].sort(), roleNames: [...roles].sort() };
+  return {
+    userInline,
+    userManagedPolicies: [...userManaged].sort(),
+    roleNames: [...roles].sort(),
+    identityCenter: {
+      assignments: [...assignments.keys()]
+        .sort()
+        .map((key) => assignments.get(key) as { permissionSetArn: string; accountId: string }),
+      identityStoreIds: [...stores].sort(),
+    },
+  };
 }
+
+/**
+ * Identity Center writes: one statement per permission set and account the catalog names, each with
+ * its instance, so no pair the catalog does not name can be assigned (IAM checks each resource type
+ * of the action against the statement's list: listing every set and account together would allow
+ * any combination). Status reads are on the instance; users are looked up in the catalog's stores.
+ */
+function identityCenterStatements(
+  principals: CatalogPrincipals,
+  write: 'sso:CreateAccountAssignment' | 'sso:DeleteAccountAssignment',
+): PolicyStatement[] {
+  const { assignments, identityStoreIds } = principals.identityCenter;
+  if (assignments.length === 0) return [];
+  const verb = write === 'sso:CreateAccountAssignment' ? 'Creation' : 'Deletion';
+  const prefix = write === 'sso:CreateAccountAssignment' ? 'Provision' : 'Revoke';
+  const instances = [...new Set(assignments.map((a) => instanceOf(a.permissionSetArn)))].sort();
+  return [
+    ...assignments.map((a, i) =>
+      allow(
+        `${prefix}IdentityCenterAssignment${i + 1}`,
+        [write, 'sso:ListAccountAssignments'],
+        [
+          instanceOf(a.permissionSetArn),
+          a.permissionSetArn,
+          `${partitionOf(a.permissionSetArn)}:sso:::account/${a.accountId}`,
+        ],
+      ),
+    ),
+    allow(
+      `${prefix}IdentityCenterStatus`,
+      [`sso:DescribeAccountAssignment${verb}Status`, `sso:ListAccountAssignment${verb}Status`],
+      instances,
+    ),
+    // A store's ARN names the account that owns it, which may not be this stack's: the store id pins it.
+    // Any of the company's users may ask, so the user is found at run time.
+    allow(
+      `${prefix}IdentityStoreUsers`,
+      ['identitystore:GetUserId'],
+      [
+        ...identityStoreIds.map((id) => `arn:aws:identitystore::*:identitystore/${id}`),
+        'arn:aws:identitystore:::user/*',
+      ],
+    ),
+  ];
+}
+
+const partitionOf = (arn: string) => arn.slice(0, arn.indexOf(':sso:'));
 
 /** `user/*`: requesters are the company's IAM users, named by their email (see companyPrincipalFor). */
 export const anyUserArn = (scope: IConstruct) => iamArn(scope, 'user', '*');
@@ -86,6 +158,7 @@ export function grantStatements(scope: IConstruct, principals: CatalogPrincipals
       ),
     );
   }
+  statements.push(...identityCenterStatements(principals, 'sso:CreateAccountAssignment'));
   return statements;
 }
 
@@ -114,6 +187,7 @@ export function revokeStatements(scope: IConstruct, principals: CatalogPrincipal
       ),
     );
   }
+  statements.push(...identityCenterStatements(principals, 'sso:DeleteAccountAssignment'));
   return statements;
 }
 

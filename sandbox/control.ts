@@ -24,7 +24,7 @@ class ControlError extends Error {
 const ROUTES = [
   'GET  /                                  this list',
   'GET  /state                             every stand-in, the Lambda host and the clock',
-  'GET  /state/:service                    one of jira, pagerduty, okta, slack, iam, openai, lambda',
+  'GET  /state/:service                    one of jira, pagerduty, okta, slack, iam, identityCenter, openai, lambda',
   "GET  /requests/:jiraKey                 loopgate's request for a ticket, with its audit trail (evidence, signals)",
   'GET  /clock                             the sandbox time',
   'POST /clock/advance                     {"by":"2h"} or {"ms":90000}: move time forward',
@@ -150,6 +150,7 @@ export class ControlApi extends HttpStandIn {
       okta: s.okta.state(),
       slack: s.slack.state(),
       iam: s.iam.state(),
+      identityCenter: s.identityCenter.state(),
       openai: s.openai.state(),
       lambda: s.host.state(),
     };

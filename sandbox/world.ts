@@ -12,6 +12,7 @@ import { SandboxClock } from './clock';
 import { ControlApi } from './control';
 import { localClientConfig, startDynamoDbLocal } from './dynamodb-local';
 import { IamStandIn } from './iam/stand-in';
+import { IdentityCenterStandIn } from './identity-center/stand-in';
 import { JiraStandIn } from './jira/jira-stand-in';
 import type { LambdaHost } from './lambda-host';
 import {
@@ -40,7 +41,7 @@ export {
 
 export interface SandboxOptions {
   scenarioFile?: string;
-  /** Fixed ports from this base (control at base, then jira, pagerduty, okta, slack, iam, openai, dynamodb, …); free ports if absent. */
+  /** Fixed ports from this base (control at base, then jira, pagerduty, okta, slack, iam, openai, dynamodb, …, identity center); free ports if absent. */
   portBase?: number;
   /** Okta's per-minute limits (benchmarks raise them to measure loopgate rather than the limit). */
   oktaRateLimits?: OktaStandInOptions['rateLimits'];
@@ -65,7 +66,10 @@ export interface SandboxSummary {
     jira: { url: string; secret: string };
     pagerduty: { url: string; secrets: string[] };
   };
-  services: Record<'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'openai' | 'dynamodb', string>;
+  services: Record<
+    'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'identityCenter' | 'openai' | 'dynamodb',
+    string
+  >;
   control: string;
   lambda: { functionUrls: string; sqs: string; scheduler: string };
   table: string;
@@ -96,6 +100,7 @@ const PORT_OFFSETS = {
   functionUrls: 8,
   sqs: 9,
   scheduler: 10,
+  identityCenter: 11,
 } as const;
 
 export interface SandboxServices {
@@ -104,6 +109,7 @@ export interface SandboxServices {
   okta: OktaStandIn;
   slack: SlackStandIn;
   iam: IamStandIn;
+  identityCenter: IdentityCenterStandIn;
   openai: OpenAiStandIn;
 }
 
@@ -121,6 +127,7 @@ export class Sandbox {
   readonly okta: OktaStandIn;
   readonly slack: SlackStandIn;
   readonly iam: IamStandIn;
+  readonly identityCenter: IdentityCenterStandIn;
   readonly openai: OpenAiStandIn;
 
   private constructor(
@@ -142,6 +149,7 @@ export class Sandbox {
       okta: this.okta,
       slack: this.slack,
       iam: this.iam,
+      identityCenter: this.identityCenter,
       openai: this.openai,
     } = services);
     this.store = requestStore({
@@ -223,6 +231,8 @@ export class Sandbox {
           ...(options.slackRateLimits ? { rateLimits: options.slackRateLimits } : {}),
         }),
         iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
+        // Signed with the same AWS keys as IAM: one role calls both in AWS.
+        identityCenter: new IdentityCenterStandIn({ scenario, clock, credentials: [credentials.iam] }),
         // Bedrock's path takes the functions' own AWS keys (the sandbox's), in the sandbox's region.
         openai: new OpenAiStandIn({
           clock,
@@ -342,6 +352,7 @@ export class Sandbox {
         okta: this.okta.url,
         slack: this.slack.url,
         iam: this.iam.url,
+        identityCenter: this.identityCenter.url,
         openai: `${this.openai.url}/v1`,
         dynamodb: this.dynamoDbEndpoint,
       },
@@ -403,6 +414,10 @@ function loopgateEnvironment(world: {
     LOOPGATE_POLICY_DIR: 'prompts/policy',
     LOOPGATE_COMPANY_EMAIL_DOMAIN: scenario.company.domain,
     LOOPGATE_IAM_ENDPOINT: services.iam.url,
+    LOOPGATE_IDENTITY_CENTER_ENDPOINT: services.identityCenter.url,
+    // Assignments settle after a poll or two here: short pauses keep the sandbox quick.
+    LOOPGATE_IDENTITY_CENTER_POLL_MS: '50',
+    LOOPGATE_IDENTITY_CENTER_WAIT_MS: '2000',
     LOOPGATE_SLACK_MODE: 'search',
     LOOPGATE_SLACK_TOKEN: credentials.slack.userToken,
     LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,

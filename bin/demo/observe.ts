@@ -177,6 +177,23 @@ export function grantInWorld(
       ],
     };
   }
+  if (action.kind === 'aws-identity-center') {
+    const instance = sandbox.identityCenter.instance;
+    const user = instance.users.find((u) => u.person === person(sandbox, request.requester.email ?? '').id);
+    const ps = instance.permissionSets.find((p) => p.arn === action.permissionSetArn);
+    const label = `Identity Center permission set ${ps?.name ?? action.permissionSetArn} on account ${action.accountId}`;
+    if (!user) return { inPlace: false, lines: [`${label}: the requester has no Identity Center user`] };
+    const assigned = instance.hasAssignment({
+      accountId: action.accountId,
+      permissionSetArn: action.permissionSetArn,
+      principalType: 'USER',
+      principalId: user.userId,
+    });
+    return {
+      inPlace: assigned,
+      lines: [`${label}: ${user.userName} ${assigned ? 'IS assigned' : 'is not assigned'}`],
+    };
+  }
   // IAM: the principal and what loopgate put on it (an inline policy named after the request, or a managed ARN).
   const principalArn = request.grant?.principal ?? '';
   const [, kind = '', name = ''] = /:(user|role)\/(?:.*\/)?([^/]+)$/.exec(principalArn) ?? [];

@@ -228,9 +228,9 @@ interface Story {
 
 const STORIES: Story[] = [
   {
-    title: 'A routine request, approved by the on-call owner',
+    title: 'A routine request, approved by the on-call owner (an IAM Identity Center permission set)',
     reporter: 'sam',
-    entitlement: 'okta-prod-readonly',
+    entitlement: 'aws-prod-readonly-sso',
     async run(world, outcome) {
       const filed = await world.file(outcome, {
         duration: '4h',

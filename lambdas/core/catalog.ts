@@ -97,8 +97,51 @@ const awsIamPolicyAction = z
       'a role is shared by everyone who assumes it: grant on a role with statements (scoped to the requester), not a managed policy',
   });
 
-const ACTION_KINDS = ['okta-group', 'aws-iam-policy'] as const;
-const action = z.discriminatedUnion('kind', [oktaGroupAction, awsIamPolicyAction], {
+/**
+ * A permission set on an AWS account, assigned to the requester's IAM Identity Center user. The
+ * instance is the permission set's (its ARN names it). An issued session keeps working until it
+ * ends, revoke or not, so the permission set's SessionDuration is declared here and checked.
+ */
+const awsIdentityCenterAction = z.strictObject({
+  kind: z.literal('aws-identity-center'),
+  identityStoreId: z
+    .string()
+    .regex(
+      /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+      'an identity store id is d- and 10 hex digits (or a UUID), as in d-9067a1b2c3',
+    ),
+  permissionSetArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:sso:::permissionSet\/ssoins-[a-zA-Z0-9.-]{16}\/ps-[a-zA-Z0-9.-]{16}$/,
+      'not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-…/ps-…)',
+    ),
+  accountId: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits (quote it in YAML)'),
+  /**
+   * How the requester's Identity Center user is found: by the external id the directory's SCIM sync
+   * records (the Okta user id, under `issuer`), or by userName equal to their directory email.
+   */
+  user: z
+    .discriminatedUnion('by', [
+      z.strictObject({ by: z.literal('externalId'), issuer: z.string().min(1).max(256) }),
+      z.strictObject({ by: z.literal('userName') }),
+    ])
+    .default({ by: 'userName' }),
+  /** The permission set's SessionDuration, as configured in Identity Center: how long an issued session lasts. */
+  sessionDuration: duration,
+  /** Accepts sessions that last longer than the whole grant may; say why. */
+  sessionMayOutliveGrant: z
+    .strictObject({
+      reason: z
+        .string()
+        .trim()
+        .min(20, 'say in a sentence (20 characters or more) why sessions may outlast the grant'),
+    })
+    .optional(),
+});
+
+const ACTION_KINDS = ['okta-group', 'aws-iam-policy', 'aws-identity-center'] as const;
+const action = z.discriminatedUnion('kind', [oktaGroupAction, awsIamPolicyAction, awsIdentityCenterAction], {
   error: (issue) =>
     issue.code === 'invalid_union'
       ? `unknown action kind ${JSON.stringify((issue.input as { kind?: unknown } | undefined)?.kind)}: use one of ${ACTION_KINDS.join(', ')}`
@@ -250,6 +293,12 @@ const catalogSchema = z
         }
       }
 
+      if (e.action.kind === 'aws-identity-center') {
+        checkSessionLength(e, e.action, (path, message) =>
+          ctx.addIssue({ code: 'custom', path: at(...path), message }),
+        );
+      }
+
       e.narrowerAlternatives.forEach((alternative, j) => {
         if (alternative === e.id || !catalog.entitlements.some((other) => other.id === alternative)) {
           ctx.addIssue({
@@ -330,6 +379,32 @@ function checkEscalation(
       `entitlement "${e.id}", ${escalation.subject}: ${escalation.why}; ${refusal}`,
     );
   }
+}
+
+/**
+ * Removing an assignment ends no session already issued: a session started just before the revoke
+ * lasts its SessionDuration past it. One longer than the entitlement's max outlives any whole grant,
+ * so it is refused unless the entry accepts it with a reason.
+ */
+function checkSessionLength(
+  e: z.output<typeof entitlement>,
+  action: z.output<typeof awsIdentityCenterAction>,
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const longest = e.duration.max;
+  if (action.sessionDuration <= longest) {
+    if (action.sessionMayOutliveGrant)
+      report(
+        ['action', 'sessionMayOutliveGrant'],
+        `entitlement "${e.id}": a ${formatDuration(action.sessionDuration)} session is not longer than the max grant (${formatDuration(longest)}): remove sessionMayOutliveGrant, so that a longer session later is refused`,
+      );
+    return;
+  }
+  if (action.sessionMayOutliveGrant) return;
+  report(
+    ['action', 'sessionDuration'],
+    `entitlement "${e.id}": the permission set's sessions last ${formatDuration(action.sessionDuration)}, longer than the max grant (${formatDuration(longest)}), and removing the assignment ends no session: shorten the permission set's SessionDuration to ${formatDuration(longest)} or less, or accept it with sessionMayOutliveGrant: { reason: … }`,
+  );
 }
 
 export type Catalog = z.output<typeof catalogSchema>;

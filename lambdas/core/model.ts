@@ -55,7 +55,7 @@ export interface Decision {
   durationSeconds?: number;
 }
 
-export type ActionKind = 'okta-group' | 'aws-iam-policy';
+export type ActionKind = 'okta-group' | 'aws-iam-policy' | 'aws-identity-center';
 
 /** Access that is in place. Every grant has an end. */
 export interface Grant {

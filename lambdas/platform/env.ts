@@ -579,6 +579,8 @@ export interface ProvisionConfig extends FunctionSettings {
   okta: { orgUrl: string; token: string };
   /** Only in the sandbox: the IAM stand-in. */
   iamEndpoint?: string;
+  /** Identity Center grants: its region, how long a grant waits for an assignment to settle, the first poll pause. */
+  identityCenter: { region: string; endpoint?: string; maxWaitMs: number; pollMs: number };
   pagerduty: PagerDutySettings;
   jira: JiraApiSettings;
   scheduler: {
@@ -601,6 +603,18 @@ export interface ProvisionConfig extends FunctionSettings {
   revokeUncataloged: RevokeUncataloged;
 }
 
+function readIdentityCenter(env: Env): ProvisionConfig['identityCenter'] {
+  const endpoint = env.optionalUrl('LOOPGATE_IDENTITY_CENTER_ENDPOINT');
+  return {
+    // Identity Center lives in one region, not necessarily the stack's.
+    region: env.optionalString('LOOPGATE_IDENTITY_CENTER_REGION') ?? env.string('AWS_REGION'),
+    ...(endpoint ? { endpoint } : {}),
+    // Well inside the provision and revoke functions' 60 s, with the other calls of a grant.
+    maxWaitMs: env.positiveIntOr('LOOPGATE_IDENTITY_CENTER_WAIT_MS', 25_000),
+    pollMs: env.positiveIntOr('LOOPGATE_IDENTITY_CENTER_POLL_MS', 1000),
+  };
+}
+
 export function readProvisionConfig(env = new Env()): ProvisionConfig {
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
   const schedulerEndpoint = env.optionalUrl('LOOPGATE_SCHEDULER_ENDPOINT');
@@ -613,6 +627,7 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
     companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
     okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
     ...(iamEndpoint ? { iamEndpoint } : {}),
+    identityCenter: readIdentityCenter(env),
     pagerduty: readPagerDuty(env),
     jira: readJiraApi(env),
     scheduler: {

@@ -1,10 +1,13 @@
 // Builds the dependencies of the provision, revoke and sweeper functions from
 // their shared configuration, once per cold start. They hold the only
-// credentials that can change access (Okta group membership, IAM policies).
+// credentials that can change access (Okta group membership, IAM policies,
+// Identity Center account assignments).
 
 import { DynamoHoldingStore } from '../connectors/dynamodb/holding-store';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam/provisioner';
+import { createIdentityCenterClients } from '../connectors/identity-center/client';
+import { IdentityCenterProvisioner } from '../connectors/identity-center/provisioner';
 import { JiraTracker } from '../connectors/jira/tracker';
 import { createOktaClient } from '../connectors/okta';
 import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
@@ -46,6 +49,13 @@ export function wireProvision(
     timeoutMs,
     maxAttempts: 3,
   });
+  const identityCenter = createIdentityCenterClients({
+    region: config.identityCenter.region,
+    ...(config.identityCenter.endpoint ? { endpoint: config.identityCenter.endpoint } : {}),
+    ...awsCredentials(config),
+    timeoutMs,
+    maxAttempts: 3,
+  });
   const scheduler = createSchedulerClient({
     region: config.region,
     ...(config.scheduler.endpoint ? { endpoint: config.scheduler.endpoint } : {}),
@@ -77,6 +87,11 @@ export function wireProvision(
         'aws-iam-policy': new IamPolicyProvisioner({
           client: iam,
           principalFor: companyPrincipalFor(config.companyEmailDomain),
+        }),
+        'aws-identity-center': new IdentityCenterProvisioner({
+          clients: identityCenter,
+          maxWaitMs: config.identityCenter.maxWaitMs,
+          pollMs: config.identityCenter.pollMs,
         }),
       },
       scheduler: new EventBridgeExpiryScheduler({

@@ -89,6 +89,7 @@ export function verifySignature(
   request: SignedRequest,
   auth: ParsedAuthorization,
   secretAccessKey: string,
+  /** The signing name the credential scope must name: `iam`, or another service's (`sso`, `identitystore`). */
   service: string = SERVICE,
 ): void {
   const amzDate = headerValue(request.headers, 'x-amz-date');

@@ -195,6 +195,19 @@ function checkReferences(doc: ScenarioDocument, source: string, start: Date): vo
     need(channels.has(m.channel), 'slack.messages', `unknown channel "${m.channel}"`);
     need(personIds.has(m.user), 'slack.messages', `unknown person "${m.user}"`);
   }
+  const ic = doc.identityCenter;
+  for (const a of ic?.assignments ?? []) {
+    const where = 'identityCenter.assignments';
+    need(personIds.has(a.person), where, `unknown person "${a.person}"`);
+    need(ic?.accounts.some((x) => x.id === a.account) ?? false, where, `unknown account "${a.account}"`);
+    need(
+      ic?.permissionSets.some((ps) => ps.name === a.permissionSet) ?? false,
+      where,
+      `unknown permission set "${a.permissionSet}"`,
+    );
+  }
+  for (const p of ic?.notSynced ?? [])
+    need(personIds.has(p), 'identityCenter.notSynced', `unknown person "${p}"`);
   if (problems.length)
     throw new ScenarioError(`${source}: the scenario is invalid\n  ${problems.join('\n  ')}`);
 }

@@ -144,6 +144,34 @@ export const scenarioSchema = z.strictObject({
       .array(z.strictObject({ name: z.string(), description: z.string().default(''), ...iamPrincipal }))
       .default([]),
   }),
+  /**
+   * IAM Identity Center: one instance with its identity store. Every person is a user there (synced
+   * from Okta as a SCIM sync would: userName their email, an external id their Okta id under
+   * `externalIdIssuer`) unless listed in `notSynced`. `assignments` exist before the sandbox starts.
+   */
+  identityCenter: z
+    .strictObject({
+      instanceArn: z.string().regex(/^arn:aws:sso:::instance\/ssoins-[a-zA-Z0-9.-]{16}$/),
+      identityStoreId: z.string().regex(/^d-[0-9a-f]{10}$/),
+      externalIdIssuer: z.string().min(1),
+      accounts: z.array(z.strictObject({ id: z.string().regex(/^\d{12}$/), name: z.string() })).default([]),
+      permissionSets: z
+        .array(
+          z.strictObject({
+            id: z.string().regex(/^ps-[a-zA-Z0-9.-]{16}$/),
+            name: z.string(),
+            description: z.string().default(''),
+            /** ISO 8601, as DescribePermissionSet answers it (PT1H to PT12H). */
+            sessionDuration: z.string().regex(/^PT(\d+H)?(\d+M)?$/),
+          }),
+        )
+        .default([]),
+      notSynced: z.array(handle).default([]),
+      assignments: z
+        .array(z.strictObject({ person: handle, account: z.string(), permissionSet: z.string() }))
+        .default([]),
+    })
+    .optional(),
   pagerduty: z.strictObject({
     services: z.array(z.strictObject({ id: z.string(), name: z.string(), escalationPolicy: z.string() })),
     escalationPolicies: z.array(

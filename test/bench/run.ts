@@ -11,7 +11,8 @@
 //           own: the same request sent raw with fetch vs through Advisor.advise.
 //   grant:  an approving note (signed webhook) to GRANTED: the decision, then the provision queue
 //           pumped at once (Okta grant, read back, revoke scheduled, notes and comments), minus
-//           the time the stand-ins spent answering.
+//           the time the stand-ins spent answering; then the same for an Identity Center
+//           permission set, also minus the pauses between status polls, with the polls per grant.
 
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -274,13 +275,21 @@ async function advice(sandbox: Sandbox, rounds: number) {
 }
 
 /** Files `count` tickets and waits until each is paged (PENDING); returns their incidents. */
-async function pagedRequests(sandbox: Sandbox, count: number, label: string): Promise<string[]> {
-  const requesters = sandbox.scenario.people.filter((p) => !['priya', 'loopgate', 'zoe'].includes(p.id));
+async function pagedRequests(
+  sandbox: Sandbox,
+  count: number,
+  label: string,
+  entitlement = 'okta-prod-readonly',
+  excluded: readonly string[] = [],
+): Promise<string[]> {
+  const requesters = sandbox.scenario.people.filter(
+    (p) => !['priya', 'loopgate', 'zoe', ...excluded].includes(p.id),
+  );
   const keys = Array.from({ length: count }, (_, i) => {
     const reporter = requesters[i % requesters.length]?.id ?? 'dana';
     return sandbox.jira.fileTicket({
       reporter,
-      entitlement: 'okta-prod-readonly',
+      entitlement,
       justification: `INC-${4000 + i} dashboards`,
     }).key;
   });
@@ -402,7 +411,24 @@ async function decide(sandbox: Sandbox, count: number) {
 const SLOW_VENDOR_MS = 1000;
 
 async function grant(sandbox: Sandbox, count: number) {
-  const incidents = await pagedRequests(sandbox, count, 'grant');
+  const okta = await grantsOf(sandbox, count, 'okta-prod-readonly');
+  const identityCenter = await grantsOf(sandbox, count, 'aws-prod-readonly-sso');
+  return { ...okta, identityCenter };
+}
+
+/** The sandbox's first pause between Identity Center status polls (LOOPGATE_IDENTITY_CENTER_POLL_MS). */
+const IDC_POLL_MS = 50;
+
+async function grantsOf(sandbox: Sandbox, count: number, entitlement: string) {
+  const idc = entitlement !== 'okta-prod-readonly';
+  // Identity Center: not the people who are not synced (rob) or hold it already (maria, kenji).
+  const incidents = await pagedRequests(
+    sandbox,
+    count,
+    'grant',
+    entitlement,
+    idc ? ['rob', 'maria', 'kenji'] : [],
+  );
   // The provision queue is pumped by hand right after each note, so no polling interval is timed.
   await sandbox.host.sqs.stopPolling();
   const standIns = [
@@ -411,10 +437,15 @@ async function grant(sandbox: Sandbox, count: number) {
     sandbox.okta,
     sandbox.slack,
     sandbox.iam,
+    sandbox.identityCenter,
     sandbox.openai,
     sandbox.host.sqs,
     sandbox.host.scheduler,
   ];
+  const polls: number[] = [];
+  const pauses: number[] = [];
+  /** The scenario's own assignments, which stay. */
+  const preset = sandbox.identityCenter.instance.assignments.length;
   const totals: number[] = [];
   const standInTimes: number[] = [];
   const overheads: number[] = [];
@@ -422,6 +453,7 @@ async function grant(sandbox: Sandbox, count: number) {
   const webhookTimes: number[] = [];
   for (const [i, incidentId] of incidents.entries()) {
     const marks = standIns.map((s) => s.calls.length);
+    const describes = sandbox.identityCenter.count('DescribeAccountAssignmentCreationStatus');
     const started = performance.now();
     await (await approvingNote(sandbox, incidentId)).text();
     const decided = performance.now();
@@ -435,18 +467,47 @@ async function grant(sandbox: Sandbox, count: number) {
       (sum, s, j) => sum + s.calls.slice(marks[j]).reduce((t, c) => t + c.durationMs, 0),
       0,
     );
+    // The provisioner's pauses between status polls wait on Identity Center, not on loopgate.
+    const polled = sandbox.identityCenter.count('DescribeAccountAssignmentCreationStatus') - describes;
+    const paused = Array.from({ length: polled }, (_, k) => Math.min(IDC_POLL_MS * 2 ** k, 4000)).reduce(
+      (a, b) => a + b,
+      0,
+    );
     totals.push(total);
     standInTimes.push(standInMs);
-    overheads.push(total - standInMs);
-    if ((i + 1) % 50 === 0) progress(`grant: ${i + 1}/${count} granted`);
+    overheads.push(total - standInMs - paused);
+    polls.push(polled);
+    pauses.push(paused);
+    if (idc) {
+      // Unassigned again behind loopgate's back, so the next grant of the same person creates one anew.
+      const { instance } = sandbox.identityCenter;
+      instance.assignments.splice(preset);
+    }
+    if ((i + 1) % 50 === 0) progress(`grant: ${i + 1}/${count} granted (${entitlement})`);
   }
+  await sandbox.host.sqs.startPolling();
   return {
+    entitlement,
     grants: totals.length,
     noteToGranted: summary(totals),
     webhook: summary(webhookTimes),
     standIns: summary(standInTimes),
     overhead: summary(overheads),
-    note: 'overhead = note sent → GRANTED recorded, minus the time the stand-ins (PagerDuty, Jira, Okta, SQS, Scheduler) spent on the calls; DynamoDB Local and HTTP transport count as loopgate',
+    ...(idc
+      ? {
+          statusPollsPerGrant: {
+            p50: percentile(
+              [...polls].sort((a, b) => a - b),
+              50,
+            ),
+            max: Math.max(...polls),
+          },
+          pollPauses: summary(pauses),
+        }
+      : {}),
+    note: idc
+      ? 'overhead = note sent → GRANTED recorded, minus the time the stand-ins (Identity Center included) spent on the calls and the pauses between status polls (first 50 ms, doubling); the stand-in settles an assignment on its second status poll; the assignment is removed from the stand-in after each grant so that every grant creates one'
+      : 'overhead = note sent → GRANTED recorded, minus the time the stand-ins (PagerDuty, Jira, Okta, SQS, Scheduler) spent on the calls; DynamoDB Local and HTTP transport count as loopgate',
   };
 }
 
@@ -688,7 +749,7 @@ function headline(name: string, r: Record<string, any>): string {
     case 'decide':
       return `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms over ${r.deliveries} notes`;
     case 'grant':
-      return `overhead p50 ${r.overhead?.p50Ms} ms, p99 ${r.overhead?.p99Ms} ms (target ≤ 200 ms p99)`;
+      return `overhead p50 ${r.overhead?.p50Ms} ms, p99 ${r.overhead?.p99Ms} ms (target ≤ 200 ms p99); Identity Center: overhead p50 ${r.identityCenter?.overhead?.p50Ms} ms, p99 ${r.identityCenter?.overhead?.p99Ms} ms, status polls per grant p50 ${r.identityCenter?.statusPollsPerGrant?.p50}`;
     case 'burst':
       return `${r.pagesCreated} pages, ${r.duplicates} duplicates, ${r.lost} lost in ${Math.round(r.wallMs / 100) / 10} s, peak RSS ${r.peakRssMb} MB (targets 500, 0, 0)`;
     case 'bundles':

@@ -919,6 +919,60 @@ describe('least privilege', () => {
     },
   );
 
+  const PERMISSION_SET = 'arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-4a1b2c3d4e5f6a7b';
+  const INSTANCE = 'arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6';
+
+  it.each([
+    ['provision', 'sso:CreateAccountAssignment', 'Creation'],
+    ['revoke', 'sso:DeleteAccountAssignment', 'Deletion'],
+    ['sweeper', 'sso:DeleteAccountAssignment', 'Deletion'],
+  ] as const)(
+    "%s may write Identity Center assignments only of the catalog's permission set on its account, and read users only in its store",
+    (name, write, verb) => {
+      const statements = statementsOf(roleId(name));
+      const writes = withAction(statements, write);
+      // Exactly the catalog's pair: no wildcard instance, permission set or account.
+      expect(writes.map((s) => list(s.Resource).map(render).sort())).toEqual([
+        ['arn:aws:sso:::account/111122223333', INSTANCE, PERMISSION_SET],
+      ]);
+      expect(
+        actionsOf(statements)
+          .filter((a) => a.startsWith('sso:'))
+          .sort(),
+      ).toEqual(
+        [
+          write,
+          'sso:ListAccountAssignments',
+          `sso:DescribeAccountAssignment${verb}Status`,
+          `sso:ListAccountAssignment${verb}Status`,
+        ].sort(),
+      );
+      for (const statement of withAction(statements, `sso:DescribeAccountAssignment${verb}Status`)) {
+        expect(list(statement.Resource).map(render)).toEqual([INSTANCE]);
+      }
+      const users = withAction(statements, 'identitystore:GetUserId');
+      expect(actionsOf(users)).toEqual(['identitystore:GetUserId']);
+      expect(users.flatMap((s) => list(s.Resource).map(render))).toEqual([
+        'arn:aws:identitystore::*:identitystore/d-9067a1b2c3',
+        'arn:aws:identitystore:::user/*',
+      ]);
+      // Granting never removes, revoking never grants.
+      const other =
+        write === 'sso:CreateAccountAssignment'
+          ? 'sso:DeleteAccountAssignment'
+          : 'sso:CreateAccountAssignment';
+      expect(actionsOf(statements)).not.toContain(other);
+    },
+  );
+
+  it('gives no other function any Identity Center or identity store right', () => {
+    for (const name of FUNCTION_NAMES.filter((n) => !['provision', 'revoke', 'sweeper'].includes(n))) {
+      expect(actionsOf(statementsOf(roleId(name))).filter((a) => /^(sso|identitystore):/.test(a))).toEqual(
+        [],
+      );
+    }
+  });
+
   it("gives no role any IAM write on a wildcard other than the requesters' users", () => {
     const writes = /^iam:(Put|Attach|Detach|Delete|Create|Update|PassRole)/;
     for (const name of FUNCTION_NAMES) {

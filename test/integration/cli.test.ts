@@ -22,7 +22,7 @@ describe('loopgate catalog', () => {
   it('check: says the shipped catalog is valid', async () => {
     const { io, handle } = captureIo();
     expect(await run(['catalog', 'check'], handle)).toBe(0);
-    expect(io.stdout).toBe('config/catalog.yaml: valid, 6 entitlements\n');
+    expect(io.stdout).toBe('config/catalog.yaml: valid, 7 entitlements\n');
   });
 
   it('check: lists the problems of a bad catalog and exits 1', async () => {
@@ -51,7 +51,7 @@ describe('loopgate catalog', () => {
     expect(await run(['catalog', 'list'], handle)).toBe(0);
     const lines = io.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ENTITLEMENT\s+RISK\s+MODE\s+ACTION/);
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(8);
     expect(io.stdout).toMatch(
       /okta-prod-admin\s+high\s+approval\s+okta-group\s+1h \/ 4h\s+2 of on-call PIAMPOL/,
     );
@@ -106,7 +106,7 @@ describe('loopgate sandbox', () => {
     expect(summary?.webhooks.jira.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/jira-webhook$/);
     expect(summary?.webhooks.pagerduty.secrets).toHaveLength(1);
     expect(Object.keys(summary?.services ?? {}).sort()).toEqual(
-      ['dynamodb', 'iam', 'jira', 'okta', 'openai', 'pagerduty', 'slack'].sort(),
+      ['dynamodb', 'iam', 'identityCenter', 'jira', 'okta', 'openai', 'pagerduty', 'slack'].sort(),
     );
     expect(tableStatus).toBe('ACTIVE');
     expect(jiraUser).toMatchObject({ emailAddress: summary?.credentials.jira.email });

@@ -43,15 +43,19 @@ describe('loopgate demo', () => {
     const [routine, risky, quorum, breakGlass] = result.outcomes;
     expect(result.outcomes).toHaveLength(4);
 
-    // 1: the on-call owner approved; granted in Okta, gone again after expiry.
+    // 1: the on-call owner approved; assigned in Identity Center, gone again after expiry.
     expect(routine).toMatchObject({
-      entitlement: 'okta-prod-readonly',
+      entitlement: 'aws-prod-readonly-sso',
       finalState: 'REVOKED',
       decision: 'approved 1 of 1',
       heldAfterGrant: true,
       heldAfterRevoke: false,
     });
     expect(routine?.approvers).toHaveLength(1);
+    expect(output).toMatch(
+      /Identity Center permission set ProdReadOnly on account 111122223333: sam\.okafor@example\.com IS assigned/,
+    );
+    expect(output).toContain('a session issued before the revoke keeps working up to 1h after it');
 
     // 2: the risky one was denied with a reason; nothing was granted.
     expect(risky).toMatchObject({ entitlement: 'aws-logs-read', finalState: 'DENIED', decision: 'denied' });

@@ -31,7 +31,7 @@ describe('the shipped catalog', () => {
   it('loads, and shows every capability the catalog has', () => {
     const entitlements = catalog.entitlements;
     expect(new Set(entitlements.map((e) => e.action.kind))).toEqual(
-      new Set(['okta-group', 'aws-iam-policy']),
+      new Set(['okta-group', 'aws-iam-policy', 'aws-identity-center']),
     );
     expect(new Set(entitlements.map((e) => e.mode))).toEqual(new Set(MODES));
     expect(entitlements.some((e) => e.approvalsRequired >= 2)).toBe(true);
@@ -54,7 +54,7 @@ describe('a bad catalog names the file, the path and the reason', () => {
     expect(problemsOf(yaml)).toEqual([
       {
         path: 'entitlements[0].action.kind',
-        message: 'unknown action kind "okta-app": use one of okta-group, aws-iam-policy',
+        message: 'unknown action kind "okta-app": use one of okta-group, aws-iam-policy, aws-identity-center',
         line: 6,
         column: 15,
       },
@@ -234,5 +234,88 @@ describe('a bad catalog names the file, the path and the reason', () => {
     expect(() => parseCatalogYaml(yaml, 'config/catalog.yaml')).toThrow(
       /^config\/catalog.yaml: the catalog is invalid \(2 problems\)\n {2}config\/catalog.yaml:5:5 entitlements\[0\].riskTier: .*\n {2}config\/catalog.yaml:7:30 entitlements\[0\].duration.max: "forever" is not a duration/,
     );
+  });
+});
+
+describe('an IAM Identity Center entitlement', () => {
+  const IDC = `
+  - id: aws-prod-readonly-sso
+    description: Read-only production through Identity Center
+    riskTier: medium
+    action:
+      kind: aws-identity-center
+      identityStoreId: d-9067a1b2c3
+      permissionSetArn: arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-4a1b2c3d4e5f6a7b
+      accountId: '111122223333'
+      sessionDuration: 1h
+    duration: { default: 2h, max: 4h }
+    owners: { escalationPolicy: PSREPOL, service: PSRESVC }
+    approvers: { onCall: true }
+`;
+
+  it('is accepted with a session no longer than the max grant, finding the user by userName unless told', () => {
+    const catalog = parseCatalogYaml(catalogOf(IDC), 'catalog.yaml');
+    expect(catalog.entitlements[0]?.action).toMatchObject({
+      kind: 'aws-identity-center',
+      sessionDuration: 3600,
+      user: { by: 'userName' },
+    });
+  });
+
+  it('refuses a permission set whose sessions outlast the max grant, at the line of sessionDuration', () => {
+    const problems = problemsOf(catalogOf(IDC.replace('sessionDuration: 1h', 'sessionDuration: 8h')));
+    expect(problems).toEqual([
+      {
+        path: 'entitlements[0].action.sessionDuration',
+        line: 11,
+        column: 7,
+        message: expect.stringMatching(
+          /sessions last 8h, longer than the max grant \(4h\), and removing the assignment ends no session: shorten .* or accept it with sessionMayOutliveGrant/,
+        ),
+      },
+    ]);
+  });
+
+  it('accepts a long session when the entry says why, and refuses the acknowledgement where nothing needs it', () => {
+    const ack =
+      "\n      sessionMayOutliveGrant: { reason: 'operators need a whole shift without signing in again' }";
+    const long = IDC.replace('sessionDuration: 1h', `sessionDuration: 8h${ack}`);
+    expect(parseCatalogYaml(catalogOf(long), 'catalog.yaml').entitlements).toHaveLength(1);
+    const needless = IDC.replace('sessionDuration: 1h', `sessionDuration: 1h${ack}`);
+    expect(problemsOf(catalogOf(needless)).map((p) => p.path)).toEqual([
+      'entitlements[0].action.sessionMayOutliveGrant',
+    ]);
+  });
+
+  it('requires the session duration, and refuses ids that are not Identity Center ids', () => {
+    const problems = problemsOf(
+      catalogOf(
+        IDC.replace('      sessionDuration: 1h\n', '')
+          .replace('d-9067a1b2c3', 'store-1')
+          .replace('ps-4a1b2c3d4e5f6a7b', 'ps-1')
+          .replace("'111122223333'", "'1111'"),
+      ),
+    );
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'entitlements[0].action.accountId',
+      'entitlements[0].action.identityStoreId',
+      'entitlements[0].action.permissionSetArn',
+      'entitlements[0].action.sessionDuration',
+    ]);
+  });
+
+  it('takes an external id match with its issuer', () => {
+    const byExternal = IDC.replace(
+      'sessionDuration: 1h',
+      "sessionDuration: 1h\n      user: { by: externalId, issuer: 'https://example.okta.com' }",
+    );
+    expect(parseCatalogYaml(catalogOf(byExternal), 'catalog.yaml').entitlements[0]?.action).toMatchObject({
+      user: { by: 'externalId', issuer: 'https://example.okta.com' },
+    });
+    expect(
+      problemsOf(
+        catalogOf(IDC.replace('sessionDuration: 1h', 'sessionDuration: 1h\n      user: { by: externalId }')),
+      ).map((p) => p.path),
+    ).toEqual(['entitlements[0].action.user.issuer']);
   });
 });

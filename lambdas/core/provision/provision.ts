@@ -11,6 +11,7 @@ import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { grantDuration } from '../decide/decide';
 import { NotFoundError, ValidationError } from '../errors';
 import { FollowUps } from '../follow-up';
+import { sessionCaveat } from '../identity-center';
 import { TransitionConflictError } from '../lifecycle';
 import type { AccessRequest, ActionKind, Actor, Grant } from '../model';
 import type {
@@ -132,8 +133,8 @@ export async function grantRequest(
     }
     await deps.scheduler.schedule(requestId, subject.expiresAt);
     const told = tell(request, settings.jiraStatuses.granted, {
-      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.`,
-      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.`,
+      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.${sessionsOutlast(entitlement)}`,
+      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.${sessionsOutlast(entitlement)}`,
       // A break-glass page stays open until someone reviews it.
       resolveIncident: !request.breakGlass,
     });
@@ -270,8 +271,8 @@ export async function revokeRequest(
       : `; ${request.entitlementId} is no longer in the catalog: revoked ${access.kind} ${access.target} of ${access.principal} as recorded when it was granted`;
     const at = minute(deps.clock.now().toISOString());
     const told = tell(request, settings.jiraStatuses.revoked, {
-      note: `Revoked at ${at}: ${reason}.${kept.note}${entitlement ? '' : ` ${request.entitlementId} is no longer in the catalog.`}`,
-      comment: `Your access to ${request.entitlementId} was removed at ${at} (${reason}).${kept.comment}`,
+      note: `Revoked at ${at}: ${reason}.${kept.note}${entitlement ? sessionsOutlast(entitlement) : ` ${request.entitlementId} is no longer in the catalog.`}`,
+      comment: `Your access to ${request.entitlementId} was removed at ${at} (${reason}).${kept.comment}${entitlement ? sessionsOutlast(entitlement) : ''}`,
       resolveIncident: true,
     });
     const revoked = await deps.store.transition({
@@ -459,6 +460,12 @@ function heldBy(requests: readonly AccessRequest[]): string {
   return requests
     .map((r) => `${r.jiraIssueKey}${r.grant ? ` (until ${minute(r.grant.expiresAt)})` : ' (being granted)'}`)
     .join(', ');
+}
+
+/** Identity Center: removing the assignment ends no session already issued; say for how long one lasts. */
+function sessionsOutlast(entitlement: Entitlement): string {
+  const { action } = entitlement;
+  return action.kind === 'aws-identity-center' ? ` Note: ${sessionCaveat(action.sessionDuration)}.` : '';
 }
 
 function grantSeconds(grant: Grant): number {

@@ -4,6 +4,7 @@
 // quoted and flattened to one line: it is data, never instructions.
 
 import type { Entitlement } from '../catalog';
+import { sessionCaveat } from '../identity-center';
 import type {
   ChatMessage,
   DirectoryProfile,
@@ -170,12 +171,15 @@ function requestFact(request: AccessRequest, link: string | undefined): Draft {
 }
 
 function catalogFact(entitlement: Entitlement): Draft {
+  const { action } = entitlement;
   const grants =
-    entitlement.action.kind === 'okta-group'
-      ? `Okta group ${entitlement.action.groupId}`
-      : entitlement.action.policyArn !== undefined
-        ? `IAM policy ${entitlement.action.policyArn} on the requester's IAM ${entitlement.action.principalType}`
-        : `an inline IAM policy on the requester's IAM ${entitlement.action.principalType}`;
+    action.kind === 'okta-group'
+      ? `Okta group ${action.groupId}`
+      : action.kind === 'aws-identity-center'
+        ? `IAM Identity Center permission set ${action.permissionSetArn} on AWS account ${action.accountId} (${sessionCaveat(action.sessionDuration)})`
+        : action.policyArn !== undefined
+          ? `IAM policy ${action.policyArn} on the requester's IAM ${action.principalType}`
+          : `an inline IAM policy on the requester's IAM ${action.principalType}`;
   return {
     key: 'catalog',
     source: 'catalog',

@@ -191,11 +191,13 @@ export function chatTerms(
   const resources =
     action.kind === 'okta-group'
       ? [action.groupId]
-      : action.policyArn !== undefined
-        ? [policyNameOf(action.policyArn)]
-        : (action.statements ?? [])
-            .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
-            .map(resourceName);
+      : action.kind === 'aws-identity-center'
+        ? [action.permissionSetArn.slice(action.permissionSetArn.lastIndexOf('/') + 1), action.accountId]
+        : action.policyArn !== undefined
+          ? [policyNameOf(action.policyArn)]
+          : (action.statements ?? [])
+              .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]))
+              .map(resourceName);
   const terms = [request.jiraIssueKey, entitlement.id, ...resources, ...extra]
     .map((t) => t.trim())
     .filter(Boolean);
