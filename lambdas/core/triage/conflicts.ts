@@ -20,6 +20,8 @@ export const LIVE_STATES: readonly RequestState[] = [
   'PENDING',
   'APPROVED',
   'GRANTED',
+  // A failed grant or revoke may have left the access in place.
+  'FAILED',
 ];
 
 /** The catalog's conflicts the request meets, with what is held of the other members. */
