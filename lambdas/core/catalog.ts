@@ -370,6 +370,15 @@ const catalogSchema = z
         });
       }
       e.stages?.forEach((s, j) => {
+        // Approvals record their stage by name: the owners' stage is `owners`, the others unique.
+        const name = s.name ?? `stage-${j + 1}`;
+        if (name === 'owners' || e.stages?.some((t, k) => k < j && (t.name ?? `stage-${k + 1}`) === name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('stages', j, 'name'),
+            message: `stage name "${name}" is taken: ${name === 'owners' ? "it is the approvers' own stage" : 'an earlier stage has it'}`,
+          });
+        }
         checkStage(s.approvers, s.approvalsRequired, s.withoutManager, (path, message) =>
           ctx.addIssue({ code: 'custom', path: at('stages', j, ...path), message }),
         );

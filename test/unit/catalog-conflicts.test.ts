@@ -186,6 +186,20 @@ describe('approval stages and the manager', () => {
     ]);
   });
 
+  it('stage names are unique, and owners is the approvers’ own', () => {
+    const { problems } = problemsOf(
+      entitlementWith(`    approvers: { onCall: true }
+    stages:
+      - { name: owners, approvers: { emails: [a@example.com] } }
+      - { name: lead, approvers: { emails: [b@example.com] } }
+      - { name: lead, approvers: { emails: [c@example.com] } }`),
+    );
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'entitlements[0].stages[0].name: stage name "owners" is taken: it is the approvers\' own stage',
+      'entitlements[0].stages[2].name: stage name "lead" is taken: an earlier stage has it',
+    ]);
+  });
+
   it('withoutManager without the manager has no effect', () => {
     const { problems } = problemsOf(
       entitlementWith(`    approvers: { onCall: true }\n    withoutManager: skip`),
