@@ -153,6 +153,33 @@ const approvers = z.strictObject({
   onCall: z.boolean().default(false),
   emails: z.array(email).default([]),
   oktaGroup: oktaGroupId.optional(),
+  /** The requester's manager: the Okta person their profile's managerId names (compared by id). */
+  manager: z.boolean().optional(),
+});
+
+/**
+ * A stage whose only approver is the manager needs this: `skip` (the later stages decide alone) or
+ * who approves instead, when the directory names no ACTIVE manager for the requester.
+ */
+const withoutManager = z.union([
+  z.literal('skip'),
+  z.strictObject({
+    approvers: approvers.refine((a) => a.manager !== true, {
+      message: 'the failover cannot be the manager again',
+    }),
+    approvalsRequired: z.int().min(1).max(5).default(1),
+  }),
+]);
+
+/** An approval stage before the owners' own (the entitlement's approvers): decided in order. */
+const stage = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a stage name is lower-case words joined by hyphens')
+    .optional(),
+  approvers,
+  approvalsRequired: z.int().min(1).max(5).default(1),
+  withoutManager: withoutManager.optional(),
 });
 
 /**
@@ -199,6 +226,10 @@ const entitlement = z.strictObject({
   approvers: approvers.optional(),
   onCall: onCall.optional(),
   approvalsRequired: z.int().min(1).max(5).default(1),
+  /** With approvers that are the manager alone: what happens when the requester has none. */
+  withoutManager: withoutManager.optional(),
+  /** Approval stages decided before the approvers above, in order (e.g. the manager, then the owners). */
+  stages: z.array(stage).min(1).max(4).optional(),
   /**
    * Distinct approvers who must agree to extend a grant (each writes `extend <duration>`; the
    * shortest is applied). Default: approvalsRequired, so an extension needs the quorum the grant did.
@@ -249,9 +280,51 @@ const entitlement = z.strictObject({
     .default({ approvers: false, requester: false }),
 });
 
+/** One side of a conflict: a catalog entitlement, or access held outside loopgate named directly. */
+const conflictMember = z
+  .strictObject({
+    entitlement: z.string().min(1).optional(),
+    oktaGroup: oktaGroupId.optional(),
+    iamPolicy: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, 'not an IAM managed policy ARN')
+      .optional(),
+  })
+  .refine((m) => [m.entitlement, m.oktaGroup, m.iamPolicy].filter((v) => v !== undefined).length === 1, {
+    message: 'name exactly one of entitlement, oktaGroup or iamPolicy',
+  });
+
+/**
+ * Separation of duties: access one person must not hold at once. A request for one member while the
+ * requester holds another is never granted by a rule, and needs these approvers besides its own.
+ */
+const conflict = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is lower-case words joined by hyphens, as in deploy-vs-audit'),
+  reason: z.string().trim().min(10, 'say in a sentence why one person must not hold these together'),
+  members: z.array(conflictMember).min(2, 'a conflict needs at least two members'),
+  approvers: z
+    .strictObject({
+      /** Whoever is on call (level 1) for this escalation policy, e.g. security's. */
+      escalationPolicy: pagerDutyId.optional(),
+      emails: z.array(email).default([]),
+      oktaGroup: oktaGroupId.optional(),
+    })
+    .refine((a) => a.escalationPolicy !== undefined || a.emails.length > 0 || a.oktaGroup !== undefined, {
+      message: 'name who approves through the conflict: an escalationPolicy, emails or an oktaGroup',
+    }),
+  approvalsRequired: z.int().min(1).max(5).default(1),
+});
+
 const catalogSchema = z
-  .strictObject({ version: z.literal(1), entitlements: z.array(entitlement).min(1) })
+  .strictObject({
+    version: z.literal(1),
+    entitlements: z.array(entitlement).min(1),
+    conflicts: z.array(conflict).default([]),
+  })
   .superRefine((catalog, ctx) => {
+    checkConflicts(catalog, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     const firstIndexOf = new Map<string, number>();
     catalog.entitlements.forEach((e, i) => {
       const at = (...rest: (string | number)[]) => ['entitlements', i, ...rest];
@@ -323,23 +396,145 @@ const catalogSchema = z
       }
 
       const a = e.approvers;
-      const hasApprovers = a !== undefined && (a.onCall || a.emails.length > 0 || a.oktaGroup !== undefined);
+      const hasApprovers =
+        a !== undefined &&
+        (a.onCall || a.emails.length > 0 || a.oktaGroup !== undefined || a.manager === true);
       if (e.mode !== 'audit-only' && !hasApprovers) {
         ctx.addIssue({
           code: 'custom',
           path: at('approvers'),
           message: `no approvers: a ${e.mode} entitlement needs at least one of onCall: true, emails or oktaGroup`,
         });
-      } else if (a && !a.onCall && a.oktaGroup === undefined && a.emails.length < e.approvalsRequired) {
-        // Only listed people can approve, and there are too few of them to ever reach the quorum.
+      } else if (a) {
+        checkStage(a, e.approvalsRequired, e.withoutManager, (path, message) =>
+          ctx.addIssue({ code: 'custom', path: at(...path), message }),
+        );
+      }
+      if (e.withoutManager === 'skip' && a && isManagerOnly(a)) {
         ctx.addIssue({
           code: 'custom',
-          path: at('approvalsRequired'),
-          message: `${e.approvalsRequired} approvals required but only ${a.emails.length} approver email(s) listed`,
+          path: at('withoutManager'),
+          message:
+            'skip would leave nobody to approve: approvers is the last stage; name who approves instead ({ approvers: … })',
+        });
+      }
+      if (e.withoutManager !== undefined && a?.manager !== true) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('withoutManager'),
+          message: 'withoutManager has no effect: approvers does not name the manager',
+        });
+      }
+      e.stages?.forEach((s, j) => {
+        // Approvals record their stage by name: the owners' stage is `owners`, the others unique.
+        const name = s.name ?? `stage-${j + 1}`;
+        if (name === 'owners' || e.stages?.some((t, k) => k < j && (t.name ?? `stage-${k + 1}`) === name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('stages', j, 'name'),
+            message: `stage name "${name}" is taken: ${name === 'owners' ? "it is the approvers' own stage" : 'an earlier stage has it'}`,
+          });
+        }
+        checkStage(s.approvers, s.approvalsRequired, s.withoutManager, (path, message) =>
+          ctx.addIssue({ code: 'custom', path: at('stages', j, ...path), message }),
+        );
+        if (s.withoutManager !== undefined && s.approvers.manager !== true) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at('stages', j, 'withoutManager'),
+            message: 'withoutManager has no effect: this stage does not name the manager',
+          });
+        }
+      });
+      if (e.stages && e.mode !== 'approval') {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('stages'),
+          message: `stages are for mode approval; ${e.mode} may grant without them`,
         });
       }
     });
   });
+
+/** The manager is the stage's only approver (so a requester without one needs a failover). */
+export function isManagerOnly(a: z.output<typeof approvers>): boolean {
+  return a.manager === true && !a.onCall && a.emails.length === 0 && a.oktaGroup === undefined;
+}
+
+/** A stage's approvers can reach its quorum, and a manager-only stage says what happens without a manager. */
+function checkStage(
+  a: z.output<typeof approvers>,
+  required: number,
+  failover: z.output<typeof withoutManager> | undefined,
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const managerOnly = isManagerOnly(a);
+  if (!a.onCall && a.oktaGroup === undefined && a.emails.length + (a.manager === true ? 1 : 0) < required) {
+    // Only listed people (and the manager) can approve, and there are too few to ever reach the quorum.
+    report(
+      ['approvalsRequired'],
+      `${required} approvals required but only ${a.emails.length} approver email(s) listed${a.manager ? ' and the manager' : ''}`,
+    );
+  }
+  if (managerOnly && failover === undefined) {
+    report(
+      ['withoutManager'],
+      'the manager is the only approver: say what happens when the requester has none (withoutManager: skip, or { approvers: … })',
+    );
+  }
+  if (failover !== undefined && failover !== 'skip') {
+    const f = failover.approvers;
+    if (f.manager !== true && !f.onCall && f.emails.length === 0 && f.oktaGroup === undefined) {
+      report(['withoutManager', 'approvers'], 'name who approves instead: onCall: true, emails or oktaGroup');
+    }
+  }
+}
+
+/** Members exist, are distinct, and each conflict can be met by a request (it names an entitlement). */
+function checkConflicts(
+  catalog: { entitlements: readonly { id: string }[]; conflicts: readonly z.output<typeof conflict>[] },
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const ids = new Set(catalog.entitlements.map((e) => e.id));
+  const firstIndexOf = new Map<string, number>();
+  catalog.conflicts.forEach((c, i) => {
+    const earlier = firstIndexOf.get(c.id);
+    if (earlier === undefined) firstIndexOf.set(c.id, i);
+    else report(['conflicts', i, 'id'], `duplicate conflict id "${c.id}": conflicts[${earlier}] has it too`);
+    const seen = new Map<string, number>();
+    c.members.forEach((m, j) => {
+      const [kind, value] = memberKey(m);
+      if (kind === 'entitlement' && !ids.has(value)) {
+        report(['conflicts', i, 'members', j, 'entitlement'], `no entitlement "${value}" in the catalog`);
+      }
+      const key = `${kind}:${value}`;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, j);
+      else
+        report(
+          ['conflicts', i, 'members', j, kind],
+          kind === 'entitlement'
+            ? `"${value}" is already members[${first}]: an entitlement does not conflict with itself`
+            : `${kind} ${value} is already members[${first}]`,
+        );
+    });
+    if (c.members.length >= 2 && seen.size < 2) {
+      report(['conflicts', i, 'members'], 'a conflict needs at least two different members');
+    }
+    if (!c.members.some((m) => m.entitlement !== undefined)) {
+      report(
+        ['conflicts', i, 'members'],
+        'name at least one entitlement: loopgate checks a conflict when one of its entitlements is requested',
+      );
+    }
+  });
+}
+
+function memberKey(m: z.output<typeof conflictMember>): ['entitlement' | 'oktaGroup' | 'iamPolicy', string] {
+  if (m.entitlement !== undefined) return ['entitlement', m.entitlement];
+  if (m.oktaGroup !== undefined) return ['oktaGroup', m.oktaGroup];
+  return ['iamPolicy', m.iamPolicy ?? ''];
+}
 
 /**
  * Refuses IAM grants that escalate (see iam-escalation.ts) unless a person decides every grant of
@@ -411,6 +606,10 @@ export type Catalog = z.output<typeof catalogSchema>;
 export type Entitlement = Catalog['entitlements'][number];
 export type EntitlementAction = Entitlement['action'];
 export type Approvers = z.output<typeof approvers>;
+export type Conflict = Catalog['conflicts'][number];
+export type ConflictMember = Conflict['members'][number];
+export type Stage = z.output<typeof stage>;
+export type WithoutManager = z.output<typeof withoutManager>;
 
 export type CatalogPath = readonly (string | number)[];
 
@@ -468,6 +667,11 @@ export function parseCatalog(data: unknown, options: ParseOptions): Catalog {
     return entries.map(([path, message]) => ({ path: formatPath(path), message, ...options.locate?.(path) }));
   });
   throw new CatalogError(options.source, problems);
+}
+
+/** The conflicts (separation of duties) that name this entitlement. */
+export function conflictsOf(catalog: Catalog, entitlementId: string): Conflict[] {
+  return catalog.conflicts.filter((c) => c.members.some((m) => m.entitlement === entitlementId));
 }
 
 /** Looks up entitlements by id. */

@@ -3,7 +3,7 @@
 // answered, and the evidence and risk signals derived from them.
 
 import type { Entitlement } from './catalog';
-import type { AccessRequest } from './model';
+import type { AccessRequest, ConflictHold } from './model';
 
 // --- facts, as the ports return them ------------------------------------------
 
@@ -95,6 +95,8 @@ export interface History {
   requesterRequests: AccessRequest[];
   /** Earlier requests for this entitlement that were decided, newest first. */
   entitlementDecisions: AccessRequest[];
+  /** The requester's requests that hold or may soon hold access (conflict.ts LIVE_STATES); absent when not read. */
+  liveRequests?: AccessRequest[];
   /** The requester's peers (same manager or same department) and how many of them hold the entitlement now. */
   peers: {
     total: number;
@@ -116,6 +118,8 @@ export interface RequestContext {
   chat: Sourced<ChatMessage[]>;
   onCall: Sourced<OnCallShift[]>;
   history: Sourced<History>;
+  /** Separation-of-duties conflicts the request meets (read when the catalog was given). */
+  conflicts?: ConflictHold[];
 }
 
 // --- what the approver and the model see -------------------------------------

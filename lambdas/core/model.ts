@@ -53,6 +53,20 @@ export interface Decision {
   comment?: string;
   /** A shorter duration the approver asked for; the shortest of the approvals is granted. */
   durationSeconds?: number;
+  /** The approval stage it counted in (decide/stages.ts); absent: the owners' stage. */
+  stage?: string;
+}
+
+/** A catalog conflict (separation of duties) the request meets, as triage found it. */
+export interface ConflictHold {
+  /** The catalog conflict's id. */
+  id: string;
+  /** Why one person must not hold these together, as the catalog says. */
+  reason: string;
+  /** What the requester holds of the conflict's other members, one line each. */
+  held: string[];
+  /** Members that could not be checked (their source did not answer): the conflict is not ruled out. */
+  unchecked: string[];
 }
 
 export type ActionKind = 'okta-group' | 'aws-iam-policy' | 'aws-identity-center';
@@ -111,6 +125,8 @@ export interface AccessRequest {
    * `extensionApprovals`); cleared when the extension is applied.
    */
   extensionVotes?: Decision[];
+  /** Conflicts triage found: no rule grants the request, and each conflict's approvers must approve too. */
+  conflicts?: ConflictHold[];
 }
 
 /** An Okta Verify push sent to a person, and their answer once there is one. */
@@ -136,6 +152,8 @@ export interface StepUpCheck extends PushCheck {
     | { verb: 'extend'; durationSeconds: number };
   /** The approver rule the author was authorized by when the note was read. */
   authorizedAs: string;
+  /** The approval stage they were authorized in (decide/stages.ts), when the request has stages. */
+  stage?: string;
   /** A break-glass reviewer keeping the grant, not an owner's vote. */
   reviewing?: boolean;
 }
@@ -183,6 +201,7 @@ export type RequestChanges = Partial<
     | 'stepUps'
     | 'requesterProof'
     | 'extensionVotes'
+    | 'conflicts'
   >
 >;
 

@@ -561,6 +561,7 @@ const REQUEST_FIELDS = [
   'requesterProof',
   'extensionVotes',
   'reviewEscalatedAt',
+  'conflicts',
 ] as const satisfies readonly (keyof AccessRequest)[];
 
 const AUDIT_FIELDS = [

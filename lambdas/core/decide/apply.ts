@@ -14,6 +14,7 @@ import { refuse } from './refuse';
 import { reviewBreakGlass } from './review';
 import { holdForStepUp, needsStepUp } from './step-up';
 import { vote, wouldCount } from './vote';
+import type { StageQuorum } from './decide';
 
 export interface CommandInput {
   request: AccessRequest;
@@ -28,6 +29,9 @@ export interface CommandInput {
   reviewing: boolean;
   /** The author accepted an Okta Verify push for this note. */
   proven: boolean;
+  /** The approval stage the author was authorized in, and the request's stages (stages.ts), when it has them. */
+  stage?: string;
+  stages?: readonly StageQuorum[];
 }
 
 export async function applyCommand(
@@ -57,7 +61,17 @@ export async function applyCommand(
   switch (command.verb) {
     case 'approve':
     case 'deny': {
-      const voting = { request, entitlement, event, actor, author, command, via: input.via };
+      const voting = {
+        request,
+        entitlement,
+        event,
+        actor,
+        author,
+        command,
+        via: input.via,
+        ...(input.stage ? { stage: input.stage } : {}),
+        ...(input.stages ? { stages: input.stages } : {}),
+      };
       if (holding && command.verb === 'approve' && wouldCount(voting, deps.clock.now())) {
         return holdForStepUp(deps, { ...input, command });
       }

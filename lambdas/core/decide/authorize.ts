@@ -34,7 +34,7 @@ export interface AuthorizeInput {
   notedAt?: Date;
 }
 
-export type ApproverRule = 'on-call' | 'listed' | 'okta-group';
+export type ApproverRule = 'on-call' | 'listed' | 'okta-group' | 'manager';
 
 export type Authorization =
   /** `requester`: the requester ending their own grant, the one thing they may do. `person`: who the author is. */
@@ -92,7 +92,10 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
   }
 
   const rules = entitlement.approvers;
-  if (!rules || (!rules.onCall && rules.emails.length === 0 && rules.oktaGroup === undefined)) {
+  if (
+    !rules ||
+    (!rules.onCall && rules.emails.length === 0 && rules.oktaGroup === undefined && rules.manager !== true)
+  ) {
     return refuse(`${entitlement.id} has no approvers in the catalog, so nobody can ${verb} it by note.`);
   }
   const allow = (via: ApproverRule): Authorization => ({ allowed: true, via, person });
@@ -104,6 +107,14 @@ export async function authorizeApprover(deps: AuthorizeDeps, input: AuthorizeInp
     }
   } catch (cause) {
     failure = { source: 'the directory (Okta)', cause };
+  }
+  if (rules.manager === true) {
+    try {
+      // The manager the directory names for the requester, compared by Okta id (never the requester: see above).
+      if ((await deps.directory.userById(requesterId))?.managerId === person.id) return allow('manager');
+    } catch (cause) {
+      failure ??= { source: 'the directory (Okta)', cause };
+    }
   }
   if (rules.onCall) {
     try {
@@ -208,6 +219,7 @@ export function describeApprovers(entitlement: Entitlement): string {
       : []),
     ...(rules && rules.emails.length > 0 ? [rules.emails.join(', ')] : []),
     ...(rules?.oktaGroup ? [`members of Okta group ${rules.oktaGroup}`] : []),
+    ...(rules?.manager === true ? ["the requester's manager (as the directory names them)"] : []),
   ];
   return who.length === 0 ? 'nobody' : who.join('; or ');
 }

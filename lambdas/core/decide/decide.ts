@@ -7,6 +7,7 @@
 import type { Entitlement } from '../catalog';
 import { formatDuration } from '../duration';
 import type { AccessRequest, Actor, Decision, DecisionOutcome } from '../model';
+import { approvalsIn, OWNERS_STAGE, openStage, type PlannedStage } from './stages';
 
 /** An authorized approver's answer, from one note. */
 export interface Vote {
@@ -17,7 +18,12 @@ export interface Vote {
   comment?: string;
   /** Approve only: less time than was asked for. */
   durationSeconds?: number;
+  /** The approval stage the author was authorized in (stages.ts); absent: the owners'. */
+  stage?: string;
 }
+
+/** A stage as counting needs it (stages.ts PlannedStage). */
+export type StageQuorum = Pick<PlannedStage, 'key' | 'label' | 'required' | 'who'>;
 
 /**
  * A decision with the duration its approver agreed to, when shorter than asked. Kept on the decision
@@ -44,6 +50,8 @@ export function applyDecision(
   entitlement: Entitlement,
   vote: Vote,
   now: Date,
+  /** The request's stages, in order, when it has more than the owners' (stages.ts). */
+  stages?: readonly StageQuorum[],
 ): DecisionStep {
   if (entitlement.id !== request.entitlementId) {
     throw new Error(`request ${request.id} is for ${request.entitlementId}, not ${entitlement.id}`);
@@ -64,6 +72,7 @@ export function applyDecision(
     ...(vote.outcome === 'approve' && vote.durationSeconds !== undefined
       ? { durationSeconds: vote.durationSeconds }
       : {}),
+    ...(stages && vote.stage ? { stage: vote.stage } : {}),
   };
   const who = vote.actor.id;
 
@@ -80,7 +89,28 @@ export function applyDecision(
 
   const approvals = request.decisions.filter((d) => d.outcome === 'approve');
   const required = entitlement.approvalsRequired;
-  if (approvals.some((d) => identity(d.actor) === identity(vote.actor))) {
+  const earlier = approvals.find((d) => identity(d.actor) === identity(vote.actor));
+  if (stages && earlier && (earlier.stage ?? OWNERS_STAGE) !== (vote.stage ?? OWNERS_STAGE)) {
+    return {
+      kind: 'refuse',
+      message:
+        `Not recorded: you already approved ${ticket} in the ${labelOf(stages, earlier.stage)} stage, and one person approves in one stage only. ` +
+        `The ${labelOf(stages, vote.stage)} stage needs someone else.`,
+    };
+  }
+  if (stages) {
+    const open = openStage(stages, request.decisions, (a) => distinct(a).length);
+    const current = open === undefined ? undefined : stages[open];
+    if (current && current.key !== (vote.stage ?? OWNERS_STAGE)) {
+      return {
+        kind: 'refuse',
+        message:
+          `Not recorded: the ${current.label} stage is open (${current.who}), and your approval counts in the ${labelOf(stages, vote.stage)} stage, which comes after it. ` +
+          'Approve again once loopgate notes here that your stage is open.',
+      };
+    }
+  }
+  if (earlier) {
     return {
       kind: 'duplicate',
       message:
@@ -121,6 +151,7 @@ export function applyDecision(
   const approvers = distinct([...approvals, decision]);
   const duration = agreedDuration(asked, max, [...approvals, decision]);
   const lasting = durationNote(duration, asked, max);
+  if (stages) return stagedStep(stages, decisions, vote, duration, lasting);
   if (approvers.length >= required) {
     return {
       kind: 'record',
@@ -139,6 +170,49 @@ export function applyDecision(
     durationSeconds: duration,
     message: `Approval recorded from ${who}. ${progress(approvers, required)} ${lasting}`,
   };
+}
+
+/** A recorded approval in a staged request: the stage's progress, the next stage, or APPROVED when every stage is complete. */
+function stagedStep(
+  stages: readonly StageQuorum[],
+  decisions: RecordedDecision[],
+  vote: Vote,
+  duration: number,
+  lasting: string,
+): DecisionStep {
+  const key = vote.stage ?? OWNERS_STAGE;
+  const index = stages.findIndex((s) => s.key === key);
+  const stage = stages[index];
+  const inStage = distinct(approvalsIn(decisions, key));
+  const open = openStage(stages, decisions, (a) => distinct(a).length);
+  const of = (i: number) => `stage ${i + 1} of ${stages.length}`;
+  if (open === undefined) {
+    const byStage = stages.map((s) => `${s.label}: ${distinct(approvalsIn(decisions, s.key)).join(' and ')}`);
+    return {
+      kind: 'record',
+      to: 'APPROVED',
+      decisions,
+      durationSeconds: duration,
+      message: `Approved in every stage (${byStage.join('; ')}). ${lasting} loopgate grants it now and notes here when it is in place.`,
+    };
+  }
+  const next = stages[open];
+  const progressNote =
+    open === index
+      ? `${stage?.label ?? key} (${of(index)}): ${progress(inStage, stage?.required ?? 1)}`
+      : `The ${stage?.label ?? key} stage (${of(index)}) is complete: approved by ${inStage.join(' and ')}. ` +
+        `Now open, ${of(open)}, ${next?.label}: ${next?.required === 1 ? 'an approval' : `${next?.required} approvals`} from ${next?.who}, each a person who has not approved in another stage.`;
+  return {
+    kind: 'record',
+    to: 'PENDING',
+    decisions,
+    durationSeconds: duration,
+    message: `Approval recorded from ${vote.actor.id}. ${progressNote} ${lasting}`,
+  };
+}
+
+function labelOf(stages: readonly StageQuorum[], key: string | undefined): string {
+  return stages.find((s) => s.key === (key ?? OWNERS_STAGE))?.label ?? key ?? OWNERS_STAGE;
 }
 
 /** Why a request that is not PENDING takes no votes, and who decided it when the record says so. */

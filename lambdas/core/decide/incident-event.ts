@@ -26,6 +26,12 @@ import {
 import { sameAddress } from './identity';
 import { refuse } from './refuse';
 import { answerStepUps } from './step-up-answer';
+import { approvalPlan, hasStages, openStage, personKey, type PlannedStage } from './stages';
+import type { Authorization } from './authorize';
+import type { Command } from './command';
+import type { AccessRequest, Decision } from '../model';
+import type { Entitlement } from '../catalog';
+import type { PagerUser } from '../ports';
 import { onResolved } from './resolved';
 import { breakGlassReviewers, isBreakGlassReview } from './review';
 
@@ -109,6 +115,14 @@ async function onNote(
         notedAt: new Date(event.occurredAt),
       },
     );
+  if (
+    !reviewing &&
+    (command.verb === 'approve' || command.verb === 'deny') &&
+    request.state === 'PENDING' &&
+    hasStages(entitlement, request)
+  ) {
+    return onStagedVote(deps, settings, { request, entitlement, event, author, command, authorizeAgainst });
+  }
   let authorization = await authorizeAgainst(reviewing ? breakGlassReviewers(entitlement) : entitlement);
   // Ending access and asking the requester are the owners' too: from an owner who is no reviewer, ordinary.
   if (
@@ -148,5 +162,77 @@ async function onNote(
     via: authorization.via,
     reviewing,
     proven: false,
+  });
+}
+
+/**
+ * An approve or deny on a request decided in stages (stages.ts). An approval counts in the open
+ * stage only: the author is checked against that stage's approvers first; one who approves in a
+ * later stage is told to wait for it. A deny counts from anyone who approves in any stage.
+ */
+async function onStagedVote(
+  deps: DecideDeps,
+  settings: DecideSettings,
+  input: {
+    request: AccessRequest;
+    entitlement: Entitlement;
+    event: AnnotatedEvent;
+    author: PagerUser;
+    command: Extract<Command, { verb: 'approve' | 'deny' }>;
+    authorizeAgainst: (rules: Entitlement) => Promise<Authorization>;
+  },
+): Promise<EventOutcome> {
+  const { request, entitlement, event, author, command } = input;
+  const plan = await approvalPlan(deps, request, entitlement).catch((cause: unknown) => {
+    throw new UpstreamError('authorization', 'unavailable', 'could not read the approval stages', { cause });
+  });
+  const count = (approvals: readonly Decision[]) => new Set(approvals.map(personKey)).size;
+  const open = openStage(plan.stages, request.decisions, count) ?? 0;
+  // The open stage first; then the others, so a deny counts and an early approver hears when to write.
+  const order = [open, ...plan.stages.map((_, i) => i).filter((i) => i !== open)];
+  let first: Authorization | undefined;
+  let chosen: PlannedStage | undefined;
+  let authorization: Authorization | undefined;
+  for (const i of order) {
+    const stage = plan.stages[i];
+    if (!stage) continue;
+    const answer = await input.authorizeAgainst(stage.rules);
+    first ??= answer;
+    if (!answer.allowed && answer.retryable) {
+      throw new UpstreamError('authorization', 'unavailable', answer.reason, { cause: answer.cause });
+    }
+    if (answer.allowed) {
+      chosen = stage;
+      authorization = answer;
+      break;
+    }
+    // The requester is refused the same way in every stage: no need to ask the others.
+    if (answer.reason.startsWith('You asked for this access yourself')) break;
+  }
+  if (!authorization?.allowed || !chosen) {
+    const reason =
+      first && !first.allowed
+        ? first.reason
+        : `${author.email} is not an approver for ${entitlement.id} in any stage.`;
+    await refuse(deps, request, event, { kind: 'person', id: author.email }, command, reason);
+    return { kind: 'answered', requestId: request.id, result: `refused ${command.verb}: ${reason}` };
+  }
+  const actor: Actor & { personId: string } = {
+    kind: 'person',
+    id: author.email,
+    personId: authorization.person.id,
+  };
+  return applyCommand(deps, settings, {
+    request,
+    entitlement,
+    event,
+    actor,
+    author,
+    command,
+    via: authorization.via,
+    reviewing: false,
+    proven: false,
+    stage: chosen.key,
+    stages: plan.stages,
   });
 }

@@ -9,6 +9,7 @@ import { entitlementById } from '../catalog';
 import type { AccessRequest, StepUpCheck } from '../model';
 import { FollowUps } from '../follow-up';
 import { applyCommand } from './apply';
+import { approvalPlan } from './stages';
 import { type DecideDeps, type DecideSettings, type EventOutcome, handledNote, isHandled } from './deps';
 import { PUSH_POLL_SECONDS, pushAnswer } from '../push';
 
@@ -55,6 +56,10 @@ export async function answerStepUps(
         via: check.authorizedAs,
         reviewing: check.reviewing ?? false,
         proven: true,
+        // Counted in the stage it was authorized in, against the stages as they are now.
+        ...(check.stage
+          ? { stage: check.stage, stages: (await approvalPlan(deps, request, entitlement)).stages }
+          : {}),
       });
       if (done.kind === 'answered') results.push(done.result);
       request = (await deps.store.get(requestId)) ?? request;

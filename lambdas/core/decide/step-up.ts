@@ -56,6 +56,7 @@ export async function holdForStepUp(
             ...(command.reason ? { reason: command.reason } : {}),
           },
     authorizedAs: input.via,
+    ...(input.stage ? { stage: input.stage } : {}),
     ...(input.reviewing ? { reviewing: true } : {}),
     factorId: challenge.factorId,
     transactionId: challenge.transactionId,

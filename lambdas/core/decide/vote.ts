@@ -7,7 +7,7 @@ import type { AccessRequest, Actor, Decision } from '../model';
 import type { PagerUser } from '../ports';
 import { duration } from '../triage/text';
 import type { Command } from './command';
-import { applyDecision } from './decide';
+import { applyDecision, type StageQuorum } from './decide';
 import { type AnnotatedEvent, type DecideDeps, type DecideSettings, type EventOutcome, later } from './deps';
 import { refuse } from './refuse';
 
@@ -19,6 +19,9 @@ export interface VoteInput {
   author: PagerUser;
   command: Extract<Command, { verb: 'approve' | 'deny' }>;
   via: string;
+  /** The stage the author was authorized in, and the request's stages (stages.ts), when it has them. */
+  stage?: string;
+  stages?: readonly StageQuorum[];
 }
 
 function stepOf(input: VoteInput, now: Date) {
@@ -34,8 +37,10 @@ function stepOf(input: VoteInput, now: Date) {
       ...(command.verb === 'approve' && command.durationSeconds !== undefined
         ? { durationSeconds: command.durationSeconds }
         : {}),
+      ...(input.stage ? { stage: input.stage } : {}),
     },
     now,
+    input.stages,
   );
 }
 
@@ -72,6 +77,9 @@ export async function vote(
         `Approved by ${approverList(step.decisions)} for ${duration(granted)}. The access is being granted; this ticket will say when it is in place and when it ends.`,
       )
       .moveTicket(request.jiraIssueKey, settings.jiraStatuses.approved);
+  } else if (step.to === 'PENDING' && input.stages && stageMoved(input, step.decisions)) {
+    // The next stage's approvers are asked now, on the incident (step.message) and on the ticket.
+    followUps.comment(request.jiraIssueKey, step.message);
   } else if (step.to === 'DENIED') {
     followUps
       .comment(
@@ -116,6 +124,19 @@ export async function vote(
     ...answered(step.to === 'PENDING' ? 'approval recorded, quorum not met' : step.to),
     ...(followUps.problems.length ? { problems: followUps.problems } : {}),
   };
+}
+
+/** Whether this approval completed its stage (so the next one opens). */
+function stageMoved(input: VoteInput, decisions: readonly Decision[]): boolean {
+  const stages = input.stages ?? [];
+  const count = (key: string) =>
+    new Set(
+      decisions
+        .filter((d) => d.outcome === 'approve' && d.stage === key)
+        .map((d) => d.actor.personId ?? d.actor.id),
+    ).size;
+  const stage = stages.find((s) => s.key === input.stage);
+  return stage !== undefined && count(stage.key) >= stage.required;
 }
 
 function approverList(decisions: readonly Decision[]): string {

@@ -39,6 +39,8 @@ export interface PageInput {
   answerSyntax: string;
   /** Shown first: a catalog rule already approved the request (audit-only, on-call, break-glass). */
   banner?: string;
+  /** The approval stages in order, and what is open (decide/stages.ts describePlan). */
+  stages?: string[];
 }
 
 interface Section {
@@ -65,6 +67,19 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
 
   const sections: Section[] = [
     ...(input.banner ? [{ heading: 'ALREADY APPROVED', lines: [input.banner], cutOrder: 0 }] : []),
+    // Separation of duties comes before anything else: the approver must not miss it.
+    ...(bundle.evidence.some((e) => keyOf(e).startsWith('conflict:'))
+      ? [
+          {
+            heading: 'SEPARATION OF DUTIES: CONFLICT',
+            lines: [
+              ...take((k) => k.startsWith('conflict:')),
+              "No catalog rule grants through a conflict; the conflict's approvers must approve too (see APPROVAL STAGES).",
+            ],
+            cutOrder: 0,
+          },
+        ]
+      : []),
     {
       heading: 'WHO',
       lines: [
@@ -95,6 +110,7 @@ export function renderPage(input: PageInput, maxBytes = MAX_PAGE_BYTES): Page {
       ],
       cutOrder: 0,
     },
+    ...(input.stages?.length ? [{ heading: 'APPROVAL STAGES', lines: input.stages, cutOrder: 0 }] : []),
     {
       heading: 'WHY',
       lines: [

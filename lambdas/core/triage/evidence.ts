@@ -57,6 +57,7 @@ export const PRIORITY = {
   request: 0,
   justification: 1,
   catalog: 2,
+  conflict: 3,
   unavailable: 5,
   account: 10,
   holds: 12,
@@ -97,6 +98,27 @@ export function buildEvidence(
     priority: PRIORITY.justification,
   });
   add(catalogFact(entitlement));
+  for (const conflict of context.conflicts ?? []) {
+    add({
+      key: `conflict:${conflict.id}`,
+      source: 'catalog',
+      statement:
+        `Separation of duties, conflict ${conflict.id}: ${oneLine(conflict.reason, 200)}` +
+        (conflict.held.length
+          ? ` The requester holds: ${listed(
+              conflict.held.map((h) => oneLine(h, 160)),
+              5,
+            )}.`
+          : '') +
+        (conflict.unchecked.length
+          ? ` Not checked: ${listed(
+              conflict.unchecked.map((u) => oneLine(u, 160)),
+              5,
+            )}.`
+          : ''),
+      priority: PRIORITY.conflict,
+    });
+  }
 
   const sources: [
     keyof Pick<RequestContext, 'directory' | 'cloud' | 'chat' | 'onCall' | 'history'>,

@@ -3,7 +3,7 @@
 // `unavailable: <reason>` fact: a slow or failing vendor never stalls triage
 // and never throws out of here.
 
-import type { Entitlement } from '../catalog';
+import type { Catalog, Entitlement } from '../catalog';
 import type {
   ChatMessage,
   DirectoryProfile,
@@ -17,6 +17,7 @@ import type {
 import { NotFoundError, UpstreamError, type UpstreamFailure } from '../errors';
 import type { AccessRequest } from '../model';
 import type { ChatSearch, Clock, CloudAccess, Directory, OnCall, RequestStore } from '../ports';
+import { findConflicts, LIVE_STATES } from './conflicts';
 import { DECIDED_STATES, policyNameOf } from './facts';
 import { elapsed } from './text';
 
@@ -28,6 +29,8 @@ export interface GatherDeps {
   onCall: OnCall;
   store: RequestStore;
   clock: Clock;
+  /** With it, the request is checked against the catalog's conflicts (separation of duties). */
+  catalog?: Catalog;
 }
 
 export type IamPrincipal = { kind: 'user' | 'role'; name: string };
@@ -51,6 +54,8 @@ export interface GatherOptions {
 }
 
 export const DEFAULT_PER_SOURCE_TIMEOUT_MS = 3000;
+/** More live requests than this for one person is not plausible; the store reads only these states. */
+const LIVE_REQUEST_LIMIT = 200;
 const DAY_MS = 86_400_000;
 
 /** Reasons that are facts about the requester rather than outages; signals may test for them. */
@@ -165,7 +170,7 @@ export async function gatherContext(
           }
         : stored;
 
-    return {
+    const context: RequestContext = {
       request,
       entitlement,
       gatheredAt: deps.clock.now().toISOString(),
@@ -175,6 +180,7 @@ export async function gatherContext(
       onCall,
       history,
     };
+    return deps.catalog ? { ...context, conflicts: findConflicts(deps.catalog, context) } : context;
   } finally {
     // A pending timer would keep a Lambda's event loop (and a test runner) alive.
     clearTimeout(timer);
@@ -217,16 +223,21 @@ async function storedHistory(
   options: GatherOptions,
 ): Promise<Omit<History, 'peers'>> {
   const email = request.requester.email;
-  const [mine, precedents] = await Promise.all([
+  const [mine, precedents, live] = await Promise.all([
     email === undefined
       ? Promise.resolve([])
       : store.listByRequester(email, { limit: options.requesterHistoryLimit ?? 25 }),
     store.listByEntitlement(entitlement.id, { limit: options.precedentLimit ?? 50, states: DECIDED_STATES }),
+    // Separation of duties: everything the requester holds or may soon hold through loopgate.
+    email === undefined
+      ? Promise.resolve([])
+      : store.listByRequester(email, { limit: LIVE_REQUEST_LIMIT, states: LIVE_STATES }),
   ]);
   const others = (list: AccessRequest[]) => checkList<AccessRequest>(list).filter((r) => r.id !== request.id);
   return {
     requesterRequests: others(mine),
     entitlementDecisions: others(precedents).filter((r) => DECIDED_STATES.includes(r.state)),
+    liveRequests: others(live).filter((r) => LIVE_STATES.includes(r.state)),
   };
 }
 

@@ -4,6 +4,8 @@
 // (a scheduled shift at the catalog's levels, level 1 by default);
 // break-glass (when the catalog allows it and the ticket asks for it) at once
 // for at most the break-glass maximum, with a high-urgency page for review.
+// None of them grants through a separation-of-duties conflict: the request
+// then waits for approval like any other, with the conflict's approvers added.
 
 import type { Entitlement } from '../catalog';
 import type { AccessRequest } from '../model';
@@ -27,6 +29,8 @@ export async function approvalByRule(
   request: AccessRequest,
   entitlement: Entitlement,
 ): Promise<RuleApproval | undefined> {
+  // Separation of duties: a conflict (or one that could not be ruled out) is decided by people.
+  if ((request.conflicts?.length ?? 0) > 0) return undefined;
   const owners = entitlement.owners.escalationPolicy;
   if (request.breakGlass && entitlement.breakGlass.allowed) {
     const max = entitlement.breakGlass.maxDuration;

@@ -4,6 +4,7 @@
 //
 // | signal                     | severity                                  | fires when                                                                                     |
 // | -------------------------- | ----------------------------------------- | ---------------------------------------------------------------------------------------------- |
+// | separation-of-duties       | critical (held), high (not ruled out)     | the requester holds another member of a catalog conflict, or a source that would tell is down |
 // | account-not-active         | critical                                  | the Okta account's status is anything but ACTIVE                                               |
 // | requester-not-in-directory | high                                      | no Okta user has the requester's email                                                         |
 // | instructions-in-ticket     | high                                      | the ticket text (the requester's own) talks to the reviewer or a model (see instructions.ts) |
@@ -60,6 +61,34 @@ interface RuleInput {
 }
 
 const RULES: [string, Rule][] = [
+  [
+    'separation-of-duties',
+    ({ context }) => {
+      const conflicts = context.conflicts ?? [];
+      if (conflicts.length === 0) return undefined;
+      const held = conflicts.filter((c) => c.held.length > 0);
+      return {
+        severity: held.length > 0 ? 'critical' : 'high',
+        explanation:
+          held.length > 0
+            ? `the requester already holds access that conflicts with ${context.entitlement.id}: ${listed(
+                held.map(
+                  (c) =>
+                    `${c.id} (${listed(
+                      c.held.map((h) => oneLine(h, 120)),
+                      3,
+                    )})`,
+                ),
+                3,
+              )}; no rule grants it, and the conflict's approvers must approve too`
+            : `a conflict of ${context.entitlement.id} could not be ruled out (${listed(
+                conflicts.flatMap((c) => c.unchecked.map((u) => oneLine(u, 120))),
+                3,
+              )}); it is treated as one`,
+        cites: conflicts.map((c) => `conflict:${c.id}`),
+      };
+    },
+  ],
   [
     'account-not-active',
     ({ context }) => {

@@ -17,6 +17,7 @@ import type { Advisor, IncidentRef, Pager, StepUp, Tracker, WorkQueue } from '..
 import { PUSH_POLL_SECONDS } from '../push';
 import { type Proof, requesterProof } from './requester-proof';
 import { approvalByRule, type RuleApproval } from './rules';
+import { type ApprovalPlan, approvalPlan, describePlan, hasStages } from '../decide/stages';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
@@ -137,7 +138,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
         reason: `context gathered: ${bundle.evidence.length} facts, ${bundle.signals.length} signals`,
         evidence: { sources: sourceStatus(context), bundle: { ...bundle } },
       },
-      changes: { dueAt: dueAt() },
+      changes: { dueAt: dueAt(), ...(context.conflicts?.length ? { conflicts: context.conflicts } : {}) },
     });
   }
 
@@ -178,7 +179,18 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     }
   }
 
+  // Break-glass is an emergency bypass, reviewed after the fact as one: through a conflict it is
+  // refused outright (not turned into a page the requester would wait on believing they have access).
+  if (request.breakGlass && entitlement.breakGlass.allowed && (request.conflicts?.length ?? 0) > 0) {
+    return reject(
+      deps,
+      request,
+      `${conflictComment(request, entitlement).join(' ')} Break-glass never grants through a separation-of-duties conflict. ` +
+        "File the request again without break-glass: it then waits for the owners and the conflict's approvers.",
+    );
+  }
   const rule = await approvalByRule(deps, request, entitlement);
+  const plan = hasStages(entitlement, request) ? await stagesForPage(deps, request, entitlement) : undefined;
   // The incident key is the request id: a retry after a crash finds the incident instead of paging twice.
   const page = renderPage({
     request,
@@ -191,6 +203,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
     // A break-glass page addresses its reviewers, who review rather than decide.
     answerSyntax: rule?.rule === 'break-glass' ? REVIEW_SYNTAX : COMMAND_SYNTAX,
     ...(rule ? { banner: rule.explanation } : {}),
+    ...(plan ? { stages: describePlan(plan) } : {}),
   });
   const incident = await deps.pager.openIncident({
     incidentKey: request.id,
@@ -209,8 +222,13 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
   // Before the state write: a crash in between repeats the comment rather than losing it.
   await deps.tracker.comment(
     request.jiraIssueKey,
-    `The owners of ${entitlement.id} have been paged: ${incident.url}\n` +
-      `${entitlement.approvalsRequired === 1 ? 'An approver' : `${entitlement.approvalsRequired} approvers`} will answer on the incident; the decision will be posted here.`,
+    [
+      ...conflictComment(request, entitlement),
+      `The owners of ${entitlement.id} have been paged: ${incident.url}`,
+      plan
+        ? `Approval goes in stages, each decided by different people, in this order:\n${describePlan(plan).join('\n')}\nThe decision will be posted here.`
+        : `${entitlement.approvalsRequired === 1 ? 'An approver' : `${entitlement.approvalsRequired} approvers`} will answer on the incident; the decision will be posted here.`,
+    ].join('\n'),
   );
   request = await deps.store.transition({
     requestId,
@@ -286,6 +304,42 @@ async function approveByRule(
     page: input.page,
     rule: rule.rule,
   };
+}
+
+/** Why a request a rule would have granted waits for people: a separation-of-duties conflict. */
+function conflictComment(request: AccessRequest, entitlement: Entitlement): string[] {
+  const conflicts = request.conflicts ?? [];
+  if (conflicts.length === 0) return [];
+  const byRule = entitlement.mode !== 'approval' ? entitlement.mode : undefined;
+  const what = conflicts.map((c) =>
+    c.held.length
+      ? `${c.id}: you already hold ${c.held.join('; ')}`
+      : `${c.id}: could not be ruled out (${c.unchecked.join('; ')} not checked)`,
+  );
+  return [
+    `Separation of duties: ${entitlement.id} conflicts with access you hold (${what.join('. ')}).` +
+      (byRule
+        ? ` The ${byRule} rule never grants through a conflict, so this request waits for approval instead.`
+        : ''),
+  ];
+}
+
+/** The approval stages for the page; a directory that does not answer now is read again at every approval. */
+async function stagesForPage(
+  deps: TriageDeps,
+  request: AccessRequest,
+  entitlement: Entitlement,
+): Promise<ApprovalPlan> {
+  try {
+    return await approvalPlan(deps, request, entitlement);
+  } catch {
+    return {
+      stages: [],
+      notes: [
+        'The approval stages could not be read from the directory (Okta did not answer); loopgate reads them again at every approval.',
+      ],
+    };
+  }
 }
 
 /** Ends the request during triage and tells the requester why; nobody was paged. */

@@ -44,6 +44,22 @@ const forEntitlement = (id: string, overrides: Parameters<typeof request>[0] = {
 
 const cases: { id: string; severity: Severity; context: () => RequestContext; cites: RegExp }[] = [
   {
+    id: 'separation-of-duties',
+    severity: 'critical',
+    context: () => ({
+      ...routineContext(),
+      conflicts: [
+        {
+          id: 'deploy-vs-audit',
+          reason: 'whoever deploys must not administer the audit logs',
+          held: ['member of Okta group auditors (00g1auditors00000003)'],
+          unchecked: [],
+        },
+      ],
+    }),
+    cites: /Separation of duties, conflict deploy-vs-audit: .*holds: member of Okta group auditors/,
+  },
+  {
     id: 'account-not-active',
     severity: 'critical',
     context: () => routineContext({ directory: profileWith((p) => (p.user.status = 'SUSPENDED')) }),
