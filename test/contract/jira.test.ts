@@ -99,7 +99,7 @@ const basicAuth = () =>
   `Basic ${Buffer.from(`${credentials.email}:${credentials.apiToken}`).toString('base64')}`;
 
 /** A call to Jira's v2 platform API, which jira.js 6 no longer wraps (v2 carries rich text as wiki markup). */
-async function v2(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
+async function v2(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${jira.url}/rest/api/2${path}`, {
     method,
     headers: {
@@ -141,7 +141,9 @@ describe('issues through jira.js', () => {
     expect((issue.fields as Record<string, unknown>).customfield_10051).toBe('4h');
 
     const asV2 = await v2('GET', `/issue/${created.key}`);
-    expect(asV2.body.fields.description).toBe('Entitlement: okta-prod-readonly');
+    expect((asV2.body as { fields: { description: unknown } }).fields.description).toBe(
+      'Entitlement: okta-prod-readonly',
+    );
   });
 
   it('refuses a v3 create with a string description, naming the field, as Jira does', async () => {
@@ -225,7 +227,7 @@ describe('issues through jira.js', () => {
     expect(first.comments).toHaveLength(2);
     expect(second.comments).toHaveLength(1);
     const asText = await v2('GET', `/issue/${key}/comment`);
-    expect((asText.body.comments as { body?: unknown }[]).map((c) => c.body)).toEqual([
+    expect((asText.body as { comments: { body?: unknown }[] }).comments.map((c) => c.body)).toEqual([
       'loopgate received this request',
       'second',
       'third',
