@@ -121,6 +121,11 @@ const onCall = z.strictObject({
     .array(z.int('a level is a whole number').min(1, "levels start at 1, the escalation policy's first rule"))
     .min(1, 'list at least one level, as in [1]')
     .refine((levels) => new Set(levels).size === levels.length, { message: 'a level is listed twice' }),
+  /**
+   * Approval mode: the grant ends when the requester's on-call shift ends (capped as usual), and is
+   * made only while they are on call. on-call-auto grants made by the rule always end with the shift.
+   */
+  endWithShift: z.boolean().optional(),
 });
 
 const breakGlass = z.discriminatedUnion('allowed', [
@@ -256,7 +261,19 @@ const catalogSchema = z
         }
       });
 
-      const onCallCounts = e.mode === 'on-call-auto' || e.approvers?.onCall === true || e.breakGlass.allowed;
+      const onCallCounts =
+        e.mode === 'on-call-auto' ||
+        e.approvers?.onCall === true ||
+        e.breakGlass.allowed ||
+        e.onCall?.endWithShift === true;
+      if (e.onCall?.endWithShift && e.mode === 'audit-only') {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('onCall', 'endWithShift'),
+          message:
+            'endWithShift needs mode approval or on-call-auto: an audit-only grant does not look at who is on call',
+        });
+      }
       if (e.onCall && !onCallCounts) {
         ctx.addIssue({
           code: 'custom',

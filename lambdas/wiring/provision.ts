@@ -6,7 +6,8 @@ import { DynamoHoldingStore } from '../connectors/dynamodb/holding-store';
 import { createIamClient } from '../connectors/aws-iam/client';
 import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam/provisioner';
 import { JiraTracker } from '../connectors/jira/tracker';
-import { createOktaClient } from '../connectors/okta';
+import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
@@ -90,6 +91,11 @@ export function wireProvision(
       }),
       catalog: loadCatalogFile(config.catalogFile),
       clock: clockOf(options),
+      shifts: {
+        directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),
+        calendar: new PagerDutyOnCall(pagerDuty),
+        identity: config.identity,
+      },
     },
     settings: { jiraStatuses: config.jiraStatuses, revokeUncataloged: config.revokeUncataloged },
     logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),
