@@ -187,6 +187,18 @@ const entitlement = z.strictObject({
         .min(20, 'say in a sentence (20 characters or more) why this entitlement must be able to escalate'),
     })
     .optional(),
+  /**
+   * The owners' digest: who holds it through loopgate, renewals, denials and what to consider
+   * dropping, posted to this Slack channel once a period (weekly unless `period: daily`). A suggestion only.
+   */
+  digest: z
+    .strictObject({
+      channel: z
+        .string()
+        .regex(/^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{8,})$/, 'a Slack channel id (C…) or #name'),
+      period: z.enum(['weekly', 'daily']).default('weekly'),
+    })
+    .optional(),
   /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
   narrowerAlternatives: z.array(z.string()).default([]),
   /**
