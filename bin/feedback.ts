@@ -16,6 +16,7 @@ import type { Catalog } from '../lambdas/core/catalog';
 import type { AccessRequest } from '../lambdas/core/model';
 import type { RequestStore } from '../lambdas/core/ports';
 import { unreviewedBreakGlass } from '../lambdas/core/decide/review';
+import { type JustificationStudy, studyJustifications } from '../lambdas/core/justifications';
 
 /** Every decided request of every entitlement in the catalog, newest first per entitlement. */
 export async function decidedRequests(
@@ -77,14 +78,28 @@ export async function reportCommand(
   options: { json: boolean; limit: number },
   out: (text: string) => void,
 ): Promise<number> {
-  const report = feedbackReport(await decidedRequests(deps.store, deps.catalog, options.limit));
+  const decided = await decidedRequests(deps.store, deps.catalog, options.limit);
+  const report = feedbackReport(decided);
+  const justifications = studyJustifications(decided);
   const unreviewed = await unreviewedBreakGlass(deps.store, deps.catalog, options.limit);
   out(
     options.json
-      ? `${JSON.stringify({ ...report, unreviewedBreakGlass: unreviewed.map(breakGlassRow) }, null, 2)}\n`
-      : reportText(report) + unreviewedText(unreviewed),
+      ? `${JSON.stringify({ ...report, justifications, unreviewedBreakGlass: unreviewed.map(breakGlassRow) }, null, 2)}\n`
+      : reportText(report) + justificationText(justifications) + unreviewedText(unreviewed),
   );
   return 0;
+}
+
+/** Why people keep asking, per entitlement: the tickets they cite and the phrases that recur. */
+function justificationText(studies: readonly JustificationStudy[]): string {
+  if (!studies.length) return '\nNo request has been granted yet: no justifications to study.\n';
+  const lines = studies.map((s) => {
+    const tickets = s.ticketPrefixes.map((t) => `${t.prefix}- ${t.requests}×`);
+    if (s.withoutTicket) tickets.push(`no ticket ${s.withoutTicket}×`);
+    const phrases = s.phrases.map((p) => `"${p.phrase}" ${p.requests}×`).join(', ');
+    return `  ${s.entitlementId} (${s.requests} granted): tickets ${tickets.join(', ')}${phrases ? `; repeated: ${phrases}` : ''}`;
+  });
+  return `\nWhy people ask (justifications of approved and audit-only requests):\n${lines.join('\n')}\n`;
 }
 
 function breakGlassRow(request: AccessRequest) {

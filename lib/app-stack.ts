@@ -209,6 +209,8 @@ export class AppStack extends Stack {
       ...callTimeout,
       // cancelled: the sweeper's, for a ticket nobody decided in time.
       ...statuses('granted', 'revoked', 'failed', 'cancelled'),
+      // A shift-bound grant follows the requester's own PagerDuty users, mapped as decide maps authors.
+      ...optional('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE', config.okta.identity.pagerDutyUserIdAttribute),
     });
     // Exactly what each reader of lambdas/platform/env.ts asks for.
     const environment: Record<FunctionName, Record<string, string>> = {
@@ -241,6 +243,7 @@ export class AppStack extends Stack {
       triage: {
         ...common('triage'),
         ...pagerDuty,
+        ...optional('LOOPGATE_OKTA_PAGERDUTY_USER_ATTRIBUTE', config.okta.identity.pagerDutyUserIdAttribute),
         LOOPGATE_PROMPT_DIR: `${TASK_ROOT}/${BUNDLED.promptDir}`,
         LOOPGATE_POLICY_DIR: `${TASK_ROOT}/${BUNDLED.policyDir}`,
         LOOPGATE_COMPANY_EMAIL_DOMAIN: config.companyEmailDomain,

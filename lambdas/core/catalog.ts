@@ -191,6 +191,11 @@ const onCall = z.strictObject({
     .array(z.int('a level is a whole number').min(1, "levels start at 1, the escalation policy's first rule"))
     .min(1, 'list at least one level, as in [1]')
     .refine((levels) => new Set(levels).size === levels.length, { message: 'a level is listed twice' }),
+  /**
+   * Approval mode: the grant ends when the requester's on-call shift ends (capped as usual), and is
+   * made only while they are on call. on-call-auto grants made by the rule always end with the shift.
+   */
+  endWithShift: z.boolean().optional(),
 });
 
 const breakGlass = z.discriminatedUnion('allowed', [
@@ -254,6 +259,18 @@ const entitlement = z.strictObject({
         .string()
         .trim()
         .min(20, 'say in a sentence (20 characters or more) why this entitlement must be able to escalate'),
+    })
+    .optional(),
+  /**
+   * The owners' digest: who holds it through loopgate, renewals, denials and what to consider
+   * dropping, posted to this Slack channel once a period (weekly unless `period: daily`). A suggestion only.
+   */
+  digest: z
+    .strictObject({
+      channel: z
+        .string()
+        .regex(/^(#[a-z0-9][a-z0-9_-]{0,79}|[CG][A-Z0-9]{8,})$/, 'a Slack channel id (C…) or #name'),
+      period: z.enum(['weekly', 'daily']).default('weekly'),
     })
     .optional(),
   /** Smaller entitlements that may do the job; the model may suggest one of these, and only these. */
@@ -385,7 +402,19 @@ const catalogSchema = z
         }
       });
 
-      const onCallCounts = e.mode === 'on-call-auto' || e.approvers?.onCall === true || e.breakGlass.allowed;
+      const onCallCounts =
+        e.mode === 'on-call-auto' ||
+        e.approvers?.onCall === true ||
+        e.breakGlass.allowed ||
+        e.onCall?.endWithShift === true;
+      if (e.onCall?.endWithShift && e.mode === 'audit-only') {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('onCall', 'endWithShift'),
+          message:
+            'endWithShift needs mode approval or on-call-auto: an audit-only grant does not look at who is on call',
+        });
+      }
       if (e.onCall && !onCallCounts) {
         ctx.addIssue({
           code: 'custom',

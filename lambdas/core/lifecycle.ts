@@ -35,6 +35,11 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: 'PENDING', to: 'CANCELLED', when: 'decision timed out, ticket closed or withdrawn' },
   { from: 'APPROVED', to: 'GRANTED', when: 'provisioned' },
   { from: 'APPROVED', to: 'FAILED', when: 'provisioning failed after retries' },
+  {
+    from: 'APPROVED',
+    to: 'CANCELLED',
+    when: "shift-bound: the requester's on-call shift ended before the grant",
+  },
   { from: 'GRANTED', to: 'GRANTED', when: 'grant extended' },
   { from: 'GRANTED', to: 'REVOKED', when: 'expired or revoked early' },
   { from: 'GRANTED', to: 'FAILED', when: 'revocation failed after retries' },

@@ -82,6 +82,21 @@ export interface Grant {
   expiresAt: string;
   /** The requester held this access before loopgate granted it: the revoke leaves it in place. */
   preExisting?: boolean;
+  /** The grant ends with the requester's on-call shift (shift.ts); the sweeper re-checks it. */
+  shift?: ShiftBinding;
+}
+
+/** The on-call shift a grant ends with, as PagerDuty last said it. `expiresAt` = min(shiftEnd, capAt). */
+export interface ShiftBinding {
+  escalationPolicyId: string;
+  levels: number[];
+  scheduleId?: string;
+  /** The requester's PagerDuty users, each confirmed by the directory to be them. */
+  pagerDutyUserIds: string[];
+  shiftEnd: string;
+  /** The latest the grant may ever end (asked, approvers' shortest, catalog maximum, from the grant). */
+  capAt: string;
+  checkedAt: string;
 }
 
 export interface AccessRequest {

@@ -174,6 +174,20 @@ export interface OnCall {
   shiftsOf(who: { pagerDutyUserId: string } | { email: string }, at: Date): Promise<OnCallShift[]>;
 }
 
+/** Slack: where loopgate posts to people (the owners' digests). */
+export interface ChatPoster {
+  /** Posts `text` to the channel (an id or a name); throws UpstreamError when Slack refuses. */
+  post(channel: string, text: string): Promise<void>;
+}
+
+/** PagerDuty on-call over a window: the shift boundaries a shift-bound grant follows (overrides applied). */
+export interface ShiftCalendar {
+  /** PagerDuty users whose login email is this one (ASCII case aside): candidates, to be confirmed by the directory. */
+  usersByEmail(email: string): Promise<{ id: string; email: string }[]>;
+  /** The user's on-call entries overlapping [since, until], each with its own start and end. */
+  shiftsBetween(pagerDutyUserId: string, since: Date, until: Date): Promise<OnCallShift[]>;
+}
+
 /** Jira: the ticket's side of the conversation. */
 export interface Tracker {
   getUser(accountId: string): Promise<TrackerUser | undefined>;

@@ -356,6 +356,8 @@ export interface TriageConfig extends FunctionSettings {
   promptDir: string;
   /** Absent when no model API key is configured: triage goes on without a recommendation. */
   model?: ModelSettings;
+  /** Maps PagerDuty users to people: the requester's shifts (on-call-auto) are theirs only when it says so. */
+  identity: IdentitySettings;
 }
 
 export interface PagerDutySettings {
@@ -465,6 +467,7 @@ export function readTriageConfig(env = new Env()): TriageConfig {
   const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
   const model = readModelSettings(env);
   return {
+    identity: readIdentity(env),
     ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     policyDir: env.string('LOOPGATE_POLICY_DIR'),
@@ -601,6 +604,8 @@ export interface ProvisionConfig extends FunctionSettings {
   jiraStatuses: { granted?: string; revoked?: string; failed?: string; cancelled?: string };
   /** The sweeper's: live grants of an entitlement no longer in the catalog are revoked at expiry or at once. */
   revokeUncataloged: RevokeUncataloged;
+  /** Maps PagerDuty users to people: a shift-bound grant follows the requester's own shifts. */
+  identity: IdentitySettings;
 }
 
 function readIdentityCenter(env: Env): ProvisionConfig['identityCenter'] {
@@ -620,6 +625,7 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
   const schedulerEndpoint = env.optionalUrl('LOOPGATE_SCHEDULER_ENDPOINT');
   const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
   return {
+    identity: readIdentity(env),
     ...readFunctionSettings(env),
     catalogFile: env.string('LOOPGATE_CATALOG_FILE'),
     region: env.string('AWS_REGION'),

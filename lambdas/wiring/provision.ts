@@ -9,7 +9,8 @@ import { companyPrincipalFor, IamPolicyProvisioner } from '../connectors/aws-iam
 import { createIdentityCenterClients } from '../connectors/identity-center/client';
 import { IdentityCenterProvisioner } from '../connectors/identity-center/provisioner';
 import { JiraTracker } from '../connectors/jira/tracker';
-import { createOktaClient } from '../connectors/okta';
+import { createOktaClient, OktaDirectory } from '../connectors/okta';
+import { PagerDutyOnCall } from '../connectors/pagerduty/on-call';
 import { OktaGroupProvisioner } from '../connectors/okta/provisioner';
 import { createPagerDutyClient } from '../connectors/pagerduty/client';
 import { PagerDutyPager } from '../connectors/pagerduty/pager';
@@ -107,6 +108,11 @@ export function wireProvision(
       }),
       catalog,
       clock: clockOf(options),
+      shifts: {
+        directory: new OktaDirectory({ client: okta, maxSignIns: 1 }),
+        calendar: new PagerDutyOnCall(pagerDuty),
+        identity: config.identity,
+      },
     },
     settings: { jiraStatuses: config.jiraStatuses, revokeUncataloged: config.revokeUncataloged },
     logger: new Logger({ service, level: config.logLevel, ...(options.log ? { write: options.log } : {}) }),

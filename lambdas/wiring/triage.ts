@@ -91,6 +91,11 @@ export function wireTriage(
       }),
       ...(config.slack.mode === 'off' ? {} : { chat: slackSearch(config.slack, timeoutMs) }),
       onCall: new PagerDutyOnCall(pagerDuty),
+      shifts: {
+        directory: new OktaDirectory({ client: okta, maxSignIns: 100 }),
+        calendar: new PagerDutyOnCall(pagerDuty),
+        identity: config.identity,
+      },
       clock: clockOf(options),
       catalog,
       policyChunks,

@@ -112,6 +112,7 @@ export class PagerDutyStandIn extends HttpStandIn {
   private readonly subscriptionChannel: WebhookSubscription | undefined;
   private readonly incidents: IncidentRecord[] = [];
   private noteSequence = 0;
+  private overrideSequence = 0;
   private readonly seed = randomUUID();
 
   constructor(options: PagerDutyStandInOptions) {
@@ -145,6 +146,8 @@ export class PagerDutyStandIn extends HttpStandIn {
     this.api('GET', '/services/:id', (r) => this.getOne(r, 'service'));
     this.api('GET', '/escalation_policies/:id', (r) => this.getOne(r, 'escalation_policy'));
     this.api('GET', '/schedules/:id', (r) => this.getOne(r, 'schedule'));
+    this.api('POST', '/schedules/:id/overrides', (r) => this.createOverrides(r));
+    this.api('DELETE', '/schedules/:id/overrides/:overrideId', (r) => this.deleteOverride(r));
   }
 
   // --- control: what people do in PagerDuty's app ---------------------------
@@ -556,6 +559,63 @@ export class PagerDutyStandIn extends HttpStandIn {
     if (policy) return json(200, { escalation_policy: d.policyObject(policy) });
     if (schedule) return json(200, { schedule: d.scheduleObject(schedule) });
     return notFound();
+  }
+
+  /**
+   * POST /schedules/{id}/overrides (OpenAPI createScheduleOverride): each override is created or
+   * refused on its own, and the answer is 201 with one `{status, override, errors?}` per item.
+   * The last created wins where overrides overlap, so a new one goes to the end of the list.
+   */
+  private createOverrides(request: StandInRequest): StandInResponse {
+    const schedule = this.directory.schedule(request.params.id ?? '');
+    if (!schedule) return notFound();
+    const items = objectBody(request).overrides;
+    if (!Array.isArray(items) || items.length === 0)
+      return invalidInput('overrides must be a non-empty Array');
+    const results = items.map((item: unknown) => {
+      const input = isObject(item) ? item : {};
+      const userRef = isObject(input.user) ? input.user : {};
+      const user = typeof userRef.id === 'string' ? this.directory.userById(userRef.id) : undefined;
+      const start = new Date(typeof input.start === 'string' ? input.start : Number.NaN);
+      const end = new Date(typeof input.end === 'string' ? input.end : Number.NaN);
+      const echo = {
+        start: Number.isNaN(start.getTime()) ? input.start : pdTime(start),
+        end: Number.isNaN(end.getTime()) ? input.end : pdTime(end),
+        user: user ? this.directory.userRef(user) : userRef,
+      };
+      const errors = [
+        ...(user ? [] : ['User not found']),
+        ...(Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())
+          ? ['Start and end must be times']
+          : []),
+        ...(start.getTime() >= end.getTime() ? ['Override must end after its start'] : []),
+      ];
+      if (errors.length || !user) return { status: 400, errors, override: echo };
+      const id = stableId(`override:${this.seed}:${++this.overrideSequence}`, 14, 'Q');
+      schedule.overrides.push({ id, person: user.person.id, start, end });
+      return { status: 201, override: { id, ...echo } };
+    });
+    return json(201, results);
+  }
+
+  /**
+   * DELETE /schedules/{id}/overrides/{override_id} (OpenAPI deleteScheduleOverride): 204 when it had
+   * not started, 200 when it was running (truncated to now), 400 for one already over ("You cannot
+   * remove a past override"), 404 for an unknown id.
+   */
+  private deleteOverride(request: StandInRequest): StandInResponse {
+    const schedule = this.directory.schedule(request.params.id ?? '');
+    const index = schedule?.overrides.findIndex((o) => o.id === request.params.overrideId) ?? -1;
+    const override = schedule?.overrides[index];
+    if (!schedule || !override) return notFound();
+    const now = this.clock.now();
+    if (override.end <= now) return invalidInput('You cannot remove a past override');
+    if (override.start < now) {
+      override.end = now;
+      return { status: 200 };
+    }
+    schedule.overrides.splice(index, 1);
+    return { status: 204 };
   }
 
   private listOnCalls(request: StandInRequest): StandInResponse {

@@ -31,7 +31,8 @@ export interface Scenario extends Omit<ScenarioDocument, 'people' | 'start' | 'p
   pagerduty: Omit<ScenarioDocument['pagerduty'], 'schedules'> & {
     schedules: (Omit<ScenarioDocument['pagerduty']['schedules'][number], 'rotation' | 'overrides'> & {
       rotation: { start: Date; shiftHours: number; people: string[] };
-      overrides: { person: string; start: Date; end: Date }[];
+      /** `id` for overrides created through the API (POST /schedules/{id}/overrides). */
+      overrides: { id?: string; person: string; start: Date; end: Date }[];
     })[];
   };
   slack: Omit<ScenarioDocument['slack'], 'messages'> & {

@@ -18,7 +18,8 @@ export type SlackMethod =
   | 'conversations.history'
   | 'conversations.list'
   | 'users.info'
-  | 'users.lookupByEmail';
+  | 'users.lookupByEmail'
+  | 'chat.postMessage';
 
 export interface SlackStandInOptions {
   scenario: Scenario;
@@ -56,7 +57,13 @@ const METHODS: Record<SlackMethod, { scopes: string[]; perMinute: number }> = {
   'users.info': { scopes: ['users:read'], perMinute: 100 },
   // Slack: "Requires users:read.email" (bot and user tokens), "Tier 3: 50+ per minute".
   'users.lookupByEmail': { scopes: ['users:read.email'], perMinute: 50 },
+  // Slack: scope chat:write (bot and user tokens); rate limit "Special": about one message a
+  // second per channel (checked per channel in call()), a workspace-wide ceiling besides.
+  'chat.postMessage': { scopes: ['chat:write'], perMinute: 600 },
 };
+
+/** Slack: "truncates messages containing more than 40,000 characters"; loopgate refuses them as msg_too_long. */
+const MAX_MESSAGE_CHARACTERS = 40_000;
 
 const BOT = { userId: 'U0LOOPGATE0', botId: 'B0LOOPGATE0', name: 'loopgate' };
 
@@ -84,6 +91,11 @@ export class SlackStandIn extends HttpStandIn {
   private readonly rateLimits: Record<SlackMethod, number>;
   private readonly faultRetryAfter: number;
   private readonly windows = new Map<string, { start: number; count: number }>();
+  /** The second of the last message posted in each channel (chat.postMessage's one a second). */
+  private readonly lastPost = new Map<string, number>();
+  /** Messages posted through chat.postMessage, in order. */
+  readonly posted: SlackMessage[] = [];
+  private postSequence = 0;
   private readonly teamId: string;
   private readonly teamDomain: string;
   readonly messages: SlackMessage[];
@@ -139,6 +151,7 @@ export class SlackStandIn extends HttpStandIn {
       'conversations.list': (p, c) => this.listChannels(p, c),
       'users.info': (p, c) => this.userInfo(p, c),
       'users.lookupByEmail': (p, c) => this.lookupByEmail(p, c),
+      'chat.postMessage': (p, c) => this.postMessage(p, c),
     };
     for (const [method, handler] of Object.entries(handlers) as [SlackMethod, Handler][]) {
       for (const verb of ['GET', 'POST']) {
@@ -260,6 +273,13 @@ export class SlackStandIn extends HttpStandIn {
       );
     }
     const params = this.paramsOf(request);
+    if (method === 'chat.postMessage') {
+      const channel = this.channelByRef(params.channel ?? '')?.id;
+      const second = Math.floor(now / 1000);
+      if (channel && this.lastPost.get(channel) === second) {
+        return this.reply({ ok: false, error: 'ratelimited' }, 429, { 'retry-after': '1' });
+      }
+    }
     return this.reply(handler(params, caller), 200, scopeHeaders);
   }
 
@@ -289,7 +309,47 @@ export class SlackStandIn extends HttpStandIn {
     return Number.isNaN(n) ? fallback : n;
   }
 
+  /** A channel by id, or by name with or without `#`. */
+  private channelByRef(ref: string) {
+    const name = ref.replace(/^#/, '').toLowerCase();
+    return this.scenario.slack.channels.find((c) => c.id === ref || c.name.toLowerCase() === name);
+  }
+
   // --- methods ------------------------------------------------------------------
+
+  /**
+   * chat.postMessage: `channel` (an id or a name) and `text` (or blocks / attachments). Errors as
+   * Slack documents them: channel_not_found, not_in_channel (a bot not added to the channel),
+   * no_text, msg_too_long.
+   */
+  private postMessage(params: Params, caller: Caller): Record<string, unknown> {
+    const channel = this.channelByRef(params.channel ?? '');
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    if (caller.kind === 'bot' && !this.botChannels.has(channel.id))
+      return { ok: false, error: 'not_in_channel' };
+    const text = params.text ?? '';
+    if (!text.trim() && !params.blocks && !params.attachments) return { ok: false, error: 'no_text' };
+    if (text.length > MAX_MESSAGE_CHARACTERS) return { ok: false, error: 'msg_too_long' };
+    const at = this.clock.now();
+    this.lastPost.set(channel.id, Math.floor(at.getTime() / 1000));
+    const ts = `${Math.floor(at.getTime() / 1000)}.${String(900_000 + ++this.postSequence).padStart(6, '0')}`;
+    const user = caller.kind === 'bot' ? BOT.userId : this.owner.slack.userId;
+    const message: SlackMessage = { channel: channel.id, user, text, ts, at };
+    this.messages.push(message);
+    this.posted.push(message);
+    return {
+      ok: true,
+      channel: channel.id,
+      ts,
+      message: {
+        type: 'message',
+        text,
+        user,
+        ts,
+        ...(caller.kind === 'bot' ? { bot_id: BOT.botId, app_id: 'A0LOOPGATE0' } : {}),
+      },
+    };
+  }
 
   private authTest(caller: Caller): Record<string, unknown> {
     const base = {

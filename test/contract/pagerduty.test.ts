@@ -543,6 +543,97 @@ describe('on-call levels, permanent targets and overrides', () => {
   });
 });
 
+// Shift boundaries and overrides made through the API, as PagerDuty's OpenAPI (PagerDuty/api-schema,
+// reference/REST/openapiv3.json) describes them: createScheduleOverride answers 201 with one
+// {status, override, errors?} per override ("Override must end after its start" for a bad one), the
+// last created wins; deleteScheduleOverride answers 204 for a future override, 200 when one running
+// now is truncated to now, and refuses a past one ("You cannot remove a past override"). listOnCalls
+// reports each on-call with its own start and end for the since/until window.
+describe('shift boundaries and overrides through the API', () => {
+  const at = (hours: number) => new Date(START.getTime() + hours * HOUR).toISOString().replace('.000', '');
+  const felixShifts = async (since: number, until: number) =>
+    (
+      await pd('GET', '/oncalls', {
+        data: { 'user_ids[]': [person('felix').pagerduty.userId], since: at(since), until: at(until) },
+      })
+    ).data.oncalls.map((o: { start: string; end: string }) => [o.start, o.end]);
+  const override = (who: string, start: number, end: number) =>
+    pd('POST', '/schedules/PDBASCH/overrides', {
+      data: {
+        overrides: [
+          {
+            start: at(start),
+            end: at(end),
+            user: { id: person(who).pagerduty.userId, type: 'user_reference' },
+          },
+        ],
+      },
+    });
+
+  it('reports a shift’s start and end, and moves the end when an override hands it over early or extends it', async () => {
+    await start();
+    // Felix holds Databases primary for today's 24 hours.
+    expect(await felixShifts(0, 1)).toEqual([[at(0), at(24)]]);
+
+    const handover = await override('tomas', 6, 30);
+    expect(handover.status).toBe(201);
+    expect(handover.data).toEqual([
+      {
+        status: 201,
+        override: expect.objectContaining({
+          id: expect.any(String),
+          start: at(6),
+          end: at(30),
+          user: expect.objectContaining({ id: person('tomas').pagerduty.userId, type: 'user_reference' }),
+        }),
+      },
+    ]);
+    expect(await felixShifts(0, 1)).toEqual([[at(0), at(6)]]);
+
+    // Felix takes two more hours on top (the last created wins): his on-call continues into them.
+    expect((await override('felix', 6, 8)).status).toBe(201);
+    expect(await felixShifts(0, 12)).toEqual([
+      [at(0), at(6)],
+      [at(6), at(8)],
+    ]);
+  });
+
+  // pdjs reads every answer as JSON; deleteScheduleOverride's 200 and 204 have no body.
+  const remove = async (id: string) => {
+    const response = await fetch(`${standIn.url}/schedules/PDBASCH/overrides/${id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Token token=${TOKEN}`, Accept: 'application/vnd.pagerduty+json;version=2' },
+    });
+    const text = await response.text();
+    return { status: response.status, data: text ? JSON.parse(text) : undefined };
+  };
+
+  it('refuses a bad override in its own item, and deletes or truncates by the override’s time', async () => {
+    await start();
+    const bad = await override('tomas', 6, 6);
+    expect(bad.status).toBe(201);
+    expect(bad.data).toEqual([
+      expect.objectContaining({ status: 400, errors: ['Override must end after its start'] }),
+    ]);
+    expect(await felixShifts(0, 1)).toEqual([[at(0), at(24)]]);
+
+    const future = (await override('tomas', 6, 30)).data[0].override.id as string;
+    expect((await remove(future)).status).toBe(204);
+    expect(await felixShifts(0, 1)).toEqual([[at(0), at(24)]]);
+
+    const running = (await override('tomas', -1, 2)).data[0].override.id as string;
+    expect(await felixShifts(0, 1)).toEqual([]);
+    expect((await remove(running)).status).toBe(200);
+    expect(await felixShifts(0, 1)).toEqual([[at(0), at(24)]]);
+
+    clock.advance(3 * HOUR);
+    const past = await remove(running);
+    expect(past.status).toBe(400);
+    expect(past.data.error.errors).toEqual(['You cannot remove a past override']);
+    expect((await remove('QNOSUCHOVERRIDE1')).status).toBe(404);
+  });
+});
+
 describe('rate limiting', () => {
   it('answers an injected 429 with the rate-limit headers and body (pdjs retries a 429 three times)', async () => {
     await start();

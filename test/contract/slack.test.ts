@@ -421,3 +421,102 @@ describe('Slack stand-in through @slack/web-api', () => {
     }
   });
 });
+
+// chat.postMessage as Slack's API reference (docs.slack.dev/reference/methods/chat.postMessage)
+// describes it: scope chat:write (bot or user token); errors channel_not_found ("Value passed for
+// channel was invalid"), not_in_channel ("Cannot post user messages to a channel they are not in"),
+// no_text, invalid_auth; rate limit "Special", about one message a second per channel, over which
+// HTTP 429 with Retry-After and `ratelimited`. The response carries the channel id and the ts.
+describe('chat.postMessage', () => {
+  const POSTER = 'xoxb-1111-2222-poster';
+  const READER = 'xoxb-1111-2222-reader';
+  let clock: SandboxClock;
+  let standIn: SlackStandIn;
+  const client = (token: string, options: { rejectRateLimitedCalls?: boolean } = {}) =>
+    new WebClient(token, {
+      slackApiUrl: `${standIn.url}/api/`,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+      ...options,
+    });
+
+  beforeAll(async () => {
+    clock = new SandboxClock({ start: START, frozen: true });
+    standIn = new SlackStandIn({
+      scenario: loadScenarioFile(DEFAULT_SCENARIO_FILE, clock.now()),
+      clock,
+      botTokens: [POSTER, READER],
+      userTokens: [],
+      scopes: { [POSTER]: [...DEFAULT_BOT_SCOPES, 'chat:write'] },
+      botChannels: ['C0SRE00001'],
+    });
+    await standIn.start();
+  });
+
+  afterAll(async () => {
+    await standIn.stop();
+  });
+
+  it('posts to a channel the bot is in, by id or by name, and answers with the channel and ts', async () => {
+    const byId = await client(POSTER).chat.postMessage({ channel: 'C0SRE00001', text: 'weekly digest' });
+    expect(byId).toMatchObject({
+      ok: true,
+      channel: 'C0SRE00001',
+      ts: expect.stringMatching(/^\d{10}\.\d{6}$/),
+      message: { type: 'message', text: 'weekly digest', bot_id: expect.any(String) },
+    });
+    clock.advance(1000);
+    const byName = await client(POSTER).chat.postMessage({ channel: '#sre', text: 'again' });
+    expect(byName.channel).toBe('C0SRE00001');
+    expect(byName.ts).not.toBe(byId.ts);
+    expect(standIn.posted.map((m) => m.text)).toEqual(['weekly digest', 'again']);
+  });
+
+  it('needs chat:write', async () => {
+    await expect(client(READER).chat.postMessage({ channel: 'C0SRE00001', text: 'x' })).rejects.toMatchObject(
+      {
+        code: ErrorCode.PlatformError,
+        data: { ok: false, error: 'missing_scope', needed: 'chat:write' },
+      },
+    );
+  });
+
+  it.each([
+    ['a channel the bot was not added to', { channel: 'C0SEC00001', text: 'x' }, 'not_in_channel'],
+    ['no such channel', { channel: 'C0NOSUCH01', text: 'x' }, 'channel_not_found'],
+    ['no text', { channel: 'C0SRE00001', text: '' }, 'no_text'],
+  ])('refuses %s with %s', async (_what, args, error) => {
+    clock.advance(1000);
+    await expect(client(POSTER).chat.postMessage(args)).rejects.toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { ok: false, error },
+    });
+  });
+
+  it('refuses an unknown token with invalid_auth', async () => {
+    await expect(
+      client('xoxb-0000-0000-unknown').chat.postMessage({ channel: 'C0SRE00001', text: 'x' }),
+    ).rejects.toMatchObject({ code: ErrorCode.PlatformError, data: { ok: false, error: 'invalid_auth' } });
+  });
+
+  it('allows about one message a second per channel: the next is HTTP 429 ratelimited with Retry-After', async () => {
+    clock.advance(1000);
+    await client(POSTER).chat.postMessage({ channel: 'C0SRE00001', text: 'first' });
+    const raw = await fetch(`${standIn.url}/api/chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${POSTER}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ channel: 'C0SRE00001', text: 'second' }),
+    });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('retry-after')).toBe('1');
+    expect(await raw.json()).toEqual({ ok: false, error: 'ratelimited' });
+    await expect(
+      client(POSTER, { rejectRateLimitedCalls: true }).chat.postMessage({
+        channel: 'C0SRE00001',
+        text: 'third',
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 1 });
+    clock.advance(1000);
+    expect((await client(POSTER).chat.postMessage({ channel: 'C0SRE00001', text: 'later' })).ok).toBe(true);
+  });
+});

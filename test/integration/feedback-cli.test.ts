@@ -93,9 +93,16 @@ describe('the feedback loop', () => {
     expect(text).toMatch(/^okta-prod-readonly\s+p-abc\s+2\s+1\s+1\s+0\s+0\s+50%$/m);
     expect(text).toMatch(/^all\s+3\s+1\s+1\s+0\s+1\s+50%$/m);
     expect(text).toContain('  1×  No change ticket');
+    // The one approved request's justification, studied; the denied ones are left out.
+    expect(text).toContain('Why people ask (justifications of approved and audit-only requests):');
+    expect(text).toMatch(/^ {2}okta-prod-readonly \(1 granted\): tickets /m);
+    expect(text).not.toMatch(/^ {2}aws-logs-read \(/m);
 
     let json = '';
     await reportCommand({ store, catalog }, { json: true, limit: 100 }, (t) => (json += t));
+    expect(JSON.parse(json).justifications).toEqual([
+      expect.objectContaining({ entitlementId: 'okta-prod-readonly', requests: 1 }),
+    ]);
     expect(JSON.parse(json).totals).toEqual({
       decided: 3,
       agreed: 1,

@@ -90,3 +90,23 @@ describe('onCall.levels in the catalog', () => {
     );
   });
 });
+
+describe('onCall.endWithShift in the catalog', () => {
+  it('takes it in approval mode, where it alone makes onCall.levels count', () => {
+    const [e] = parseCatalogYaml(
+      entitlement('    onCall: { levels: [1], endWithShift: true }', '{ emails: [ana.lima@example.com] }'),
+      'catalog.yaml',
+    ).entitlements;
+    expect(e?.onCall?.endWithShift).toBe(true);
+  });
+
+  it('refuses it on an audit-only entitlement, which never looks at who is on call', () => {
+    expect(
+      problemsOf(
+        entitlement('    onCall: { levels: [1], endWithShift: true }', '{ onCall: true }', 'audit-only'),
+      ),
+    ).toContain(
+      'entitlements[0].onCall.endWithShift: endWithShift needs mode approval or on-call-auto: an audit-only grant does not look at who is on call',
+    );
+  });
+});

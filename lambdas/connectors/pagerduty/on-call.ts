@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { OnCallShift } from '../../core/context';
 import { UpstreamError } from '../../core/errors';
-import type { OnCall } from '../../core/ports';
+import type { OnCall, ShiftCalendar } from '../../core/ports';
 import { PAGERDUTY, type PagerDutyClient } from './client';
 
 const reference = z.object({ id: z.string().min(1), summary: z.string().optional() });
@@ -31,7 +31,7 @@ const onCallEntry = z.object({
 
 type OnCallEntry = z.infer<typeof onCallEntry>;
 
-export class PagerDutyOnCall implements OnCall {
+export class PagerDutyOnCall implements OnCall, ShiftCalendar {
   constructor(private readonly client: PagerDutyClient) {}
 
   async shiftsOf(who: { pagerDutyUserId: string } | { email: string }, at: Date): Promise<OnCallShift[]> {
@@ -56,12 +56,39 @@ export class PagerDutyOnCall implements OnCall {
     return entries.filter((e) => e.user.id === userId && holds(e, at)).map(toShift);
   }
 
+  /**
+   * The user's on-calls overlapping [since, until] (GET /oncalls with user_ids[], since, until), each
+   * with PagerDuty's own start and end: the boundaries of a shift, overrides applied.
+   */
+  async shiftsBetween(pagerDutyUserId: string, since: Date, until: Date): Promise<OnCallShift[]> {
+    if (Number.isNaN(since.getTime()) || Number.isNaN(until.getTime()) || until < since) {
+      throw new RangeError('shiftsBetween needs a valid window');
+    }
+    const entries = await this.client.list(
+      '/oncalls',
+      'oncalls',
+      {
+        'user_ids[]': [pagerDutyUserId],
+        since: since.toISOString(),
+        until: until.toISOString(),
+        time_zone: 'UTC',
+      },
+      onCallEntry,
+    );
+    return entries.filter((e) => e.user.id === pagerDutyUserId).map(toShift);
+  }
+
+  /** PagerDuty users whose email is exactly this one, ASCII case aside (the query also matches names). */
+  async usersByEmail(email: string): Promise<{ id: string; email: string }[]> {
+    const wanted = email.trim().toLowerCase();
+    if (!wanted) return [];
+    const users = await this.client.list('/users', 'users', { query: wanted }, user);
+    return users.filter((u) => u.email.trim().toLowerCase() === wanted);
+  }
+
   /** The PagerDuty user id of the one user whose email is exactly `email` (the query also matches names). */
   private async userIdOf(email: string): Promise<string | undefined> {
-    const wanted = email.trim().toLowerCase();
-    if (!wanted) return undefined;
-    const users = await this.client.list('/users', 'users', { query: wanted }, user);
-    const matches = new Set(users.filter((u) => u.email.trim().toLowerCase() === wanted).map((u) => u.id));
+    const matches = new Set((await this.usersByEmail(email)).map((u) => u.id));
     if (matches.size > 1) {
       // PagerDuty keeps emails unique; two accounts for one address is not something to guess about.
       throw new UpstreamError(PAGERDUTY, 'bad-response', 'GET /users found several users with one email');

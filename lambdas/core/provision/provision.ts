@@ -9,11 +9,12 @@
 
 import { type Catalog, type Entitlement, entitlementById } from '../catalog';
 import { grantDuration } from '../decide/decide';
-import { NotFoundError, ValidationError } from '../errors';
+import { ConfigurationError, NotFoundError, ValidationError } from '../errors';
 import { FollowUps } from '../follow-up';
 import { sessionCaveat } from '../identity-center';
 import { TransitionConflictError } from '../lifecycle';
-import type { AccessRequest, ActionKind, Actor, Grant } from '../model';
+import type { AccessRequest, ActionKind, Actor, Grant, ShiftBinding } from '../model';
+import { bindingOf, isShiftBound, requesterShift, type ShiftDeps, shiftBoundEnd } from '../shift';
 import type {
   Clock,
   ExpiryScheduler,
@@ -42,6 +43,8 @@ export interface ProvisionDeps {
   tracker: Pick<Tracker, 'comment' | 'moveTo'>;
   catalog: Catalog;
   clock: Clock;
+  /** PagerDuty shifts and the directory: what a grant that ends with the requester's shift needs. */
+  shifts?: ShiftDeps;
 }
 
 export interface ProvisionSettings {
@@ -60,6 +63,7 @@ export type ProvisionOutcome =
 interface Preparation {
   grantedAt: string;
   expiresAt: string;
+  shift?: ShiftBinding;
 }
 
 const PROVISIONER: Actor = { kind: 'system', id: 'provision' };
@@ -95,8 +99,21 @@ export async function grantRequest(
     let prepared = await preparation(deps, request);
     if (!prepared) {
       const now = deps.clock.now();
-      const expiresAt = new Date(now.getTime() + grantDuration(request, entitlement) * 1000);
-      prepared = { grantedAt: now.toISOString(), expiresAt: expiresAt.toISOString() };
+      let expiresAt = new Date(now.getTime() + grantDuration(request, entitlement) * 1000);
+      let shift: ShiftBinding | undefined;
+      if (isShiftBound(request, entitlement)) {
+        // Read at the grant, not at the approval: a shift that ended meanwhile grants nothing.
+        if (!deps.shifts) throw new ConfigurationError('a shift-bound grant needs PagerDuty shifts');
+        const lookup = await requesterShift(deps.shifts, request, entitlement, now, expiresAt);
+        if (!lookup.onCall) return cancelOffShift(deps, settings, request, entitlement, lookup.why);
+        shift = bindingOf(lookup, entitlement, expiresAt, now);
+        expiresAt = shiftBoundEnd(lookup.end, expiresAt);
+      }
+      prepared = {
+        grantedAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+        ...(shift ? { shift } : {}),
+      };
       request = await deps.store.recordEvent({
         requestId,
         state: 'APPROVED',
@@ -126,6 +143,7 @@ export async function grantRequest(
       expiresAt: prepared.expiresAt,
       // Decided at the write; access another loopgate grant holds never counts.
       preExisting: outcome.preExisting,
+      ...(prepared.shift ? { shift: prepared.shift } : {}),
     };
     leftInPlace = grant;
     if (!(await provisioner.verify(subject))) {
@@ -133,8 +151,12 @@ export async function grantRequest(
     }
     await deps.scheduler.schedule(requestId, subject.expiresAt);
     const told = tell(request, settings.jiraStatuses.granted, {
-      note: `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.${sessionsOutlast(entitlement)}`,
-      comment: `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.${sessionsOutlast(entitlement)}`,
+      note: grant.shift
+        ? `Granted: ${entitlement.id} until the requester's on-call shift ends at ${minute(grant.expiresAt)} (${duration(grantSeconds(grant))}; never past ${minute(grant.shift.capAt)}). It is revoked then, earlier if the shift is handed over.${sessionsOutlast(entitlement)}`
+        : `Granted: ${entitlement.id} for ${duration(grantSeconds(grant))}, until ${minute(grant.expiresAt)}. It will be revoked then.${sessionsOutlast(entitlement)}`,
+      comment: grant.shift
+        ? `Your access to ${entitlement.id} is in place until your shift ends at ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then, or earlier if your shift is handed over; a longer shift keeps it until ${minute(grant.shift.capAt)} at most.${sessionsOutlast(entitlement)}`
+        : `Your access to ${entitlement.id} is in place until ${minute(grant.expiresAt)} (${grant.expiresAt}). It is removed automatically then.${sessionsOutlast(entitlement)}`,
       // A break-glass page stays open until someone reviews it.
       resolveIncident: !request.breakGlass,
     });
@@ -171,6 +193,40 @@ export async function grantRequest(
     if (!options.finalAttempt && !isPermanent(error)) throw error;
     return fail(deps, settings, request, 'provisioning', error, { leftInPlace });
   }
+}
+
+/** A shift-bound grant whose requester is no longer on call when it would be made: nothing is granted. */
+async function cancelOffShift(
+  deps: ProvisionDeps,
+  settings: ProvisionSettings,
+  request: AccessRequest,
+  entitlement: Entitlement,
+  why: string,
+): Promise<ProvisionOutcome> {
+  const followUps = new FollowUps()
+    .note(
+      request.incidentId,
+      `Not granted: ${entitlement.id} ends with the requester's on-call shift, and they are no longer on call (${why}).`,
+    )
+    .comment(
+      request.jiraIssueKey,
+      `Your access to ${entitlement.id} was not granted: it lasts only while you are on call, and your shift ended before it could be granted. File a new ticket during your next shift if you still need it.`,
+    )
+    .moveTicket(request.jiraIssueKey, settings.jiraStatuses.cancelled)
+    .resolve(request.incidentId);
+  const cancelled = await deps.store.transition({
+    requestId: request.id,
+    from: 'APPROVED',
+    to: 'CANCELLED',
+    expectedVersion: request.version,
+    audit: {
+      actor: PROVISIONER,
+      reason: `not granted: the requester's shift ended before the grant (${why})`,
+    },
+    followUps: followUps.items,
+  });
+  await followUps.deliver(deps, request.id);
+  return { kind: 'done', request: cancelled, problems: followUps.problems };
 }
 
 /**

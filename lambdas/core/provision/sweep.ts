@@ -16,6 +16,7 @@ import type { AccessRequest, RequestState } from '../model';
 import type { HoldingRef, Pager, WorkQueue } from '../ports';
 import { minute } from '../triage/text';
 import { reconcileHolding, type Reconciled } from './holding';
+import { recheckShift } from './shift-recheck';
 import { type ProvisionDeps, type ProvisionSettings, revokeRequest } from './provision';
 
 export interface SweepDeps extends ProvisionDeps {
@@ -49,6 +50,8 @@ export interface SweepReport {
   uncataloged: string[];
   /** Break-glass grants whose review is overdue: their reviewers were paged again. */
   reviewsEscalated: string[];
+  /** Shift-bound grants whose shift changed: moved to the new end, or ended at a handover. */
+  shiftsChanged: string[];
   /** Requests the sweep could not handle this time, with why; the next sweep tries again. */
   errors: { requestId: string; error: string }[];
 }
@@ -75,6 +78,7 @@ export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<S
     reconciled: [],
     uncataloged: [],
     reviewsEscalated: [],
+    shiftsChanged: [],
     errors: [],
   };
   const due = (state: RequestState) => deps.store.listDue(state, now, { limit: BATCH });
@@ -112,11 +116,19 @@ export async function sweep(deps: SweepDeps, settings: SweepSettings): Promise<S
     },
     report.revoked,
   );
+  const live = await deps.store.listDue('GRANTED', END_OF_TIME, { limit: LIVE_GRANTS });
+  // Grants that end with the requester's shift follow it (shift-recheck.ts); a failed check changes nothing.
+  await each(
+    live.filter((request) => request.grant?.shift),
+    async (request) => {
+      const change = await recheckShift(deps, settings, request);
+      return change.kind === 'unchanged' ? undefined : request.id;
+    },
+    report.shiftsChanged,
+  );
   // A revoke works from the grant's record, so these need no catalog entry either way; they are
   // listed so that a deploy which dropped an entitlement with live grants shows in the metrics.
-  const uncataloged = (await deps.store.listDue('GRANTED', END_OF_TIME, { limit: LIVE_GRANTS })).filter(
-    (request) => !entitlementById(deps.catalog, request.entitlementId),
-  );
+  const uncataloged = live.filter((request) => !entitlementById(deps.catalog, request.entitlementId));
   report.uncataloged.push(...uncataloged.map((request) => request.id));
   if (settings.revokeUncataloged === 'at-once') {
     await each(

@@ -9,9 +9,10 @@
 
 import type { Entitlement } from '../catalog';
 import type { AccessRequest } from '../model';
-import { onCallLevels, onCallVerdict } from '../on-call';
+import { describeShift, onCallLevels, onCallVerdict } from '../on-call';
 import type { Clock, OnCall } from '../ports';
-import { duration } from './text';
+import { requesterShift, type ShiftDeps } from '../shift';
+import { duration, minute } from './text';
 
 export interface RuleApproval {
   rule: 'audit-only' | 'on-call' | 'break-glass';
@@ -22,10 +23,12 @@ export interface RuleApproval {
   /** Who is paged: the owners, or for break-glass whoever the catalog names for review. */
   escalationPolicyId: string;
   urgency: 'high' | 'low';
+  /** An on-call grant ends with the requester's shift: when it ends, as PagerDuty said at triage. */
+  shiftEnd?: string;
 }
 
 export async function approvalByRule(
-  deps: { onCall: OnCall; clock: Clock },
+  deps: { onCall: OnCall; clock: Clock; shifts?: ShiftDeps },
   request: AccessRequest,
   entitlement: Entitlement,
 ): Promise<RuleApproval | undefined> {
@@ -52,6 +55,30 @@ export async function approvalByRule(
       urgency: 'low',
     };
   }
+  if (entitlement.mode === 'on-call-auto' && deps.shifts) {
+    // The requester as the directory person: their PagerDuty users confirmed by directory id.
+    const now = deps.clock.now();
+    const cap = new Date(now.getTime() + Math.min(request.durationSeconds, entitlement.duration.max) * 1000);
+    const shift = await requesterShift(deps.shifts, request, entitlement, now, cap).catch(() => undefined);
+    if (shift?.onCall) {
+      const ends = new Date(Math.min(shift.end.getTime(), cap.getTime())).toISOString();
+      const until = minute(ends);
+      const where = describeShift({
+        escalationPolicyId: owners,
+        level: shift.level,
+        ...(shift.scheduleId ? { scheduleId: shift.scheduleId } : {}),
+        end: shift.end.toISOString(),
+      });
+      return {
+        rule: 'on-call',
+        explanation: `APPROVED BY RULE: the requester is on call now for the owners' escalation policy (${where}), and ${entitlement.id} is on-call-auto: granted until your shift ends at ${until} (never longer than ${duration(Math.min(request.durationSeconds, entitlement.duration.max))}; earlier if the shift is handed over). No answer is needed; "revoke <reason>" removes it.`,
+        escalationPolicyId: owners,
+        urgency: 'low',
+        shiftEnd: ends,
+      };
+    }
+    return undefined;
+  }
   if (entitlement.mode === 'on-call-auto' && request.requester.email) {
     // A failure to ask PagerDuty is not an answer: the request then waits for a person, as usual.
     const shifts = await deps.onCall
@@ -69,4 +96,27 @@ export async function approvalByRule(
     }
   }
   return undefined;
+}
+
+/**
+ * For an approval entitlement whose grants end with the shift (`onCall.endWithShift`): what the page
+ * and the ticket say about how long the access would last. A failed lookup says so; it decides nothing.
+ */
+export async function shiftNotice(
+  deps: { clock: Clock; shifts?: ShiftDeps },
+  request: AccessRequest,
+  entitlement: Entitlement,
+): Promise<string | undefined> {
+  if (!entitlement.onCall?.endWithShift || request.breakGlass || !deps.shifts) return undefined;
+  const now = deps.clock.now();
+  const cap = new Date(now.getTime() + Math.min(request.durationSeconds, entitlement.duration.max) * 1000);
+  const shift = await requesterShift(deps.shifts, request, entitlement, now, cap).catch(
+    (error: unknown) => `unknown (${error instanceof Error ? error.message : String(error)})` as const,
+  );
+  const rule =
+    "If approved, the access lasts until the requester's on-call shift ends, and is granted only while they are on call";
+  if (typeof shift === 'string') return `SHIFT-BOUND: ${rule}. PagerDuty could not be asked now: ${shift}.`;
+  if (!shift.onCall)
+    return `SHIFT-BOUND: ${rule}. They are not on call now (${shift.why}): approving grants nothing unless they are on call when it is granted.`;
+  return `SHIFT-BOUND: ${rule}: until your shift ends at ${minute(new Date(Math.min(shift.end.getTime(), cap.getTime())).toISOString())}.`;
 }

@@ -16,10 +16,12 @@ import { type Page, renderPage } from '../page/page';
 import type { Advisor, IncidentRef, Pager, StepUp, Tracker, WorkQueue } from '../ports';
 import { PUSH_POLL_SECONDS } from '../push';
 import { type Proof, requesterProof } from './requester-proof';
-import { approvalByRule, type RuleApproval } from './rules';
+import { approvalByRule, type RuleApproval, shiftNotice } from './rules';
 import { type ApprovalPlan, approvalPlan, describePlan, hasStages } from '../decide/stages';
+import type { ShiftDeps } from '../shift';
 import { TRIAGE_DEADLINE_MS } from '../intake/intake';
 import { type GatherDeps, type GatherOptions, gatherContext } from './gather';
+import { minute } from './text';
 import { type AssembleOptions, assembleBundle, type PolicyChunk } from './index';
 
 export interface TriageDeps extends GatherDeps {
@@ -37,6 +39,8 @@ export interface TriageDeps extends GatherDeps {
   queue: WorkQueue;
   /** The requester's Okta Verify push, for entitlements whose catalog entry asks for it. */
   stepUp: StepUp;
+  /** The requester's PagerDuty shifts, found from the directory person (on-call-auto, endWithShift). */
+  shifts?: ShiftDeps;
 }
 
 export interface TriageSettings {
@@ -191,6 +195,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
   }
   const rule = await approvalByRule(deps, request, entitlement);
   const plan = hasStages(entitlement, request) ? await stagesForPage(deps, request, entitlement) : undefined;
+  const notice = rule ? undefined : await shiftNotice(deps, request, entitlement);
   // The incident key is the request id: a retry after a crash finds the incident instead of paging twice.
   const page = renderPage({
     request,
@@ -202,7 +207,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       : {}),
     // A break-glass page addresses its reviewers, who review rather than decide.
     answerSyntax: rule?.rule === 'break-glass' ? REVIEW_SYNTAX : COMMAND_SYNTAX,
-    ...(rule ? { banner: rule.explanation } : {}),
+    ...(rule ? { banner: rule.explanation } : notice ? { banner: notice } : {}),
     ...(plan ? { stages: describePlan(plan) } : {}),
   });
   const incident = await deps.pager.openIncident({
@@ -228,6 +233,7 @@ async function triage(deps: TriageDeps, settings: TriageSettings, requestId: str
       plan
         ? `Approval goes in stages, each decided by different people, in this order:\n${describePlan(plan).join('\n')}\nThe decision will be posted here.`
         : `${entitlement.approvalsRequired === 1 ? 'An approver' : `${entitlement.approvalsRequired} approvers`} will answer on the incident; the decision will be posted here.`,
+      ...(notice ? [notice] : []),
     ].join('\n'),
   );
   request = await deps.store.transition({
@@ -267,7 +273,7 @@ async function approveByRule(
     input.request.jiraIssueKey,
     rule.rule === 'break-glass'
       ? `Break-glass: the access to ${entitlement.id} is being granted at once. The break-glass reviewers were paged to review it after the fact: ${incident.url}`
-      : `Approved by the catalog rule ${rule.rule}; the access to ${entitlement.id} is being granted. The owners were notified: ${incident.url}`,
+      : `Approved by the catalog rule ${rule.rule}; the access to ${entitlement.id} is being granted${rule.shiftEnd ? ` until your shift ends at ${minute(rule.shiftEnd)}` : ''}. The owners were notified: ${incident.url}`,
   );
   const now = deps.clock.now();
   const request = await deps.store.transition({
