@@ -213,3 +213,28 @@ describe('attacker: PagerDuty unavailable when re-checking', () => {
     }
   });
 });
+
+describe('an approver’s extension of a shift-bound grant', () => {
+  it('holds: the grant stops following the shift, and the sweeper’s re-check does not pull it back', async () => {
+    // After the test above, Maria holds SRE primary until hoursFromNow(6) (her override).
+    const shiftEnd = hoursFromNow(6);
+    const request = await filed('maria', 'okta-prod-readonly', { duration: '8h' });
+    await note(request, 'ana', 'approve fine');
+    const granted = await inState(request.id, 'GRANTED');
+    expect(granted.grant?.expiresAt).toBe(iso(shiftEnd));
+    expect(granted.grant?.shift).toBeDefined();
+
+    await note(request, 'ana', 'extend 3h handover runs late');
+    const extended = await until('the extension', async () => {
+      const r = await sandbox.store.get(request.id);
+      return r?.grant && Date.parse(r.grant.expiresAt) > shiftEnd.getTime() ? r : undefined;
+    });
+    expect(extended.grant?.shift).toBeUndefined();
+    await commented(request.jiraIssueKey, 'It no longer ends with the on-call shift.');
+
+    await sweep();
+    const after = await sandbox.store.get(request.id);
+    expect(after?.state).toBe('GRANTED');
+    expect(after?.grant?.expiresAt).toBe(extended.grant?.expiresAt);
+  });
+});

@@ -123,11 +123,18 @@ async function applyExtension(
   const capped = expiresAt.getTime() < wanted;
   const until = minute(expiresAt.toISOString());
   const by = input.agreed.map((v) => v.actor.id).join(' and ');
+  // The approvers chose an end: a grant that ended with the requester's shift no longer follows it
+  // (the sweeper's shift re-check would otherwise bring it back to the shift's end).
+  const { shift, ...unbound } = grant;
+  const shiftNote = shift ? ' It no longer ends with the on-call shift.' : '';
   const followUps = new FollowUps()
-    .note(event.incidentId, `Extended until ${until}${capped ? `, the most ${entitlement.id} allows` : ''}.`)
+    .note(
+      event.incidentId,
+      `Extended until ${until}${capped ? `, the most ${entitlement.id} allows` : ''}.${shiftNote}`,
+    )
     .comment(
       request.jiraIssueKey,
-      `Your access to ${entitlement.id} was extended by ${by}: it now ends ${until} (${expiresAt.toISOString()}).`,
+      `Your access to ${entitlement.id} was extended by ${by}: it now ends ${until} (${expiresAt.toISOString()}).${shiftNote}`,
     );
   await deps.store.transition({
     requestId: request.id,
@@ -146,7 +153,7 @@ async function applyExtension(
       },
     },
     changes: {
-      grant: { ...grant, expiresAt: expiresAt.toISOString() },
+      grant: { ...unbound, expiresAt: expiresAt.toISOString() },
       dueAt: expiresAt.toISOString(),
       ...handledNote(request, event.noteId),
       extensionVotes: [],
