@@ -26,6 +26,7 @@ import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenario/load';
 import { SlackStandIn, type SlackStandInOptions } from './slack/stand-in';
+import { StsStandIn } from './sts/stand-in';
 
 export const TABLE_NAME = 'loopgate';
 export {
@@ -65,7 +66,7 @@ export interface SandboxSummary {
     jira: { url: string; secret: string };
     pagerduty: { url: string; secrets: string[] };
   };
-  services: Record<'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'openai' | 'dynamodb', string>;
+  services: Record<'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'sts' | 'openai' | 'dynamodb', string>;
   control: string;
   lambda: { functionUrls: string; sqs: string; scheduler: string };
   table: string;
@@ -78,6 +79,8 @@ export interface SandboxCredentials {
   okta: { token: string };
   slack: { botToken: string; userToken: string };
   iam: { accessKeyId: string; secretAccessKey: string };
+  /** An operator's AWS key for the operator's commands (`loopgate revoke`…): STS names it `arn`. */
+  operator: { accessKeyId: string; secretAccessKey: string; arn: string };
   openai: { apiKey: string };
 }
 
@@ -93,6 +96,7 @@ const PORT_OFFSETS = {
   functionUrls: 8,
   sqs: 9,
   scheduler: 10,
+  sts: 11,
 } as const;
 
 export interface SandboxServices {
@@ -101,6 +105,7 @@ export interface SandboxServices {
   okta: OktaStandIn;
   slack: SlackStandIn;
   iam: IamStandIn;
+  sts: StsStandIn;
   openai: OpenAiStandIn;
 }
 
@@ -118,6 +123,7 @@ export class Sandbox {
   readonly okta: OktaStandIn;
   readonly slack: SlackStandIn;
   readonly iam: IamStandIn;
+  readonly sts: StsStandIn;
   readonly openai: OpenAiStandIn;
 
   private constructor(
@@ -139,6 +145,7 @@ export class Sandbox {
       okta: this.okta,
       slack: this.slack,
       iam: this.iam,
+      sts: this.sts,
       openai: this.openai,
     } = services);
     this.store = requestStore({
@@ -219,7 +226,18 @@ export class Sandbox {
           userTokens: [credentials.slack.userToken],
           ...(options.slackRateLimits ? { rateLimits: options.slackRateLimits } : {}),
         }),
-        iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
+        // The operator's key reads IAM too (`loopgate grants --verify`).
+        iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam, credentials.operator] }),
+        sts: new StsStandIn({
+          clock,
+          identities: [
+            {
+              ...credentials.iam,
+              arn: `arn:aws:sts::${scenario.aws.accountId}:assumed-role/loopgate-sandbox-functions/loopgate`,
+            },
+            credentials.operator,
+          ],
+        }),
         openai: new OpenAiStandIn({ clock, apiKeys: [credentials.openai.apiKey] }),
       };
       await Promise.all(
@@ -334,6 +352,7 @@ export class Sandbox {
         okta: this.okta.url,
         slack: this.slack.url,
         iam: this.iam.url,
+        sts: this.sts.url,
         openai: `${this.openai.url}/v1`,
         dynamodb: this.dynamoDbEndpoint,
       },
@@ -395,6 +414,7 @@ function loopgateEnvironment(world: {
     LOOPGATE_POLICY_DIR: 'prompts/policy',
     LOOPGATE_COMPANY_EMAIL_DOMAIN: scenario.company.domain,
     LOOPGATE_IAM_ENDPOINT: services.iam.url,
+    LOOPGATE_STS_ENDPOINT: services.sts.url,
     LOOPGATE_SLACK_MODE: 'search',
     LOOPGATE_SLACK_TOKEN: credentials.slack.userToken,
     LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,
@@ -448,6 +468,11 @@ function newCredentials(scenario: Scenario): SandboxCredentials {
     okta: { token: `00${secret().slice(0, 40)}` },
     slack: { botToken: `xoxb-sandbox-${secret()}`, userToken: `xoxp-sandbox-${secret()}` },
     iam: { accessKeyId: `AKIA${upper(16)}`, secretAccessKey: secret() },
+    operator: {
+      accessKeyId: `ASIA${upper(16)}`,
+      secretAccessKey: secret(),
+      arn: `arn:aws:sts::${scenario.aws.accountId}:assumed-role/loopgate-operator/sandbox-operator@${scenario.company.domain}`,
+    },
     openai: { apiKey: `sk-sandbox-${secret()}` },
   };
 }

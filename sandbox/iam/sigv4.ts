@@ -86,6 +86,8 @@ export function verifySignature(
   request: SignedRequest,
   auth: ParsedAuthorization,
   secretAccessKey: string,
+  /** The service the credential must be scoped to (`iam`, `sts`). */
+  service: string = SERVICE,
 ): void {
   const amzDate = headerValue(request.headers, 'x-amz-date');
   if (!amzDate || !/^\d{8}T\d{6}Z$/.test(amzDate)) {
@@ -95,11 +97,11 @@ export function verifySignature(
       "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
     );
   }
-  if (auth.service !== SERVICE) {
+  if (auth.service !== service) {
     throw new IamError(
       'SignatureDoesNotMatch',
       403,
-      `Credential should be scoped to correct service: '${SERVICE}'. `,
+      `Credential should be scoped to correct service: '${service}'. `,
     );
   }
   if (auth.date !== amzDate.slice(0, 8)) {
