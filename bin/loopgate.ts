@@ -14,13 +14,22 @@ import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { DEFAULT_CATALOG_FILE } from '../lib/stage-config';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
-import { Env, readCommonSettings } from '../lambdas/platform/env';
-import { requestStore } from '../lambdas/wiring/shared';
+import { Env, readCommonSettings, readOperatorActionConfig } from '../lambdas/platform/env';
+import { callerIdentity } from '../lambdas/connectors/aws-sts/caller-identity';
+import { awsCredentials, requestStore, sqsWorkQueue } from '../lambdas/wiring/shared';
 import { demo } from './demo/run';
 import { DEFAULT_ENV_FILE, devCommand } from './dev';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
-import { grantsCommand, OperatorInputError, requestsCommand, showCommand } from './operate';
+import {
+  actCommand,
+  dateOf,
+  grantsCommand,
+  OperatorInputError,
+  requestsCommand,
+  showCommand,
+} from './operate';
+import { auditExportCommand } from './audit-export';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
 
 const EVAL_REPORT_FILE = 'eval-report.json';
@@ -69,6 +78,17 @@ commands:
     --expiring-within D  only grants ending within D (30m, 24h, 7d)
                          (requests, show and grants read LOOPGATE_TABLE_NAME with the AWS credential
                          chain, or LOOPGATE_DYNAMODB_ENDPOINT for a sandbox; --json for scripts)
+  revoke KEY             end a grant now, through the revoke function (as at expiry); recorded with
+    --reason TEXT        your AWS identity (the caller's ARN) and told on the incident and the ticket
+  cancel KEY             cancel a request nobody decided yet (RECEIVED, TRIAGING, PENDING); --reason
+                         TEXT as for revoke (both need LOOPGATE_REVOKE_QUEUE_URL and
+                         LOOPGATE_DECIDE_QUEUE_URL: see docs/setup.md, "Operators")
+  audit export           one row per decided request filed in [--since, --until): requester,
+                         entitlement, risk tier, times, approvers and how they were authorized, rule
+                         or break-glass, the model's advice and whether people agreed, digests, links
+    --since DATE         required, like --until (2026-10-01, or an ISO time)
+    --format F           csv (RFC 4180, the default) or jsonl
+    --out FILE           write FILE (only once complete) instead of stdout
   render CASE            print the exact messages the model receives for an eval case
   report                 agreement between the model and the people who decided, by entitlement
                          and prompt version, and why people disagreed (reads LOOPGATE_TABLE_NAME)
@@ -218,6 +238,71 @@ export async function run(argv: string[], io: Io): Promise<number> {
       process.env.LOOPGATE_TABLE_NAME,
     );
   }
+  if ((command === 'revoke' || command === 'cancel') && sub !== undefined && rest.length === 0) {
+    return operatorGuarded(
+      io,
+      async () => {
+        const config = readOperatorActionConfig(new Env());
+        const deps = {
+          store: requestStore(config, config.timeoutMs),
+          queue: sqsWorkQueue(config, config.timeoutMs, {
+            revoke: config.revokeQueueUrl,
+            decide: config.decideQueueUrl,
+          }),
+          settings: { jiraStatuses: config.jiraStatuses },
+          identity: () =>
+            callerIdentity({
+              region: config.region,
+              ...(config.stsEndpoint ? { endpoint: config.stsEndpoint } : {}),
+              ...awsCredentials(config),
+              timeoutMs: config.timeoutMs,
+            }),
+        };
+        return actCommand(
+          deps,
+          command,
+          sub,
+          { json: values.json ?? false, ...(values.reason === undefined ? {} : { reason: values.reason }) },
+          io.out,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
+  if (command === 'audit' && sub === 'export' && rest.length === 0) {
+    return operatorGuarded(
+      io,
+      async () => {
+        if (values.since === undefined || values.until === undefined) {
+          throw new OperatorInputError('audit export needs --since DATE and --until DATE');
+        }
+        const since = dateOf('--since', values.since);
+        const until = dateOf('--until', values.until);
+        const format = values.format ?? 'csv';
+        if (format !== 'csv' && format !== 'jsonl') {
+          throw new OperatorInputError(`--format must be csv or jsonl, got "${format}"`);
+        }
+        const env = new Env();
+        const jiraBaseUrl = env.optionalUrl('LOOPGATE_JIRA_BASE_URL');
+        return auditExportCommand(
+          {
+            store: requestStore(readCommonSettings(env)),
+            catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+            ...(jiraBaseUrl ? { jiraBaseUrl } : {}),
+          },
+          {
+            since,
+            until,
+            format,
+            ...(values.out ? { out: values.out } : {}),
+            ...(values.entitlement ? { entitlements: [values.entitlement] } : {}),
+          },
+          io,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
   if (command === 'render' && sub !== undefined && rest.length === 0) {
     return evalGuarded(io, () => renderCommand(sub, values.json ?? false, { ...io, interactive: false }));
   }
@@ -247,6 +332,8 @@ async function operatorGuarded(
           ? `the table "${tableName}" does not exist in this account and region (LOOPGATE_TABLE_NAME, AWS_REGION)`
           : name === 'CredentialsProviderError' ||
               name === 'ExpiredTokenException' ||
+              name === 'ExpiredToken' ||
+              name === 'InvalidClientTokenId' ||
               name === 'UnrecognizedClientException'
             ? `no usable AWS credentials (${(error as Error).message}); use the credential chain the AWS CLI uses`
             : undefined;
@@ -300,6 +387,10 @@ function parse(argv: string[]) {
       since: { type: 'string' },
       active: { type: 'boolean' },
       'expiring-within': { type: 'string' },
+      reason: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
     },
   });
 }

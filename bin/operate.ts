@@ -13,6 +13,13 @@ import {
   REQUEST_STATES,
   type RequestState,
 } from '../lambdas/core/model';
+import {
+  cancelByOperator,
+  type OperatorActionDeps,
+  type OperatorActionSettings,
+  type OperatorOutcome,
+  revokeByOperator,
+} from '../lambdas/core/operator';
 import type { Clock, RequestStore } from '../lambdas/core/ports';
 
 export interface OperateDeps {
@@ -151,8 +158,7 @@ export async function showCommand(
   options: { json: boolean },
   out: (text: string) => void,
 ): Promise<number> {
-  const request = (await deps.store.getByJiraIssueKey(key)) ?? (await deps.store.get(key));
-  if (!request) throw new OperatorInputError(`no request has the Jira key or id "${key}"`);
+  const request = await find(deps.store, key);
   const trail = await deps.store.listAuditEvents(request.id);
   const page = trail.findLast((e) => e.evidence?.page)?.evidence?.page as
     { title?: string; urgency?: string; details?: string } | undefined;
@@ -195,6 +201,66 @@ export async function showCommand(
   return 0;
 }
 
+export interface ActDeps extends OperatorActionDeps {
+  settings: OperatorActionSettings;
+  /** The operator's AWS identity (STS GetCallerIdentity): the actor the step is recorded with. */
+  identity(): Promise<{ arn: string; account: string; userId: string }>;
+}
+
+/**
+ * `loopgate revoke KEY --reason` and `loopgate cancel KEY --reason`: the core's step, recorded with
+ * the caller's ARN; the revoke function removes the access and the decide function tells people.
+ */
+export async function actCommand(
+  deps: ActDeps,
+  verb: 'revoke' | 'cancel',
+  key: string,
+  options: { reason?: string; json: boolean },
+  out: (text: string) => void,
+): Promise<number> {
+  const reason = options.reason?.trim();
+  if (!reason)
+    throw new OperatorInputError(`${verb} needs --reason TEXT: it is recorded and told to the requester`);
+  const request = await find(deps.store, key);
+  const identity = await deps.identity();
+  const action = {
+    requestId: request.id,
+    actor: { kind: 'person' as const, id: identity.arn },
+    reason,
+    identity: { ...identity },
+  };
+  const outcome: OperatorOutcome =
+    verb === 'revoke'
+      ? await revokeByOperator(deps, action)
+      : await cancelByOperator(deps, deps.settings, action);
+  if (outcome.kind === 'refused') throw new OperatorInputError(outcome.reason);
+  const done = {
+    key: request.jiraIssueKey,
+    requestId: request.id,
+    result: outcome.result,
+    actor: identity.arn,
+    problems: outcome.problems,
+  };
+  if (options.json) {
+    out(`${JSON.stringify(done, null, 2)}\n`);
+    return 0;
+  }
+  out(
+    verb === 'revoke'
+      ? `${done.key}: revoke queued, recorded as ${done.actor}. The revoke function removes the access; the incident and the ticket are told.\n`
+      : `${done.key}: CANCELLED, recorded as ${done.actor}. The incident and the ticket are told.\n`,
+  );
+  for (const problem of outcome.problems) out(`  warning: ${problem}\n`);
+  return 0;
+}
+
+/** A request by its Jira key or its id; bad input when there is none. */
+async function find(store: RequestStore, key: string): Promise<AccessRequest> {
+  const request = (await store.getByJiraIssueKey(key)) ?? (await store.get(key));
+  if (!request) throw new OperatorInputError(`no request has the Jira key or id "${key}"`);
+  return request;
+}
+
 function trailLine(e: AuditEvent): string {
   const step = e.from === undefined ? `→ ${e.to}` : e.from === e.to ? `  ${e.to}` : `${e.from} → ${e.to}`;
   const security = e.evidence?.securityEvent ? ` [security: ${String(e.evidence.securityEvent)}]` : '';
@@ -209,7 +275,7 @@ function stateOf(text: string): RequestState {
   return state as RequestState;
 }
 
-function dateOf(flag: string, text: string): Date {
+export function dateOf(flag: string, text: string): Date {
   const date = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
     ? new Date(text)
     : undefined;
