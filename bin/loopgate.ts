@@ -14,7 +14,12 @@ import { loadCatalogFile } from '../lambdas/platform/catalog-file';
 import { DEFAULT_CATALOG_FILE } from '../lib/stage-config';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
-import { Env, readCommonSettings, readOperatorActionConfig } from '../lambdas/platform/env';
+import {
+  Env,
+  readCommonSettings,
+  readOperatorActionConfig,
+  readOperatorVerifyConfig,
+} from '../lambdas/platform/env';
 import { callerIdentity } from '../lambdas/connectors/aws-sts/caller-identity';
 import { awsCredentials, requestStore, sqsWorkQueue } from '../lambdas/wiring/shared';
 import { demo } from './demo/run';
@@ -28,7 +33,12 @@ import {
   OperatorInputError,
   requestsCommand,
   showCommand,
+  verifyGrantsCommand,
 } from './operate';
+import { createIamClient } from '../lambdas/connectors/aws-iam/client';
+import { companyPrincipalFor, IamPolicyProvisioner } from '../lambdas/connectors/aws-iam/provisioner';
+import { createOktaClient } from '../lambdas/connectors/okta';
+import { OktaGroupProvisioner } from '../lambdas/connectors/okta/provisioner';
 import { auditExportCommand } from './audit-export';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
 
@@ -76,6 +86,10 @@ commands:
   grants                 who holds what through loopgate now and until when, soonest end first
     --active             only GRANTED (leave out FAILED requests that still hold access)
     --expiring-within D  only grants ending within D (30m, 24h, 7d)
+    --verify             read each live grant back from Okta and IAM, and each ended one loopgate made;
+                         list drift both ways (recorded but absent; in place with no live request);
+                         exit 1 on drift (needs LOOPGATE_OKTA_ORG_URL, LOOPGATE_OKTA_TOKEN (read-only
+                         is enough), LOOPGATE_COMPANY_EMAIL_DOMAIN)
                          (requests, show and grants read LOOPGATE_TABLE_NAME with the AWS credential
                          chain, or LOOPGATE_DYNAMODB_ENDPOINT for a sandbox; --json for scripts)
   revoke KEY             end a grant now, through the revoke function (as at expiry); recorded with
@@ -211,6 +225,31 @@ export async function run(argv: string[], io: Io): Promise<number> {
         };
         const json = values.json ?? false;
         if (command === 'show') return showCommand(deps, sub ?? '', { json }, io.out);
+        if (command === 'grants' && values.verify) {
+          const config = readOperatorVerifyConfig(env);
+          const okta = createOktaClient({
+            orgUrl: config.okta.orgUrl,
+            token: config.okta.token,
+            timeoutMs: config.timeoutMs,
+            maxRetries: 2,
+          });
+          const iam = createIamClient({
+            region: config.region,
+            ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
+            ...awsCredentials(config),
+            timeoutMs: config.timeoutMs,
+            maxAttempts: 3,
+          });
+          // Each kind is read back by its own provisioner's `holds`: a new kind adds its line here.
+          const verifiers = {
+            'okta-group': new OktaGroupProvisioner({ client: okta }),
+            'aws-iam-policy': new IamPolicyProvisioner({
+              client: iam,
+              principalFor: companyPrincipalFor(config.companyEmailDomain),
+            }),
+          };
+          return verifyGrantsCommand({ ...deps, verifiers }, { json }, io.out);
+        }
         if (command === 'grants') {
           return grantsCommand(
             deps,
@@ -386,6 +425,7 @@ function parse(argv: string[]) {
       entitlement: { type: 'string' },
       since: { type: 'string' },
       active: { type: 'boolean' },
+      verify: { type: 'boolean' },
       'expiring-within': { type: 'string' },
       reason: { type: 'string' },
       until: { type: 'string' },

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_COLUMNS } from '../../bin/audit-export';
 import { runDemo } from '../../bin/demo/run';
@@ -298,6 +299,102 @@ describe('loopgate revoke and cancel', () => {
       setEnv('LOOPGATE_SANDBOX_AWS_ACCESS_KEY_ID', keep);
     }
     expect((await sandbox.store.get(granted.id))?.version).toBe(version);
+  });
+});
+
+describe('loopgate grants --verify', () => {
+  const okta = (method: string, path: string) =>
+    fetch(`${sandbox.okta.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `SSWS ${sandbox.credentials.okta.token}`, accept: 'application/json' },
+    });
+
+  it('finds nothing amiss while Okta and IAM hold what loopgate recorded', async () => {
+    const { code, stdout } = await loopgate('grants', '--verify');
+    expect(stdout).toMatch(
+      /^Checked \d+ live grants? and \d+ ended ones? against the systems that hold them\.\n/,
+    );
+    expect(stdout).toContain('No drift: every live grant is in place');
+    expect(code).toBe(0);
+  });
+
+  it('lists drift both ways: a membership removed behind loopgate’s back, and access it revoked put back', async () => {
+    // Removed in Okta by someone else: dana's grant is recorded GRANTED but not in place.
+    const dana = granted.grant?.principal ?? '';
+    expect((await okta('DELETE', `/groups/${OKTA_READONLY}/users/${dana}`)).status).toBe(204);
+    // Put back after loopgate revoked it: sam's membership, which no live request holds.
+    const samRevoked = (
+      await sandbox.store.listByRequester('sam.okafor@example.com', { states: ['REVOKED'] })
+    )
+      .filter((r) => r.entitlementId === 'okta-prod-readonly')
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0] as AccessRequest;
+    expect((await okta('PUT', `/groups/${OKTA_READONLY}/users/${samRevoked.grant?.principal}`)).status).toBe(
+      204,
+    );
+    // And the demo's break-glass role policy, loopgate-named, written again after its revoke.
+    const breakGlass = (
+      await sandbox.store.listByRequester('dana.reyes@example.com', { states: ['REVOKED'] })
+    ).find((r) => r.entitlementId === 'aws-prod-db-connect') as AccessRequest;
+    const iam = new IAMClient({
+      endpoint: sandbox.iam.url,
+      region: 'us-east-1',
+      credentials: sandbox.credentials.iam,
+    });
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: breakGlass.grant?.principal.split('/').at(-1),
+        PolicyName: breakGlass.grant?.target,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'rds-db:connect', Resource: '*' }],
+        }),
+      }),
+    );
+    iam.destroy();
+
+    const { code, stdout } = await loopgate('grants', '--verify', '--json');
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { drift: { kind: string; key: string; access: string }[] };
+    expect(report.drift).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'missing',
+          key: granted.jiraIssueKey,
+          access: `okta-group ${OKTA_READONLY}`,
+        }),
+        expect.objectContaining({ kind: 'left-in-place', key: samRevoked.jiraIssueKey }),
+        expect.objectContaining({
+          kind: 'left-in-place',
+          key: breakGlass.jiraIssueKey,
+          access: `aws-iam-policy ${breakGlass.grant?.target}`,
+        }),
+      ]),
+    );
+    expect(report.drift).toHaveLength(3);
+    const text = (await loopgate('grants', '--verify')).stdout;
+    expect(text).toMatch(
+      new RegExp(
+        `missing\\s+${granted.jiraIssueKey}\\s+dana.reyes@example.com\\s+okta-group ${OKTA_READONLY}\\s+recorded GRANTED until \\S+, not in place`,
+      ),
+    );
+    expect(text).toMatch(new RegExp(`left-in-place\\s+${samRevoked.jiraIssueKey}\\s+sam.okafor@example.com`));
+
+    // Put right again, the check is clean.
+    await okta('PUT', `/groups/${OKTA_READONLY}/users/${dana}`);
+    await okta('DELETE', `/groups/${OKTA_READONLY}/users/${samRevoked.grant?.principal}`);
+    const cleanup = new IAMClient({
+      endpoint: sandbox.iam.url,
+      region: 'us-east-1',
+      credentials: sandbox.credentials.iam,
+    });
+    await cleanup.send(
+      new DeleteRolePolicyCommand({
+        RoleName: breakGlass.grant?.principal.split('/').at(-1),
+        PolicyName: breakGlass.grant?.target,
+      }),
+    );
+    cleanup.destroy();
+    expect((await loopgate('grants', '--verify')).code).toBe(0);
   });
 });
 
