@@ -40,6 +40,7 @@ import { companyPrincipalFor, IamPolicyProvisioner } from '../lambdas/connectors
 import { createOktaClient } from '../lambdas/connectors/okta';
 import { OktaGroupProvisioner } from '../lambdas/connectors/okta/provisioner';
 import { auditExportCommand } from './audit-export';
+import { htmlReportCommand } from './html-report';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
 
 const EVAL_REPORT_FILE = 'eval-report.json';
@@ -106,6 +107,9 @@ commands:
   render CASE            print the exact messages the model receives for an eval case
   report                 agreement between the model and the people who decided, by entitlement
                          and prompt version, and why people disagreed (reads LOOPGATE_TABLE_NAME)
+    --html FILE          instead: one self-contained HTML page (inline SVG, loads nothing): time to
+                         page, decision and grant; outcomes per entitlement; agreement per prompt
+                         version by week; break-glass grants and their reviews; active grants
   export-feedback FILE   decided requests as JSONL chat examples (the prompt, and the people's
                          decision as the answer) for evaluation or fine-tuning
     --limit N            at most N decided requests per entitlement (default 5000)
@@ -181,6 +185,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
         },
         { ...io, interactive: io.interactive ?? false },
       ),
+    );
+  }
+  if (command === 'report' && sub === undefined && values.html !== undefined) {
+    const file = values.html;
+    return operatorGuarded(
+      io,
+      async () => {
+        const env = new Env();
+        return htmlReportCommand(
+          {
+            store: requestStore(readCommonSettings(env)),
+            catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+          },
+          file,
+          systemClock.now(),
+          io,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
     );
   }
   if (
@@ -431,6 +454,7 @@ function parse(argv: string[]) {
       until: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
+      html: { type: 'string' },
     },
   });
 }

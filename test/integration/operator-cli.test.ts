@@ -14,6 +14,7 @@ import { runDemo } from '../../bin/demo/run';
 import { type Io, run } from '../../bin/loopgate';
 import type { AccessRequest } from '../../lambdas/core/model';
 import { Sandbox } from '../../sandbox/world';
+import { inChromium } from '../support/browser';
 import { flow, until } from '../support/sandbox-flow';
 
 let sandbox: Sandbox;
@@ -527,6 +528,55 @@ describe('loopgate audit export', () => {
     process.env.LOOPGATE_TABLE_NAME = 'no-such-table';
     try {
       const { code, stderr } = await loopgate('audit', 'export', ...period(), '--out', join(dir, 'gone.csv'));
+      expect(code).toBe(2);
+      expect(stderr).toContain('the table "no-such-table" does not exist');
+      expect(readdirSync(dir).filter((f) => f.startsWith('gone'))).toEqual([]);
+    } finally {
+      process.env.LOOPGATE_TABLE_NAME = table;
+    }
+  });
+});
+
+describe('loopgate report --html', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopgate-report-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes one self-contained page whose charts a real browser draws, with no console errors and no network', async () => {
+    const file = join(dir, 'report.html');
+    const { code, stderr } = await loopgate('report', '--html', file);
+    expect(code).toBe(0);
+    expect(stderr).toBe(`wrote ${file}\n`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).not.toMatch(/<script|<link|src="http|href="http|@import|url\(/i);
+
+    const seen = await inChromium(file, { screenshot: join(tmpdir(), 'loopgate-report.png') });
+    expect(seen.consoleErrors).toEqual([]);
+    expect(seen.pageErrors).toEqual([]);
+    expect(seen.requests).toEqual([`file://${file}`]);
+    // Three distributions, the outcomes per entitlement, the agreement lines: each drawn, none empty.
+    expect(seen.charts).toHaveLength(5);
+    for (const chart of seen.charts) {
+      expect(chart.empty).toBe(false);
+      expect(chart.drawnPaths).toBeGreaterThan(0);
+      expect(chart.width).toBeGreaterThan(100);
+    }
+    expect(seen.headings).toEqual([
+      'Time to page, to decision, to grant',
+      'Requests and outcomes per entitlement',
+      'Model and people: agreement per prompt version, by week',
+      'Break-glass grants and their reviews',
+      'Active grants',
+    ]);
+    // The demo's break-glass grant and its review; dana's live grant.
+    expect(seen.text).toMatch(/aws-prod-db-connect.*(kept|revoked) by /s);
+    expect(seen.text).toContain(granted.jiraIssueKey);
+  }, 60_000);
+
+  it('a table that does not exist: one line, exit 2, no file', async () => {
+    const table = process.env.LOOPGATE_TABLE_NAME;
+    process.env.LOOPGATE_TABLE_NAME = 'no-such-table';
+    try {
+      const { code, stderr } = await loopgate('report', '--html', join(dir, 'gone.html'));
       expect(code).toBe(2);
       expect(stderr).toContain('the table "no-such-table" does not exist');
       expect(readdirSync(dir).filter((f) => f.startsWith('gone'))).toEqual([]);
