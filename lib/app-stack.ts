@@ -61,6 +61,7 @@ import {
 } from './functions';
 import { catalogPrincipals, contextReadStatements, grantStatements, revokeStatements } from './iam-access';
 import { LoopgateFunction } from './loopgate-function';
+import { operatorPolicy } from './operator-policy';
 import type { StageConfig } from './stage-config';
 import type { StatefulStack } from './stateful-stack';
 
@@ -351,6 +352,17 @@ export class AppStack extends Stack {
       description: 'Subscribe PagerDuty (its Amazon CloudWatch integration URL) or an email to it',
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduleGroup.scheduleGroupName });
+    const operators = operatorPolicy(this, {
+      stage,
+      table: stateful.table,
+      revokeQueue: this.queues.revoke.queue,
+      decideQueue: this.queues.decide.queue,
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: operators.managedPolicyArn,
+      description:
+        "Attach to the operators' role or permission set: loopgate's operator commands (docs/setup.md)",
+    });
   }
 
   /** IAM writes, expiry schedules and passing the scheduler role: provision, revoke and the sweeper. */
