@@ -23,13 +23,34 @@ import {
 } from './managed-policies';
 import { DEFAULT_SCENARIO_FILE } from '../sandbox/scenario/load';
 import { Sandbox } from '../sandbox/world';
-import { Env, readCommonSettings } from '../lambdas/platform/env';
-import { requestStore } from '../lambdas/wiring/shared';
+import {
+  Env,
+  readCommonSettings,
+  readOperatorActionConfig,
+  readOperatorVerifyConfig,
+} from '../lambdas/platform/env';
+import { callerIdentity } from '../lambdas/connectors/aws-sts/caller-identity';
+import { awsCredentials, requestStore, sqsWorkQueue } from '../lambdas/wiring/shared';
 import { demo } from './demo/run';
 import { DEFAULT_ENV_FILE, devCommand } from './dev';
 import { EvalCaseError } from './eval/cases';
 import { exportFeedbackCommand, reportCommand } from './feedback';
-import { grantsCommand, OperatorInputError, requestsCommand, showCommand } from './operate';
+import {
+  actCommand,
+  dateOf,
+  grantsCommand,
+  OperatorInputError,
+  requestsCommand,
+  showCommand,
+  verifyGrantsCommand,
+} from './operate';
+import { companyPrincipalFor, IamPolicyProvisioner } from '../lambdas/connectors/aws-iam/provisioner';
+import { createOktaClient } from '../lambdas/connectors/okta';
+import { OktaGroupProvisioner } from '../lambdas/connectors/okta/provisioner';
+import { createIdentityCenterClients } from '../lambdas/connectors/identity-center/client';
+import { IdentityCenterProvisioner } from '../lambdas/connectors/identity-center/provisioner';
+import { auditExportCommand } from './audit-export';
+import { htmlReportCommand } from './html-report';
 import { evalCommand, renderCommand, UsageError } from './eval/cli';
 import { compareReports, comparisonTable, readReport } from './eval/compare';
 
@@ -83,11 +104,29 @@ commands:
   grants                 who holds what through loopgate now and until when, soonest end first
     --active             only GRANTED (leave out FAILED requests that still hold access)
     --expiring-within D  only grants ending within D (30m, 24h, 7d)
+    --verify             read each live grant back from Okta and IAM, and each ended one loopgate made;
+                         list drift both ways (recorded but absent; in place with no live request);
+                         exit 1 on drift (needs LOOPGATE_OKTA_ORG_URL, LOOPGATE_OKTA_TOKEN (read-only
+                         is enough), LOOPGATE_COMPANY_EMAIL_DOMAIN)
                          (requests, show and grants read LOOPGATE_TABLE_NAME with the AWS credential
                          chain, or LOOPGATE_DYNAMODB_ENDPOINT for a sandbox; --json for scripts)
+  revoke KEY             end a grant now, through the revoke function (as at expiry); recorded with
+    --reason TEXT        your AWS identity (the caller's ARN) and told on the incident and the ticket
+  cancel KEY             cancel a request nobody decided yet (RECEIVED, TRIAGING, PENDING); --reason
+                         TEXT as for revoke (both need LOOPGATE_REVOKE_QUEUE_URL and
+                         LOOPGATE_DECIDE_QUEUE_URL: see docs/setup.md, "Operators")
+  audit export           one row per decided request filed in [--since, --until): requester,
+                         entitlement, risk tier, times, approvers and how they were authorized, rule
+                         or break-glass, the model's advice and whether people agreed, digests, links
+    --since DATE         required, like --until (2026-10-01, or an ISO time)
+    --format F           csv (RFC 4180, the default) or jsonl
+    --out FILE           write FILE (only once complete) instead of stdout
   render CASE            print the exact messages the model receives for an eval case
   report                 agreement between the model and the people who decided, by entitlement
                          and prompt version, and why people disagreed (reads LOOPGATE_TABLE_NAME)
+    --html FILE          instead: one self-contained HTML page (inline SVG, loads nothing): time to
+                         page, decision and grant; outcomes per entitlement; agreement per prompt
+                         version by week; break-glass grants and their reviews; active grants
   export-feedback FILE   decided requests as JSONL chat examples (the prompt, and the people's
                          decision as the answer) for evaluation or fine-tuning
     --limit N            at most N decided requests per entitlement (default 5000)
@@ -187,6 +226,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ),
     );
   }
+  if (command === 'report' && sub === undefined && values.html !== undefined) {
+    const file = values.html;
+    return operatorGuarded(
+      io,
+      async () => {
+        const env = new Env();
+        return htmlReportCommand(
+          {
+            store: requestStore(readCommonSettings(env)),
+            catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+          },
+          file,
+          systemClock.now(),
+          io,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
   if (
     (command === 'report' && sub === undefined) ||
     (command === 'export-feedback' && sub !== undefined && rest.length === 0)
@@ -229,6 +287,43 @@ export async function run(argv: string[], io: Io): Promise<number> {
         };
         const json = values.json ?? false;
         if (command === 'show') return showCommand(deps, sub ?? '', { json }, io.out);
+        if (command === 'grants' && values.verify) {
+          const config = readOperatorVerifyConfig(env);
+          const okta = createOktaClient({
+            orgUrl: config.okta.orgUrl,
+            token: config.okta.token,
+            timeoutMs: config.timeoutMs,
+            maxRetries: 2,
+          });
+          const iam = createIamClient({
+            region: config.region,
+            ...(config.iamEndpoint ? { endpoint: config.iamEndpoint } : {}),
+            ...awsCredentials(config),
+            timeoutMs: config.timeoutMs,
+            maxAttempts: 3,
+          });
+          const identityCenter = createIdentityCenterClients({
+            region: config.identityCenter.region,
+            ...(config.identityCenter.endpoint ? { endpoint: config.identityCenter.endpoint } : {}),
+            ...awsCredentials(config),
+            timeoutMs: config.timeoutMs,
+            maxAttempts: 3,
+          });
+          // Each kind is read back by its own provisioner's `holds`: a new kind adds its line here.
+          const verifiers = {
+            'aws-identity-center': new IdentityCenterProvisioner({
+              clients: identityCenter,
+              maxWaitMs: config.identityCenter.maxWaitMs,
+              pollMs: config.identityCenter.pollMs,
+            }),
+            'okta-group': new OktaGroupProvisioner({ client: okta }),
+            'aws-iam-policy': new IamPolicyProvisioner({
+              client: iam,
+              principalFor: companyPrincipalFor(config.companyEmailDomain),
+            }),
+          };
+          return verifyGrantsCommand({ ...deps, verifiers }, { json }, io.out);
+        }
         if (command === 'grants') {
           return grantsCommand(
             deps,
@@ -251,6 +346,71 @@ export async function run(argv: string[], io: Io): Promise<number> {
             ...(values.since ? { since: values.since } : {}),
           },
           io.out,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
+  if ((command === 'revoke' || command === 'cancel') && sub !== undefined && rest.length === 0) {
+    return operatorGuarded(
+      io,
+      async () => {
+        const config = readOperatorActionConfig(new Env());
+        const deps = {
+          store: requestStore(config, config.timeoutMs),
+          queue: sqsWorkQueue(config, config.timeoutMs, {
+            revoke: config.revokeQueueUrl,
+            decide: config.decideQueueUrl,
+          }),
+          settings: { jiraStatuses: config.jiraStatuses },
+          identity: () =>
+            callerIdentity({
+              region: config.region,
+              ...(config.stsEndpoint ? { endpoint: config.stsEndpoint } : {}),
+              ...awsCredentials(config),
+              timeoutMs: config.timeoutMs,
+            }),
+        };
+        return actCommand(
+          deps,
+          command,
+          sub,
+          { json: values.json ?? false, ...(values.reason === undefined ? {} : { reason: values.reason }) },
+          io.out,
+        );
+      },
+      process.env.LOOPGATE_TABLE_NAME,
+    );
+  }
+  if (command === 'audit' && sub === 'export' && rest.length === 0) {
+    return operatorGuarded(
+      io,
+      async () => {
+        if (values.since === undefined || values.until === undefined) {
+          throw new OperatorInputError('audit export needs --since DATE and --until DATE');
+        }
+        const since = dateOf('--since', values.since);
+        const until = dateOf('--until', values.until);
+        const format = values.format ?? 'csv';
+        if (format !== 'csv' && format !== 'jsonl') {
+          throw new OperatorInputError(`--format must be csv or jsonl, got "${format}"`);
+        }
+        const env = new Env();
+        const jiraBaseUrl = env.optionalUrl('LOOPGATE_JIRA_BASE_URL');
+        return auditExportCommand(
+          {
+            store: requestStore(readCommonSettings(env)),
+            catalog: loadCatalogFile(env.optionalString('LOOPGATE_CATALOG_FILE') ?? DEFAULT_CATALOG_FILE),
+            ...(jiraBaseUrl ? { jiraBaseUrl } : {}),
+          },
+          {
+            since,
+            until,
+            format,
+            ...(values.out ? { out: values.out } : {}),
+            ...(values.entitlement ? { entitlements: [values.entitlement] } : {}),
+          },
+          io,
         );
       },
       process.env.LOOPGATE_TABLE_NAME,
@@ -285,6 +445,8 @@ async function operatorGuarded(
           ? `the table "${tableName}" does not exist in this account and region (LOOPGATE_TABLE_NAME, AWS_REGION)`
           : name === 'CredentialsProviderError' ||
               name === 'ExpiredTokenException' ||
+              name === 'ExpiredToken' ||
+              name === 'InvalidClientTokenId' ||
               name === 'UnrecognizedClientException'
             ? `no usable AWS credentials (${(error as Error).message}); use the credential chain the AWS CLI uses`
             : undefined;
@@ -339,7 +501,13 @@ function parse(argv: string[]) {
       entitlement: { type: 'string' },
       since: { type: 'string' },
       active: { type: 'boolean' },
+      verify: { type: 'boolean' },
       'expiring-within': { type: 'string' },
+      reason: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      html: { type: 'string' },
     },
   });
 }

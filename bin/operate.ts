@@ -9,11 +9,19 @@ import { parseDuration } from '../lambdas/core/duration';
 import { isFinal } from '../lambdas/core/lifecycle';
 import {
   type AccessRequest,
+  type ActionKind,
   type AuditEvent,
   REQUEST_STATES,
   type RequestState,
 } from '../lambdas/core/model';
-import type { Clock, RequestStore } from '../lambdas/core/ports';
+import {
+  cancelByOperator,
+  type OperatorActionDeps,
+  type OperatorActionSettings,
+  type OperatorOutcome,
+  revokeByOperator,
+} from '../lambdas/core/operator';
+import type { Clock, HeldAccess, Provisioner, RequestStore } from '../lambdas/core/ports';
 
 export interface OperateDeps {
   store: RequestStore;
@@ -151,8 +159,7 @@ export async function showCommand(
   options: { json: boolean },
   out: (text: string) => void,
 ): Promise<number> {
-  const request = (await deps.store.getByJiraIssueKey(key)) ?? (await deps.store.get(key));
-  if (!request) throw new OperatorInputError(`no request has the Jira key or id "${key}"`);
+  const request = await find(deps.store, key);
   const trail = await deps.store.listAuditEvents(request.id);
   const page = trail.findLast((e) => e.evidence?.page)?.evidence?.page as
     { title?: string; urgency?: string; details?: string } | undefined;
@@ -195,6 +202,164 @@ export async function showCommand(
   return 0;
 }
 
+export interface ActDeps extends OperatorActionDeps {
+  settings: OperatorActionSettings;
+  /** The operator's AWS identity (STS GetCallerIdentity): the actor the step is recorded with. */
+  identity(): Promise<{ arn: string; account: string; userId: string }>;
+}
+
+/**
+ * `loopgate revoke KEY --reason` and `loopgate cancel KEY --reason`: the core's step, recorded with
+ * the caller's ARN; the revoke function removes the access and the decide function tells people.
+ */
+export async function actCommand(
+  deps: ActDeps,
+  verb: 'revoke' | 'cancel',
+  key: string,
+  options: { reason?: string; json: boolean },
+  out: (text: string) => void,
+): Promise<number> {
+  const reason = options.reason?.trim();
+  if (!reason)
+    throw new OperatorInputError(`${verb} needs --reason TEXT: it is recorded and told to the requester`);
+  const request = await find(deps.store, key);
+  const identity = await deps.identity();
+  const action = {
+    requestId: request.id,
+    actor: { kind: 'person' as const, id: identity.arn },
+    reason,
+    identity: { ...identity },
+  };
+  const outcome: OperatorOutcome =
+    verb === 'revoke'
+      ? await revokeByOperator(deps, action)
+      : await cancelByOperator(deps, deps.settings, action);
+  if (outcome.kind === 'refused') throw new OperatorInputError(outcome.reason);
+  const done = {
+    key: request.jiraIssueKey,
+    requestId: request.id,
+    result: outcome.result,
+    actor: identity.arn,
+    problems: outcome.problems,
+  };
+  if (options.json) {
+    out(`${JSON.stringify(done, null, 2)}\n`);
+    return 0;
+  }
+  out(
+    verb === 'revoke'
+      ? `${done.key}: revoke queued, recorded as ${done.actor}. The revoke function removes the access; the incident and the ticket are told.\n`
+      : `${done.key}: CANCELLED, recorded as ${done.actor}. The incident and the ticket are told.\n`,
+  );
+  for (const problem of outcome.problems) out(`  warning: ${problem}\n`);
+  return 0;
+}
+
+/** A request by its Jira key or its id; bad input when there is none. */
+async function find(store: RequestStore, key: string): Promise<AccessRequest> {
+  const request = (await store.getByJiraIssueKey(key)) ?? (await store.get(key));
+  if (!request) throw new OperatorInputError(`no request has the Jira key or id "${key}"`);
+  return request;
+}
+
+/** Reads a kind of access back from the system that holds it: each provisioner's own `holds`. */
+export type Verifiers = Partial<Record<ActionKind, Pick<Provisioner, 'holds'>>>;
+
+export interface Drift {
+  /** missing: recorded as held, not in place; left-in-place: ended (or never live) yet in place. */
+  kind: 'missing' | 'left-in-place' | 'not-checked';
+  key: string;
+  requestId: string;
+  state: RequestState;
+  holder: string;
+  access: string;
+  detail: string;
+}
+
+/**
+ * `loopgate grants --verify`: every live grant (GRANTED, or FAILED holding what it could not
+ * finish or remove) read back from the system that holds it, and every ended grant loopgate made
+ * (REVOKED, not held before) that is still in place while no live request holds the same access.
+ * A kind plugs in with its provisioner's `holds`; a kind without one is listed as not checked.
+ */
+export async function verifyGrantsCommand(
+  deps: OperateDeps & { verifiers: Verifiers },
+  options: { json: boolean },
+  out: (text: string) => void,
+): Promise<number> {
+  type Held = AccessRequest & { grant: NonNullable<AccessRequest['grant']> };
+  const hasGrant = (r: AccessRequest): r is Held => r.grant !== undefined;
+  const accessKey = (g: Held['grant']) => `${g.action} ${g.principal} ${g.target}`;
+  const live = (
+    await Promise.all(
+      (['GRANTED', 'FAILED'] as const).map((s) => deps.store.listDue(s, END_OF_TIME, { limit: 10_000 })),
+    )
+  )
+    .flat()
+    .filter(hasGrant);
+  const ended = (
+    await Promise.all(
+      deps.catalog.entitlements.map((e) =>
+        deps.store.listByEntitlement(e.id, { states: ['REVOKED'], limit: 10_000 }),
+      ),
+    )
+  )
+    .flat()
+    .filter(hasGrant)
+    .filter((r) => !r.grant.preExisting);
+  const drift: Drift[] = [];
+  const row = (r: Held, kind: Drift['kind'], detail: string): Drift => ({
+    kind,
+    key: r.jiraIssueKey,
+    requestId: r.id,
+    state: r.state,
+    holder: r.requester.email ?? r.grant.principal,
+    access: `${r.grant.action} ${r.grant.target}`,
+    detail,
+  });
+  const holds = async (r: Held): Promise<boolean | undefined> => {
+    const verifier = deps.verifiers[r.grant.action];
+    const access: HeldAccess = { principal: r.grant.principal, target: r.grant.target };
+    return verifier ? verifier.holds(access) : undefined;
+  };
+  for (const r of live) {
+    const held = await holds(r);
+    if (held === undefined) drift.push(row(r, 'not-checked', `no verifier for ${r.grant.action} here`));
+    else if (!held) {
+      drift.push(row(r, 'missing', `recorded ${r.state} until ${r.grant.expiresAt}, not in place`));
+    }
+  }
+  // Shared access another live request holds is rightly in place; each access is checked once,
+  // under the request that ended last.
+  const liveKeys = new Set(live.map((r) => accessKey(r.grant)));
+  const latest = new Map<string, Held>();
+  for (const r of ended.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))) {
+    if (!liveKeys.has(accessKey(r.grant))) latest.set(accessKey(r.grant), r);
+  }
+  for (const r of latest.values()) {
+    if ((await holds(r)) === true) {
+      drift.push(
+        row(r, 'left-in-place', `REVOKED at ${r.updatedAt}, still in place; no live request holds it`),
+      );
+    }
+  }
+  const summary = { liveChecked: live.length, endedChecked: latest.size, drift };
+  if (options.json) out(`${JSON.stringify(summary, null, 2)}\n`);
+  else {
+    out(
+      `Checked ${live.length} live grant${live.length === 1 ? '' : 's'} and ${latest.size} ended one${latest.size === 1 ? '' : 's'} against the systems that hold them.\n`,
+    );
+    out(
+      table(
+        ['DRIFT', 'KEY', 'HOLDER', 'ACCESS', 'DETAIL'],
+        drift.map((d) => [d.kind, d.key, d.holder, d.access, d.detail]),
+      ) || 'No drift: every live grant is in place, and nothing loopgate granted outlives its request.\n',
+    );
+  }
+  // Like a failed check: scripts and cron see drift without parsing the output.
+  return drift.some((d) => d.kind !== 'not-checked') ? 1 : 0;
+}
+
 function trailLine(e: AuditEvent): string {
   const step = e.from === undefined ? `→ ${e.to}` : e.from === e.to ? `  ${e.to}` : `${e.from} → ${e.to}`;
   const security = e.evidence?.securityEvent ? ` [security: ${String(e.evidence.securityEvent)}]` : '';
@@ -209,7 +374,7 @@ function stateOf(text: string): RequestState {
   return state as RequestState;
 }
 
-function dateOf(flag: string, text: string): Date {
+export function dateOf(flag: string, text: string): Date {
   const date = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
     ? new Date(text)
     : undefined;

@@ -62,8 +62,15 @@ import {
   TASK_ROOT,
 } from './functions';
 import { createDashboard } from './dashboard';
-import { catalogPrincipals, contextReadStatements, grantStatements, revokeStatements } from './iam-access';
+import {
+  catalogPrincipals,
+  contextReadStatements,
+  grantStatements,
+  identityStoreAcknowledgements,
+  revokeStatements,
+} from './iam-access';
 import { LoopgateFunction } from './loopgate-function';
+import { operatorPolicy } from './operator-policy';
 import type { StageConfig } from './stage-config';
 import type { StatefulStack } from './stateful-stack';
 
@@ -392,6 +399,18 @@ export class AppStack extends Stack {
       description: 'Subscribe PagerDuty (its Amazon CloudWatch integration URL) or an email to it',
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: this.scheduleGroup.scheduleGroupName });
+    const operators = operatorPolicy(this, {
+      stage,
+      table: stateful.table,
+      revokeQueue: this.queues.revoke.queue,
+      decideQueue: this.queues.decide.queue,
+      principals: catalogPrincipals(catalog),
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: operators.managedPolicyArn,
+      description:
+        "Attach to the operators' role or permission set: loopgate's operator commands (docs/setup.md)",
+    });
   }
 
   /** IAM writes, expiry schedules and passing the scheduler role: provision, revoke and the sweeper. */
@@ -414,20 +433,7 @@ export class AppStack extends Stack {
     };
     const needsUsers = principals.userInline || principals.userManagedPolicies.length > 0;
     // Identity Center: any of the company's users may ask, in the stores the catalog names.
-    const identityStoreAcks = principals.identityCenter.assignments.length
-      ? [
-          {
-            id: 'AwsSolutions-IAM5[Resource::arn:aws:identitystore:::user/*]',
-            reason:
-              "identitystore:GetUserId finds the requester's Identity Center user, who may be any synced person: users are known only at run time. Read only, in the catalog's identity stores.",
-          },
-          ...principals.identityCenter.identityStoreIds.map((id) => ({
-            id: `AwsSolutions-IAM5[Resource::arn:aws:identitystore::*:identitystore/${id}]`,
-            reason:
-              "An identity store's ARN names the account that owns it (the organization's management or delegated administrator account), which may not be this stack's; the store id itself is pinned.",
-          })),
-        ]
-      : [];
+    const identityStoreAcks = identityStoreAcknowledgements(principals);
 
     const provision = this.functions.provision;
     const grants = new Policy(this, 'ProvisionAccessChanges', {

@@ -101,6 +101,55 @@ function identityCenterStatements(
   ];
 }
 
+/**
+ * Reading Identity Center assignments back (an operator's `grants --verify`): ListAccountAssignments
+ * on each permission set and account the catalog names, and finding users in the catalog's stores.
+ */
+export function identityCenterReadStatements(principals: CatalogPrincipals): PolicyStatement[] {
+  const { assignments, identityStoreIds } = principals.identityCenter;
+  if (assignments.length === 0) return [];
+  return [
+    ...assignments.map((a, i) =>
+      allow(
+        `VerifyIdentityCenterAssignment${i + 1}`,
+        ['sso:ListAccountAssignments'],
+        [
+          instanceOf(a.permissionSetArn),
+          a.permissionSetArn,
+          `${partitionOf(a.permissionSetArn)}:sso:::account/${a.accountId}`,
+        ],
+      ),
+    ),
+    allow(
+      'VerifyIdentityStoreUsers',
+      ['identitystore:GetUserId'],
+      [
+        ...identityStoreIds.map((id) => `arn:aws:identitystore::*:identitystore/${id}`),
+        'arn:aws:identitystore:::user/*',
+      ],
+    ),
+  ];
+}
+
+/** cdk-nag's findings on the identity store resources above, each with its reason. */
+export function identityStoreAcknowledgements(
+  principals: CatalogPrincipals,
+): { id: string; reason: string }[] {
+  if (principals.identityCenter.assignments.length === 0) return [];
+  return [
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:aws:identitystore:::user/*]',
+      reason:
+        "identitystore:GetUserId finds the requester's Identity Center user, who may be any synced person: users are known only at run time. Read only, in the catalog's identity stores.",
+    },
+    ...principals.identityCenter.identityStoreIds.map((id) => ({
+      id: `AwsSolutions-IAM5[Resource::arn:aws:identitystore::*:identitystore/${id}]`,
+      reason:
+        "An identity store's ARN names the account that owns it (the organization's management or delegated administrator account), which may not be this stack's; the store id itself is pinned.",
+    })),
+  ];
+}
+
 const partitionOf = (arn: string) => arn.slice(0, arn.indexOf(':sso:'));
 
 /** `user/*`: requesters are the company's IAM users, named by their email (see companyPrincipalFor). */

@@ -27,6 +27,7 @@ import { OpenAiStandIn } from './openai/stand-in';
 import { PagerDutyStandIn } from './pagerduty/stand-in';
 import { DEFAULT_SCENARIO_FILE, loadScenarioFile, type Scenario } from './scenario/load';
 import { SlackStandIn, type SlackStandInOptions } from './slack/stand-in';
+import { StsStandIn } from './sts/stand-in';
 
 export const TABLE_NAME = 'loopgate';
 export {
@@ -67,7 +68,7 @@ export interface SandboxSummary {
     pagerduty: { url: string; secrets: string[] };
   };
   services: Record<
-    'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'identityCenter' | 'openai' | 'dynamodb',
+    'jira' | 'pagerduty' | 'okta' | 'slack' | 'iam' | 'identityCenter' | 'sts' | 'openai' | 'dynamodb',
     string
   >;
   control: string;
@@ -82,6 +83,8 @@ export interface SandboxCredentials {
   okta: { token: string };
   slack: { botToken: string; userToken: string };
   iam: { accessKeyId: string; secretAccessKey: string };
+  /** An operator's AWS key for the operator's commands (`loopgate revoke`…): STS names it `arn`. */
+  operator: { accessKeyId: string; secretAccessKey: string; arn: string };
   openai: { apiKey: string };
 }
 
@@ -101,6 +104,7 @@ const PORT_OFFSETS = {
   sqs: 9,
   scheduler: 10,
   identityCenter: 11,
+  sts: 12,
 } as const;
 
 export interface SandboxServices {
@@ -110,6 +114,7 @@ export interface SandboxServices {
   slack: SlackStandIn;
   iam: IamStandIn;
   identityCenter: IdentityCenterStandIn;
+  sts: StsStandIn;
   openai: OpenAiStandIn;
 }
 
@@ -128,6 +133,7 @@ export class Sandbox {
   readonly slack: SlackStandIn;
   readonly iam: IamStandIn;
   readonly identityCenter: IdentityCenterStandIn;
+  readonly sts: StsStandIn;
   readonly openai: OpenAiStandIn;
 
   private constructor(
@@ -150,6 +156,7 @@ export class Sandbox {
       slack: this.slack,
       iam: this.iam,
       identityCenter: this.identityCenter,
+      sts: this.sts,
       openai: this.openai,
     } = services);
     this.store = requestStore({
@@ -230,9 +237,24 @@ export class Sandbox {
           userTokens: [credentials.slack.userToken],
           ...(options.slackRateLimits ? { rateLimits: options.slackRateLimits } : {}),
         }),
-        iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam] }),
-        // Signed with the same AWS keys as IAM: one role calls both in AWS.
-        identityCenter: new IdentityCenterStandIn({ scenario, clock, credentials: [credentials.iam] }),
+        // The operator's key reads IAM too (`loopgate grants --verify`).
+        iam: new IamStandIn({ scenario, clock, credentials: [credentials.iam, credentials.operator] }),
+        sts: new StsStandIn({
+          clock,
+          identities: [
+            {
+              ...credentials.iam,
+              arn: `arn:aws:sts::${scenario.aws.accountId}:assumed-role/loopgate-sandbox-functions/loopgate`,
+            },
+            credentials.operator,
+          ],
+        }),
+        // Signed with the same AWS keys as IAM (one role calls both in AWS); the operator reads it back.
+        identityCenter: new IdentityCenterStandIn({
+          scenario,
+          clock,
+          credentials: [credentials.iam, credentials.operator],
+        }),
         // Bedrock's path takes the functions' own AWS keys (the sandbox's), in the sandbox's region.
         openai: new OpenAiStandIn({
           clock,
@@ -353,6 +375,7 @@ export class Sandbox {
         slack: this.slack.url,
         iam: this.iam.url,
         identityCenter: this.identityCenter.url,
+        sts: this.sts.url,
         openai: `${this.openai.url}/v1`,
         dynamodb: this.dynamoDbEndpoint,
       },
@@ -418,6 +441,7 @@ function loopgateEnvironment(world: {
     // Assignments settle after a poll or two here: short pauses keep the sandbox quick.
     LOOPGATE_IDENTITY_CENTER_POLL_MS: '50',
     LOOPGATE_IDENTITY_CENTER_WAIT_MS: '2000',
+    LOOPGATE_STS_ENDPOINT: services.sts.url,
     LOOPGATE_SLACK_MODE: 'search',
     LOOPGATE_SLACK_TOKEN: credentials.slack.userToken,
     LOOPGATE_SLACK_API_URL: `${services.slack.url}/api/`,
@@ -471,6 +495,11 @@ function newCredentials(scenario: Scenario): SandboxCredentials {
     okta: { token: `00${secret().slice(0, 40)}` },
     slack: { botToken: `xoxb-sandbox-${secret()}`, userToken: `xoxp-sandbox-${secret()}` },
     iam: { accessKeyId: `AKIA${upper(16)}`, secretAccessKey: secret() },
+    operator: {
+      accessKeyId: `ASIA${upper(16)}`,
+      secretAccessKey: secret(),
+      arn: `arn:aws:sts::${scenario.aws.accountId}:assumed-role/loopgate-operator/sandbox-operator@${scenario.company.domain}`,
+    },
     openai: { apiKey: `sk-sandbox-${secret()}` },
   };
 }

@@ -49,6 +49,8 @@ export interface DemoOptions {
   scenarioFile?: string;
   /** How long one step (a page, a grant, a revoke) may take before the demo gives up. */
   stepTimeoutMs?: number;
+  /** Run in this sandbox and leave it running (a test looks at the world afterwards). */
+  sandbox?: Sandbox;
 }
 
 /** One ticket's end, as the closing table shows it and a test checks it. */
@@ -108,11 +110,13 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
   let sandbox: Sandbox | undefined;
   let auditedRequestId: string | undefined;
   try {
-    const starting = Sandbox.start({
-      ...(options.scenarioFile ? { scenarioFile: options.scenarioFile } : {}),
-      log,
-      progress,
-    });
+    const starting = options.sandbox
+      ? Promise.resolve(options.sandbox)
+      : Sandbox.start({
+          ...(options.scenarioFile ? { scenarioFile: options.scenarioFile } : {}),
+          log,
+          progress,
+        });
     // A signal during startup must still stop what was started.
     sandbox = await Promise.race([
       starting,
@@ -175,7 +179,7 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<De
     if (!(error instanceof DemoTimeoutError)) io.err(`${(error as Error).stack ?? String(error)}\n`);
     return { code: 1, outcomes };
   } finally {
-    await sandbox?.stop();
+    if (!options.sandbox) await sandbox?.stop();
   }
 }
 

@@ -649,3 +649,56 @@ export function readProvisionConfig(env = new Env()): ProvisionConfig {
     revokeUncataloged: env.oneOfOr('LOOPGATE_REVOKE_UNCATALOGED', REVOKE_UNCATALOGED, 'at-expiry'),
   };
 }
+
+/** The operator's commands that act (`loopgate revoke`, `loopgate cancel`): what the functions' queues are. */
+export interface OperatorActionConfig extends CommonSettings {
+  region: string;
+  timeoutMs: number;
+  /** The revoke function removes the access; an operator's revoke is queued to it. */
+  revokeQueueUrl: string;
+  /** The decide function delivers the follow-ups (notes, comments) the operator's step wrote. */
+  decideQueueUrl: string;
+  jiraStatuses: { cancelled?: string };
+  /** Only in the sandbox: the SQS and STS stand-ins. */
+  sqsEndpoint?: string;
+  stsEndpoint?: string;
+}
+
+export function readOperatorActionConfig(env = new Env()): OperatorActionConfig {
+  const sqsEndpoint = env.optionalUrl('LOOPGATE_SQS_ENDPOINT');
+  const stsEndpoint = env.optionalUrl('LOOPGATE_STS_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    region: env.string('AWS_REGION'),
+    timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 5000),
+    revokeQueueUrl: env.url('LOOPGATE_REVOKE_QUEUE_URL'),
+    decideQueueUrl: env.url('LOOPGATE_DECIDE_QUEUE_URL'),
+    jiraStatuses: jiraStatuses(env, ['cancelled']),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+    ...(stsEndpoint ? { stsEndpoint } : {}),
+  };
+}
+
+/** `loopgate grants --verify`: read access to the systems that hold grants (Okta, IAM). */
+export interface OperatorVerifyConfig extends CommonSettings {
+  region: string;
+  timeoutMs: number;
+  companyEmailDomain: string;
+  /** A read-only Okta token is enough: the check only reads group memberships. */
+  okta: { orgUrl: string; token: string };
+  iamEndpoint?: string;
+  identityCenter: ProvisionConfig['identityCenter'];
+}
+
+export function readOperatorVerifyConfig(env = new Env()): OperatorVerifyConfig {
+  const iamEndpoint = env.optionalUrl('LOOPGATE_IAM_ENDPOINT');
+  return {
+    ...readCommonSettings(env),
+    region: env.string('AWS_REGION'),
+    timeoutMs: env.positiveIntOr('LOOPGATE_HTTP_TIMEOUT_MS', 5000),
+    companyEmailDomain: env.string('LOOPGATE_COMPANY_EMAIL_DOMAIN').toLowerCase(),
+    okta: { orgUrl: env.url('LOOPGATE_OKTA_ORG_URL'), token: env.string('LOOPGATE_OKTA_TOKEN') },
+    ...(iamEndpoint ? { iamEndpoint } : {}),
+    identityCenter: readIdentityCenter(env),
+  };
+}

@@ -89,7 +89,7 @@ export function verifySignature(
   request: SignedRequest,
   auth: ParsedAuthorization,
   secretAccessKey: string,
-  /** The signing name the credential scope must name: `iam`, or another service's (`sso`, `identitystore`). */
+  /** The signing name the credential scope must name: `iam`, or another service's (`sts`, `sso`, `identitystore`). */
   service: string = SERVICE,
 ): void {
   const amzDate = headerValue(request.headers, 'x-amz-date');

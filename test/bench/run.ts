@@ -13,6 +13,8 @@
 //           pumped at once (Okta grant, read back, revoke scheduled, notes and comments), minus
 //           the time the stand-ins spent answering; then the same for an Identity Center
 //           permission set, also minus the pauses between status polls, with the polls per grant.
+//   export: `loopgate audit export` over 1,000 then 10,000 seeded decided requests (DynamoDB
+//           Local): wall time and the exporting process's peak RSS (bounded: about the same).
 
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,12 +34,13 @@ import { Env, readTriageConfig } from '../../lambdas/platform/env';
 import { wireTriage } from '../../lambdas/wiring/triage';
 import { Sandbox } from '../../sandbox/world';
 import { benchBundles } from './bundles';
+import { benchExport } from './export';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { json: { type: 'boolean' }, count: { type: 'string' } },
 });
-const BENCH_NAMES = ['intake', 'gather', 'page', 'advice', 'decide', 'grant', 'burst', 'bundles'];
+const BENCH_NAMES = ['intake', 'gather', 'page', 'advice', 'decide', 'grant', 'burst', 'bundles', 'export'];
 const which = positionals[0] ?? 'all';
 const count = values.count === undefined ? undefined : Number(values.count);
 if (
@@ -724,6 +727,7 @@ const BENCHES: Record<string, Bench> = {
   decide: { count: 200, run: decide },
   grant: { count: 100, run: grant },
   burst: { count: 500, run: burst },
+  export: { count: 10_000, run: (sandbox, n) => benchExport(sandbox, n, progress) },
 };
 
 const machine = {
@@ -752,6 +756,12 @@ function headline(name: string, r: Record<string, any>): string {
       return `overhead p50 ${r.overhead?.p50Ms} ms, p99 ${r.overhead?.p99Ms} ms (target ≤ 200 ms p99); Identity Center: overhead p50 ${r.identityCenter?.overhead?.p50Ms} ms, p99 ${r.identityCenter?.overhead?.p99Ms} ms, status polls per grant p50 ${r.identityCenter?.statusPollsPerGrant?.p50}`;
     case 'burst':
       return `${r.pagesCreated} pages, ${r.duplicates} duplicates, ${r.lost} lost in ${Math.round(r.wallMs / 100) / 10} s, peak RSS ${r.peakRssMb} MB (targets 500, 0, 0)`;
+    case 'export':
+      return (r.runs as { requests: number; wallMs: number; peakRssMb: number }[])
+        .map(
+          (x) => `${x.requests} requests in ${Math.round(x.wallMs / 100) / 10} s, peak RSS ${x.peakRssMb} MB`,
+        )
+        .join('; ');
     case 'bundles':
       return (r.functions as { function: string; bytes: number; coldInitMs: { median: number } }[])
         .map((f) => `${f.function} ${Math.round(f.bytes / 1024)} KB / ${f.coldInitMs.median} ms`)

@@ -14,6 +14,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { INDEXES } from '../../lambdas/connectors/dynamodb/schema';
 import { parse, stringify } from 'yaml';
 import { MAX_DECIDE_ATTEMPTS } from '../../lambdas/handlers/decide';
 import { MAX_ATTEMPTS } from '../../lambdas/handlers/provision';
@@ -1144,5 +1145,27 @@ describe('the catalog and the stage shape the stack', () => {
         expect(alarm.Dimensions).toEqual([{ Name: STAGE_DIMENSION, Value: 'prod' }]);
       }
     }
+  });
+});
+
+describe('the operators’ managed policy', () => {
+  it('reads the table by its indexes, records steps with PutItem, queues revoke and decide, reads IAM: nothing else', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) =>
+      String((p.Properties as Json).Description).includes("the operator's commands"),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = ((policies[0]?.Properties as Json).PolicyDocument as Json).Statement as Json[];
+    const actions = Object.fromEntries(statements.map((s) => [s.Sid, [s.Action].flat().sort()]));
+    expect(actions).toEqual({
+      ReadRequests: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'],
+      RecordOperatorSteps: ['dynamodb:PutItem'],
+      QueueRevokeAndFollowUps: ['sqs:SendMessage'],
+      VerifyIamGrants: ['iam:GetRolePolicy', 'iam:GetUserPolicy', 'iam:ListAttachedUserPolicies'],
+    });
+    const read = statements.find((s) => s.Sid === 'ReadRequests') as Json;
+    expect((read.Resource as unknown[]).map(render).filter((r) => r.includes('/index/'))).toHaveLength(
+      Object.keys(INDEXES).length,
+    );
+    expect(template.findOutputs('OperatorPolicyArn').OperatorPolicyArn).toBeDefined();
   });
 });

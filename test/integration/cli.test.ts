@@ -106,7 +106,7 @@ describe('loopgate sandbox', () => {
     expect(summary?.webhooks.jira.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/jira-webhook$/);
     expect(summary?.webhooks.pagerduty.secrets).toHaveLength(1);
     expect(Object.keys(summary?.services ?? {}).sort()).toEqual(
-      ['dynamodb', 'iam', 'identityCenter', 'jira', 'okta', 'openai', 'pagerduty', 'slack'].sort(),
+      ['dynamodb', 'iam', 'identityCenter', 'jira', 'okta', 'openai', 'pagerduty', 'slack', 'sts'].sort(),
     );
     expect(tableStatus).toBe('ACTIVE');
     expect(jiraUser).toMatchObject({ emailAddress: summary?.credentials.jira.email });

@@ -348,6 +348,36 @@ export class DynamoRequestStore implements RequestStore, FollowUpOutbox {
     return this.newestFirst(INDEXES.byEntitlement, keys.entitlement(entitlementId), options);
   }
 
+  /**
+   * An entitlement's requests filed in [from, to), oldest first, one page at a time: an export
+   * writes each page before it reads the next, so memory stays bounded whatever the quarter holds.
+   */
+  async *pagesByEntitlement(
+    entitlementId: string,
+    range: { from: Date; to: Date },
+    pageSize = 100,
+  ): AsyncGenerator<AccessRequest[]> {
+    const index = INDEXES.byEntitlement;
+    for await (const page of paginateQuery(
+      { client: this.client, pageSize },
+      {
+        TableName: this.tableName,
+        IndexName: index.name,
+        // The sort key is `<createdAt>#<id>`: one filed exactly at `to` sorts after `to` itself.
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': index.partitionKey, '#sk': index.sortKey },
+        ExpressionAttributeValues: {
+          ':pk': keys.entitlement(entitlementId),
+          ':from': range.from.toISOString(),
+          ':to': range.to.toISOString(),
+        },
+        ScanIndexForward: true,
+      },
+    )) {
+      yield (page.Items ?? []).map(toRequest);
+    }
+  }
+
   listDue(state: RequestState, before: Date, options?: ListOptions): Promise<AccessRequest[]> {
     const index = INDEXES.byStateDue;
     return this.queryRequests(
