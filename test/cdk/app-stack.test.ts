@@ -1149,7 +1149,7 @@ describe('the catalog and the stage shape the stack', () => {
 });
 
 describe('the operators’ managed policy', () => {
-  it('reads the table by its indexes, records steps with PutItem, queues revoke and decide, reads IAM: nothing else', () => {
+  it('reads the table by its indexes, records steps with PutItem, queues revoke and decide, reads IAM and Identity Center: nothing else', () => {
     const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) =>
       String((p.Properties as Json).Description).includes("the operator's commands"),
     );
@@ -1161,6 +1161,9 @@ describe('the operators’ managed policy', () => {
       RecordOperatorSteps: ['dynamodb:PutItem'],
       QueueRevokeAndFollowUps: ['sqs:SendMessage'],
       VerifyIamGrants: ['iam:GetRolePolicy', 'iam:GetUserPolicy', 'iam:ListAttachedUserPolicies'],
+      // The example catalog's one Identity Center pair, read back only.
+      VerifyIdentityCenterAssignment1: ['sso:ListAccountAssignments'],
+      VerifyIdentityStoreUsers: ['identitystore:GetUserId'],
     });
     const read = statements.find((s) => s.Sid === 'ReadRequests') as Json;
     expect((read.Resource as unknown[]).map(render).filter((r) => r.includes('/index/'))).toHaveLength(
