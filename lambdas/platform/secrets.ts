@@ -10,6 +10,7 @@
 import { ConfigurationError } from '../core/errors';
 import { Env, type EnvSource } from './env';
 import { isSecretId, SECRET_IDS, type SecretId, secretKeys, secretOwning } from './integration-secrets';
+import { awsClientConfig } from '../connectors/aws-client';
 
 /** Only loopgate's own variables: a secret must not be able to set PATH or NODE_OPTIONS. */
 const KEY = /^LOOPGATE_[A-Z0-9_]+$/;
@@ -94,17 +95,15 @@ export async function loadSecrets(
   if (!settings) return [];
   // Loaded only when used: the sandbox and tests without secrets never pay for the SDK.
   const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient({
-    region: settings.region,
-    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-    ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    maxAttempts: 3,
-    requestHandler: {
-      connectionTimeout: settings.timeoutMs,
-      requestTimeout: settings.timeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  const client = new SecretsManagerClient(
+    awsClientConfig({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+      timeoutMs: settings.timeoutMs,
+      maxAttempts: 3,
+    }),
+  );
   try {
     const entries = await Promise.all(
       settings.secrets.map(async (secret) => {

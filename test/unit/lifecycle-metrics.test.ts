@@ -35,6 +35,8 @@ describe('lifecycleMetricsOf', () => {
       'PENDING→CANCELLED': 'RequestsCancelled',
       'APPROVED→GRANTED': 'RequestsGranted',
       'APPROVED→FAILED': 'RequestsFailed',
+      // A shift-bound grant whose shift ended before it was made.
+      'APPROVED→CANCELLED': 'RequestsCancelled',
       'GRANTED→REVOKED': 'RequestsRevoked',
       'GRANTED→FAILED': 'RequestsFailed',
       'FAILED→REVOKED': 'RequestsRevoked',

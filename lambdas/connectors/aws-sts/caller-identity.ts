@@ -3,6 +3,7 @@
 // they type.
 
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { awsClientConfig } from '../aws-client';
 
 export interface CallerIdentity {
   arn: string;
@@ -17,17 +18,7 @@ export async function callerIdentity(options: {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   timeoutMs: number;
 }): Promise<CallerIdentity> {
-  const client = new STSClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-    maxAttempts: 3,
-    requestHandler: {
-      connectionTimeout: options.timeoutMs,
-      requestTimeout: options.timeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  });
+  const client = new STSClient(awsClientConfig({ ...options, maxAttempts: 3 }));
   try {
     const answer = await client.send(new GetCallerIdentityCommand({}));
     if (!answer.Arn || !answer.Account || !answer.UserId) {

@@ -6,25 +6,14 @@
 // them), everything else an UpstreamError, without credentials in the message.
 
 import { IdentitystoreClient, IdentitystoreServiceException } from '@aws-sdk/client-identitystore';
-import {
-  SSOAdminClient,
-  type SSOAdminClientConfig,
-  SSOAdminServiceException,
-} from '@aws-sdk/client-sso-admin';
+import { SSOAdminClient, SSOAdminServiceException } from '@aws-sdk/client-sso-admin';
 import { NotFoundError, UpstreamError, type UpstreamFailure, ValidationError } from '../../core/errors';
+import { awsClientConfig, type AwsClientOptions } from '../aws-client';
 
 export const IDENTITY_CENTER_SERVICE = 'identity-center';
 
-export interface IdentityCenterClientOptions {
-  region: string;
-  /** Another base URL for both APIs (the sandbox stand-in); the real services when absent. */
-  endpoint?: string;
-  credentials?: SSOAdminClientConfig['credentials'];
-  /** Per attempt: the time to connect and the time for the whole answer. */
-  timeoutMs: number;
-  /** Attempts per call, the first included; the SDK backs off between them (throttling, 5xx, timeouts). */
-  maxAttempts: number;
-}
+/** `endpoint` serves both APIs (the sandbox stand-in). */
+export type IdentityCenterClientOptions = AwsClientOptions & { region: string };
 
 export interface IdentityCenterClients {
   ssoAdmin: SSOAdminClient;
@@ -32,21 +21,7 @@ export interface IdentityCenterClients {
 }
 
 export function createIdentityCenterClients(options: IdentityCenterClientOptions): IdentityCenterClients {
-  if (!(options.timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
-  if (!(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
-    throw new RangeError('maxAttempts must be a whole number of at least 1');
-  }
-  const config = {
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: options.maxAttempts,
-    requestHandler: {
-      connectionTimeout: options.timeoutMs,
-      requestTimeout: options.timeoutMs,
-      throwOnRequestTimeout: true,
-    },
-  };
+  const config = awsClientConfig(options);
   return { ssoAdmin: new SSOAdminClient(config), identityStore: new IdentitystoreClient(config) };
 }
 

@@ -121,6 +121,7 @@ export const SIGNAL_POLICY_TERMS: Readonly<Record<string, string>> = {
   'weak-justification': 'justification names the work restatement need access',
   'already-holds-access': 'time-bound shortest duration',
   'outside-usual-hours': '',
+  'separation-of-duties': 'separation of duties change and approve second approver',
 };
 
 /**
