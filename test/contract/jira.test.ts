@@ -234,6 +234,26 @@ describe('issues through jira.js', () => {
     ]);
   });
 
+  // Jira Cloud platform REST OpenAPI (swagger-v3), getComment: GET /rest/api/{2,3}/issue/{issueIdOrKey}/comment/{id}
+  // answers the one comment, rich text as ADF on v3 and wiki text on v2; 404 "if the issue or comment is
+  // not found". jira.js 6 reads back every comment it writes as a string this way.
+  it('returns one comment by id (ADF on v3, text on v2), and 404 for an unknown comment or issue', async () => {
+    const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
+    const written = await v3.issueComments.addComment({ issueIdOrKey: key, body: 'one comment' });
+    const read = await v3.issueComments.getComment({ issueIdOrKey: key, id: written.id ?? '' });
+    expect(read.id).toBe(written.id);
+    expect(read.body).toMatchObject({ type: 'doc', version: 1 });
+    const asText = await v2('GET', `/issue/${key}/comment/${written.id}`);
+    expect((asText.body as { body?: unknown }).body).toBe('one comment');
+    expect((await rejection(v3.issueComments.getComment({ issueIdOrKey: key, id: '999999' }))).status).toBe(
+      404,
+    );
+    expect(
+      (await rejection(v3.issueComments.getComment({ issueIdOrKey: 'ACCESS-9999', id: written.id ?? '' })))
+        .status,
+    ).toBe(404);
+  });
+
   it('lists transitions and moves the issue; an invalid transition id is a 400', async () => {
     const { key } = jira.fileTicket({ reporter: 'dana', entitlement: 'okta-prod-readonly' });
     const { transitions = [] } = await v3.issues.getTransitions({ issueIdOrKey: key });
