@@ -21,6 +21,17 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** A stand-in's request as SigV4 signs it: the body is the bytes as they arrived. */
+export function signedRequestOf(request: Omit<SignedRequest, 'body'> & { rawBody: Buffer }): SignedRequest {
+  return {
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    headers: request.headers,
+    body: request.rawBody,
+  };
+}
+
 export interface ParsedAuthorization {
   accessKeyId: string;
   date: string;

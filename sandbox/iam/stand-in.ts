@@ -13,7 +13,7 @@ import { IamAccount, type Principal, type PrincipalKind } from './account';
 import { type ActionHandler, iamActions } from './actions';
 import { IamError, serviceFailure, throttling } from './errors';
 import { Params } from './params';
-import { parseAuthorization, verifySignature } from './sigv4';
+import { parseAuthorization, signedRequestOf, verifySignature } from './sigv4';
 import { actionResponse, errorResponse, isoSeconds } from './xml';
 
 export const IAM_API_VERSION = '2010-05-08';
@@ -80,17 +80,7 @@ export class IamStandIn extends HttpStandIn {
           'The security token included in the request is invalid.',
         );
       }
-      verifySignature(
-        {
-          method: request.method,
-          path: request.path,
-          query: request.query,
-          headers: request.headers,
-          body: request.rawBody,
-        },
-        auth,
-        secret,
-      );
+      verifySignature(signedRequestOf(request), auth, secret);
       return undefined;
     } catch (error) {
       if (error instanceof IamError) return errorResponse(error, randomUUID());

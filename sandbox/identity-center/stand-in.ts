@@ -12,7 +12,7 @@ import type { SandboxClock } from '../clock';
 import { Faults } from '../http/faults';
 import { HttpStandIn, json, jsonBody, type StandInRequest, type StandInResponse } from '../http/stand-in';
 import { IamError } from '../iam/errors';
-import { parseAuthorization, verifySignature } from '../iam/sigv4';
+import { parseAuthorization, signedRequestOf, verifySignature } from '../iam/sigv4';
 import type { Scenario } from '../scenario/load';
 import {
   type Assignment,
@@ -95,18 +95,7 @@ export class IdentityCenterStandIn extends HttpStandIn {
           'The security token included in the request is invalid.',
         );
       }
-      verifySignature(
-        {
-          method: request.method,
-          path: request.path,
-          query: request.query,
-          headers: request.headers,
-          body: request.rawBody,
-        },
-        auth,
-        secret,
-        SIGNING_NAME[target.prefix] ?? 'sso',
-      );
+      verifySignature(signedRequestOf(request), auth, secret, SIGNING_NAME[target.prefix] ?? 'sso');
       return undefined;
     } catch (error) {
       // JSON services name SigV4 refusals with their own exception names.

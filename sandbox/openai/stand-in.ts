@@ -22,7 +22,7 @@
 
 import type { Clock } from '../../lambdas/core/ports';
 import { IamError } from '../iam/errors';
-import { parseAuthorization, verifySignature } from '../iam/sigv4';
+import { parseAuthorization, signedRequestOf, verifySignature } from '../iam/sigv4';
 import { HttpStandIn, json, jsonBody, type StandInRequest, type StandInResponse } from '../http/stand-in';
 import {
   errorForStatus,
@@ -233,18 +233,7 @@ export class OpenAiStandIn extends HttpStandIn {
           `Credential should be scoped to a valid region. `,
         );
       }
-      verifySignature(
-        {
-          method: request.method,
-          path: request.path,
-          query: request.query,
-          headers: request.headers,
-          body: request.rawBody,
-        },
-        auth,
-        secret,
-        'bedrock',
-      );
+      verifySignature(signedRequestOf(request), auth, secret, 'bedrock');
       return undefined;
     } catch (error) {
       if (!(error instanceof IamError)) throw error;

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import { HttpStandIn, type StandInRequest, type StandInResponse } from '../http/stand-in';
 import { IamError, serviceFailure, throttling } from '../iam/errors';
-import { parseAuthorization, verifySignature } from '../iam/sigv4';
+import { parseAuthorization, signedRequestOf, verifySignature } from '../iam/sigv4';
 import { escapeXml } from '../iam/xml';
 
 export const STS_API_VERSION = '2011-06-15';
@@ -46,18 +46,7 @@ export class StsStandIn extends HttpStandIn {
           'The security token included in the request is invalid.',
         );
       }
-      verifySignature(
-        {
-          method: request.method,
-          path: request.path,
-          query: request.query,
-          headers: request.headers,
-          body: request.rawBody,
-        },
-        auth,
-        identity.secretAccessKey,
-        'sts',
-      );
+      verifySignature(signedRequestOf(request), auth, identity.secretAccessKey, 'sts');
       return undefined;
     } catch (error) {
       if (error instanceof IamError) return errorResponse(error);
